@@ -1,0 +1,175 @@
+# liblm build: shared + static library, the lm tool, tests, fuzz replays, docs, install.
+# Plain GNU make. `make help` lists the targets.
+
+# The version is written once, in include/lm/version.h.
+version_part = $(shell sed -n 's/^\#define LM_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/lm/version.h)
+MAJOR := $(call version_part,MAJOR)
+MINOR := $(call version_part,MINOR)
+PATCH := $(call version_part,PATCH)
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR_INSTALL ?= $(PREFIX)/lib
+INCLUDEDIR_INSTALL ?= $(PREFIX)/include
+
+CC ?= cc
+CXX ?= c++
+PKG_CONFIG ?= pkg-config
+DEPS := openblas libcjson libutf8proc
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS))
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(DEPS)) -lgomp -lpthread -lm
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+
+# Build variant: `make check-asan` reruns everything into build/asan with sanitizers.
+B ?= build
+L ?= lib
+BIN ?= bin
+SANITIZE ?=
+OPT ?= -O2
+WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS_LIB := -std=c11 $(OPT) -g $(WARN) -fPIC -fvisibility=hidden -fopenmp $(SANITIZE) \
+              -Iinclude -Isrc $(DEP_CFLAGS)
+LDFLAGS_SAN := $(SANITIZE)
+
+SRC := $(sort $(wildcard src/*/*.c))
+OBJ := $(SRC:%.c=$(B)/%.o)
+SHARED := $(L)/liblm.so.$(VERSION)
+SONAME := liblm.so.$(MAJOR)
+STATIC := $(L)/liblm.a
+
+TOOL_SRC := $(sort $(wildcard tools/lm/*.c))
+TOOL := $(BIN)/lm
+
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
+
+.PHONY: all lib tool check check-asan check-valgrind check-abi docs install uninstall clean \
+        demo help fuzz bench-tokenizer bench-infer
+all: lib tool
+
+lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_LIB) -MMD -MP -c $< -o $@
+
+-include $(OBJ:.o=.d)
+
+$(SHARED): $(OBJ) lm.map
+	@mkdir -p $(L)
+	$(CC) -shared -o $@ $(OBJ) -Wl,-soname,$(SONAME) -Wl,--version-script=lm.map \
+	    -Wl,--no-undefined -fopenmp $(LDFLAGS_SAN) $(DEP_LIBS)
+
+$(L)/$(SONAME): $(SHARED)
+	ln -sf liblm.so.$(VERSION) $@
+
+$(L)/liblm.so: $(L)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STATIC): $(OBJ)
+	@mkdir -p $(L)
+	rm -f $@
+	ar rcs $@ $(OBJ)
+
+tool: $(TOOL)
+$(TOOL): $(TOOL_SRC) $(STATIC) include/lm.h
+	@mkdir -p $(BIN)
+	$(CC) -std=c11 $(OPT) -g $(WARN) $(SANITIZE) -Iinclude -o $@ $(TOOL_SRC) $(STATIC) \
+	    -fopenmp $(DEP_LIBS)
+
+# Tests link the static library and may include internal headers from src/.
+$(B)/tests/%: tests/%.c $(STATIC) tests/test_util.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L $(SANITIZE) -Iinclude -Isrc \
+	    $(DEP_CFLAGS) -DLM_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(STATIC) -fopenmp $(DEP_LIBS) \
+	    $(CMOCKA_LIBS)
+
+# Fuzz targets: built here with a replay driver (runs the committed corpus in `make check`);
+# `make fuzz FUZZ=name SECONDS=60` runs libFuzzer with clang.
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L $(SANITIZE) -Iinclude -Isrc \
+	    $(DEP_CFLAGS) -o $@ $< tests/fuzz/replay.c $(STATIC) -fopenmp $(DEP_LIBS)
+
+FUZZ ?= utf8
+SECONDS ?= 60
+fuzz:
+	$(MAKE) B=build/fuzz-clang L=build/fuzz-clang/lib CC=clang OPT=-O1 \
+	    SANITIZE="-fsanitize=fuzzer-no-link,address,undefined" build/fuzz-clang/lib/liblm.a
+	clang -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(DEP_CFLAGS) \
+	    -o build/fuzz-clang/fuzz_$(FUZZ) tests/fuzz/fuzz_$(FUZZ).c build/fuzz-clang/lib/liblm.a \
+	    -fopenmp $(DEP_LIBS)
+	mkdir -p build/fuzz-corpus/$(FUZZ)
+	build/fuzz-clang/fuzz_$(FUZZ) -max_total_time=$(SECONDS) -max_len=65536 \
+	    build/fuzz-corpus/$(FUZZ) tests/fuzz/corpus/$(FUZZ)
+
+check: lib tool $(TEST_BIN) $(FUZZ_REPLAY)
+	@B=$(B) L=$(L) BIN=$(BIN) CC="$(CC)" CXX="$(CXX)" RUNNER="$(RUNNER)" FUZZ_NAMES="$(FUZZ_NAMES)" \
+	    TESTS="$(TEST_BIN)" bash tests/run.sh
+
+check-asan:
+	$(MAKE) check B=build/asan L=build/asan/lib BIN=build/asan/bin OPT=-O1 \
+	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+check-valgrind:
+	$(MAKE) check RUNNER="valgrind --quiet --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --suppressions=$(CURDIR)/tests/valgrind.supp"
+
+check-abi: lib
+	abidw --no-corpus-path --headers-dir include $(SHARED) > $(B)/lm.abi
+	abidiff --headers-dir1 include --headers-dir2 include abi/liblm.abi $(B)/lm.abi
+
+docs:
+	@mkdir -p $(B)/docs
+	doxygen docs/Doxyfile
+
+$(B)/lm.pc: pkgconfig/lm.pc.in include/lm/version.h
+	@mkdir -p $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR_INSTALL)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR_INSTALL)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: lib tool $(B)/lm.pc
+	install -d $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 include/lm.h $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.h
+	install -m 644 include/lm/*.h $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR_INSTALL)/
+	ln -sf liblm.so.$(VERSION) $(DESTDIR)$(LIBDIR_INSTALL)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR_INSTALL)/liblm.so
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR_INSTALL)/liblm.a
+	install -m 644 $(B)/lm.pc $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig/lm.pc
+	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/lm
+	install -m 644 docs/liblm.3 $(DESTDIR)$(PREFIX)/share/man/man3/liblm.3
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.h $(DESTDIR)$(LIBDIR_INSTALL)/liblm.so* \
+	    $(DESTDIR)$(LIBDIR_INSTALL)/liblm.a $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig/lm.pc \
+	    $(DESTDIR)$(PREFIX)/bin/lm $(DESTDIR)$(PREFIX)/share/man/man3/liblm.3
+	rm -rf $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm
+
+demo: all
+	bash examples/demo.sh
+
+bench-tokenizer: all
+	bash bench/tokenizer.sh
+
+bench-infer: all
+	bash bench/infer.sh
+
+clean:
+	rm -rf build lib bin
+
+help:
+	@echo "make                 build lib/liblm.so.$(VERSION), lib/liblm.a and bin/lm"
+	@echo "make check           build and run every test (cmocka), fuzz corpus replays, install test"
+	@echo "make check-asan      the same suite under AddressSanitizer + UBSan"
+	@echo "make check-valgrind  the same suite under valgrind memcheck"
+	@echo "make check-abi       compare the ABI with the committed baseline abi/liblm.abi"
+	@echo "make docs            Doxygen HTML into build/docs; fails on undocumented symbols"
+	@echo "make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes it"
+	@echo "make demo            the main job: fine-tune and predict"
+	@echo "make fuzz FUZZ=name SECONDS=60   run a libFuzzer target (clang)"

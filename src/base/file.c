@@ -1,0 +1,329 @@
+/* Files: whole-file reads, read-only maps and atomic writes. */
+#define _POSIX_C_SOURCE 200809L
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "error.h"
+
+static lm_status errno_error(int err, const char *action, const char *path) {
+    return lm_error(lm_status_from_errno(err), "cannot %s %s: %s", action, path, strerror(err));
+}
+
+static lm_status open_regular(const char *path, int *fd_out, size_t *size_out) {
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno_error(errno, "open", path);
+    }
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return errno_error(err, "stat", path);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "cannot read %s: it is a folder", path);
+    }
+    *fd_out = fd;
+    *size_out = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
+    return LM_OK;
+}
+
+lm_status lm_file_read_all(const char *path, size_t max_size, char **data, size_t *len) {
+    int fd;
+    size_t size_hint;
+    size_t cap;
+    size_t used = 0;
+    char *buf;
+    lm_status st;
+    *data = NULL;
+    *len = 0;
+    st = open_regular(path, &fd, &size_hint);
+    if (st != LM_OK) {
+        return st;
+    }
+    if (size_hint > max_size) {
+        close(fd);
+        return lm_error(LM_ERR_RANGE, "%s is %zu bytes, more than the limit of %zu", path,
+                        size_hint, max_size);
+    }
+    /* Files may change size between stat and read (and /proc files report 0): grow as needed. */
+    cap = size_hint + 1 < 4096 ? 4096 : size_hint + 1;
+    buf = lm_malloc(cap);
+    if (buf == NULL) {
+        close(fd);
+        return lm_error(LM_ERR_NOMEM, "cannot allocate %zu bytes to read %s", cap, path);
+    }
+    for (;;) {
+        ssize_t n;
+        if (used + 1 >= cap) {
+            size_t new_cap = cap * 2;
+            char *grown;
+            if (cap > max_size) {
+                lm_free(buf);
+                close(fd);
+                return lm_error(LM_ERR_RANGE, "%s is larger than the limit of %zu bytes", path,
+                                max_size);
+            }
+            grown = lm_realloc(buf, new_cap);
+            if (grown == NULL) {
+                lm_free(buf);
+                close(fd);
+                return lm_error(LM_ERR_NOMEM, "cannot allocate %zu bytes to read %s", new_cap,
+                                path);
+            }
+            buf = grown;
+            cap = new_cap;
+        }
+        n = read(fd, buf + used, cap - 1 - used);
+        if (n < 0) {
+            int err = errno;
+            if (err == EINTR) {
+                continue;
+            }
+            lm_free(buf);
+            close(fd);
+            return errno_error(err, "read", path);
+        }
+        if (n == 0) {
+            break;
+        }
+        used += (size_t)n;
+    }
+    close(fd);
+    if (used > max_size) {
+        lm_free(buf);
+        return lm_error(LM_ERR_RANGE, "%s is %zu bytes, more than the limit of %zu", path, used,
+                        max_size);
+    }
+    buf[used] = '\0';
+    *data = buf;
+    *len = used;
+    return LM_OK;
+}
+
+lm_status lm_file_read_range(const char *path, size_t offset, size_t len, void *out) {
+    int fd;
+    size_t size;
+    size_t done = 0;
+    lm_status st = open_regular(path, &fd, &size);
+    if (st != LM_OK) {
+        return st;
+    }
+    while (done < len) {
+        ssize_t n = pread(fd, (char *)out + done, len - done, (off_t)(offset + done));
+        if (n < 0) {
+            int err = errno;
+            if (err == EINTR) {
+                continue;
+            }
+            close(fd);
+            return errno_error(err, "read", path);
+        }
+        if (n == 0) {
+            close(fd);
+            return lm_error(LM_ERR_FORMAT,
+                            "short read from %s: wanted %zu bytes at offset %zu, the file ends "
+                            "after %zu",
+                            path, len, offset, offset + done);
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    return LM_OK;
+}
+
+lm_status lm_file_map(const char *path, lm_mapped_file *out) {
+    int fd;
+    size_t size;
+    void *p;
+    lm_status st;
+    out->data = NULL;
+    out->size = 0;
+    st = open_regular(path, &fd, &size);
+    if (st != LM_OK) {
+        return st;
+    }
+    if (size == 0) {
+        close(fd);
+        return LM_OK;
+    }
+    p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        return errno_error(errno, "map", path);
+    }
+    out->data = p;
+    out->size = size;
+    return LM_OK;
+}
+
+void lm_file_unmap(lm_mapped_file *map) {
+    if (map != NULL && map->data != NULL) {
+        munmap((void *)map->data, map->size);
+        map->data = NULL;
+        map->size = 0;
+    }
+}
+
+int lm_file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *lm_path_join(const char *dir, const char *name) {
+    size_t dl = strlen(dir);
+    size_t nl = strlen(name);
+    int slash = dl > 0 && dir[dl - 1] != '/';
+    char *p = lm_malloc(dl + (size_t)slash + nl + 1);
+    if (p != NULL) {
+        memcpy(p, dir, dl);
+        if (slash) {
+            p[dl] = '/';
+        }
+        memcpy(p + dl + (size_t)slash, name, nl + 1);
+    }
+    return p;
+}
+
+struct lm_atomic_file {
+    int fd;
+    char *path;
+    char *tmp_path;
+};
+
+lm_status lm_atomic_file_open(const char *path, lm_atomic_file **out) {
+    lm_atomic_file *f;
+    size_t pl = strlen(path);
+    *out = NULL;
+    f = lm_calloc(1, sizeof *f);
+    if (f == NULL) {
+        return lm_error(LM_ERR_NOMEM, "cannot allocate a writer for %s", path);
+    }
+    f->path = lm_strdup(path);
+    f->tmp_path = lm_malloc(pl + 16);
+    if (f->path == NULL || f->tmp_path == NULL) {
+        lm_free(f->path);
+        lm_free(f->tmp_path);
+        lm_free(f);
+        return lm_error(LM_ERR_NOMEM, "cannot allocate a writer for %s", path);
+    }
+    memcpy(f->tmp_path, path, pl);
+    memcpy(f->tmp_path + pl, ".tmp.XXXXXX", 12);
+    f->fd = mkstemp(f->tmp_path);
+    if (f->fd < 0) {
+        lm_status st = errno_error(errno, "create a temporary file beside", path);
+        lm_free(f->path);
+        lm_free(f->tmp_path);
+        lm_free(f);
+        return st;
+    }
+    /* mkstemp creates 0600; give the file the usual permissions (subject to the umask). */
+    {
+        mode_t mask = umask(0);
+        umask(mask);
+        (void)fchmod(f->fd, 0666 & ~mask);
+    }
+    *out = f;
+    return LM_OK;
+}
+
+lm_status lm_atomic_file_write(lm_atomic_file *f, const void *data, size_t len) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(f->fd, (const char *)data + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno_error(errno, "write", f->tmp_path);
+        }
+        done += (size_t)n;
+    }
+    return LM_OK;
+}
+
+void lm_atomic_file_abort(lm_atomic_file *f) {
+    if (f == NULL) {
+        return;
+    }
+    if (f->fd >= 0) {
+        close(f->fd);
+    }
+    unlink(f->tmp_path);
+    lm_free(f->path);
+    lm_free(f->tmp_path);
+    lm_free(f);
+}
+
+static void fsync_parent_folder(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int fd;
+    if (slash == NULL) {
+        dir = lm_strdup(".");
+    } else if (slash == path) {
+        dir = lm_strdup("/");
+    } else {
+        dir = lm_strndup(path, (size_t)(slash - path));
+    }
+    if (dir == NULL) {
+        return; /* best effort: the rename itself already happened */
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    lm_free(dir);
+}
+
+lm_status lm_atomic_file_commit(lm_atomic_file *f) {
+    int fd = f->fd;
+    f->fd = -1;
+    if (fsync(fd) != 0) {
+        int err = errno;
+        close(fd);
+        lm_status st = errno_error(err, "flush", f->tmp_path);
+        lm_atomic_file_abort(f);
+        return st;
+    }
+    if (close(fd) != 0) {
+        lm_status st = errno_error(errno, "close", f->tmp_path);
+        lm_atomic_file_abort(f);
+        return st;
+    }
+    if (rename(f->tmp_path, f->path) != 0) {
+        lm_status st = errno_error(errno, "rename the temporary file to", f->path);
+        lm_atomic_file_abort(f);
+        return st;
+    }
+    fsync_parent_folder(f->path);
+    lm_free(f->path);
+    lm_free(f->tmp_path);
+    lm_free(f);
+    return LM_OK;
+}
+
+lm_status lm_file_write_atomic(const char *path, const void *data, size_t len) {
+    lm_atomic_file *f;
+    lm_status st = lm_atomic_file_open(path, &f);
+    if (st != LM_OK) {
+        return st;
+    }
+    st = lm_atomic_file_write(f, data, len);
+    if (st != LM_OK) {
+        lm_atomic_file_abort(f);
+        return st;
+    }
+    return lm_atomic_file_commit(f);
+}

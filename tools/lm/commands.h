@@ -1,0 +1,8 @@
+/* The lm tool's subcommands. Each takes the arguments after its name and returns the exit code.
+ * The tool uses only the public API (lm.h), like any user. */
+#ifndef LM_TOOL_COMMANDS_H
+#define LM_TOOL_COMMANDS_H
+
+int cmd_version(int argc, char **argv);
+
+#endif
