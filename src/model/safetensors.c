@@ -361,10 +361,11 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
             }
             cJSON_ArrayForEach(m, e) {
                 if (!cJSON_IsString(m) || m->valuestring == NULL) {
+                    s = lm_error(LM_ERR_FORMAT,
+                                 "%s: \"__metadata__\" value of \"%.60s\" is not a string",
+                                 st_name(st), m->string);
                     cJSON_Delete(root);
-                    return lm_error(LM_ERR_FORMAT,
-                                    "%s: \"__metadata__\" value of \"%s\" is not a string",
-                                    st_name(st), m->string);
+                    return s;
                 }
                 strbytes += strlen(m->string) + strlen(m->valuestring) + 2;
                 nm++;
