@@ -2,7 +2,63 @@
  * rules are those of Hugging Face tokenizers' BertNormalizer and BertPreTokenizer. */
 #include "unicode.h"
 
+#include <stdlib.h>
+
 #include <utf8proc.h>
+
+typedef struct lm_uni_class_override {
+    uint32_t cp;
+    unsigned char control;
+    unsigned char punct;
+} lm_uni_class_override;
+
+typedef struct lm_uni_norm_override {
+    uint32_t cp;
+    unsigned char mode; /* 0 strip+lower, 1 lower, 2 strip */
+    unsigned char n;
+    uint32_t out[4];
+} lm_uni_norm_override;
+
+#ifdef LM_NO_UNICODE_OVERRIDES
+static const lm_uni_class_override lm_uni_class_overrides[1] = {{0xFFFFFFFFu, 0, 0}};
+static const lm_uni_norm_override lm_uni_norm_overrides[1] = {{0xFFFFFFFFu, 0, 0, {0, 0, 0, 0}}};
+#else
+#include "unicode_overrides.h"
+#endif
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const lm_uni_class_override *class_override(uint32_t cp) {
+    size_t lo = 0, hi = COUNT(lm_uni_class_overrides);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (lm_uni_class_overrides[mid].cp < cp) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < COUNT(lm_uni_class_overrides) && lm_uni_class_overrides[lo].cp == cp
+               ? &lm_uni_class_overrides[lo] : NULL;
+}
+
+static const lm_uni_norm_override *norm_override(uint32_t cp, int mode) {
+    size_t lo = 0, hi = COUNT(lm_uni_norm_overrides);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (lm_uni_norm_overrides[mid].cp < cp) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (; lo < COUNT(lm_uni_norm_overrides) && lm_uni_norm_overrides[lo].cp == cp; lo++) {
+        if (lm_uni_norm_overrides[lo].mode == mode) {
+            return &lm_uni_norm_overrides[lo];
+        }
+    }
+    return NULL;
+}
 
 size_t lm_text_decode(const unsigned char *s, size_t len, uint32_t *cp, int *valid) {
     unsigned char b = s[0];
@@ -70,8 +126,12 @@ int lm_text_is_whitespace(uint32_t cp) {
 
 int lm_text_is_control(uint32_t cp) {
     utf8proc_category_t c;
+    const lm_uni_class_override *o;
     if (cp == '\t' || cp == '\n' || cp == '\r') {
         return 0;
+    }
+    if (cp >= 0x80 && (o = class_override(cp)) != NULL) {
+        return o->control;
     }
     c = utf8proc_category((utf8proc_int32_t)cp);
     /* Cn (unassigned) is not included: Hugging Face keeps unassigned code points */
@@ -81,9 +141,13 @@ int lm_text_is_control(uint32_t cp) {
 
 int lm_text_is_punct(uint32_t cp) {
     utf8proc_category_t c;
+    const lm_uni_class_override *o;
     if (cp < 0x80) {
         return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
                (cp >= 123 && cp <= 126);
+    }
+    if ((o = class_override(cp)) != NULL) {
+        return o->punct;
     }
     c = utf8proc_category((utf8proc_int32_t)cp);
     return c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO;
@@ -101,6 +165,13 @@ size_t lm_text_normalize_char(uint32_t cp, int strip, int lower, uint32_t out[LM
     size_t n = 1;
     size_t i;
     size_t k = 0;
+    const lm_uni_norm_override *o;
+    if ((strip || lower) && (o = norm_override(cp, strip && lower ? 0 : lower ? 1 : 2)) != NULL) {
+        for (i = 0; i < o->n; i++) {
+            out[i] = o->out[i];
+        }
+        return o->n;
+    }
     buf[0] = (utf8proc_int32_t)cp;
     if (strip) {
         int boundclass = 0;
