@@ -483,6 +483,9 @@ lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const c
         }
     }
     if ((st = check_args(tok, opts, &o)) != LM_OK) {
+        for (i = 0; statuses != NULL && i < n; i++) {
+            statuses[i] = st;
+        }
         return st;
     }
 #ifdef _OPENMP
