@@ -22,6 +22,12 @@ static double cpu_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double process_cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -110,7 +116,7 @@ int main(int argc, char **argv) {
         enum { CHUNK = 10000 };
         lm_encoding_t **encs = malloc(CHUNK * sizeof *encs);
         size_t tokens = 0;
-        double t0 = now(), dt;
+        double t0 = now(), c0 = process_cpu_now(), dt, dc;
         for (i = 0; i < n; i += CHUNK) {
             size_t m = n - i < CHUNK ? n - i : CHUNK, j;
             if (lm_tokenizer_encode_batch(tok, m, texts + i, lens + i, NULL, NULL, NULL, threads,
@@ -124,8 +130,10 @@ int main(int argc, char **argv) {
             }
         }
         dt = now() - t0;
-        printf("liblm threads=%d MB/s=%.2f (%.2f s, %zu tokens)\n", threads,
-               (double)bytes / 1e6 / dt, dt, tokens);
+        dc = process_cpu_now() - c0;
+        printf("liblm threads=%d MB/s=%.2f (%.2f s wall, %.2f s CPU = %.2f MB per CPU-second, "
+               "%zu tokens)\n", threads, (double)bytes / 1e6 / dt, dt, dc, (double)bytes / 1e6 / dc,
+               tokens);
         free(encs);
     }
     lm_tokenizer_free(tok);

@@ -12,7 +12,8 @@ mkdir -p build/bench
 cc -std=c11 -O2 -Iinclude -o build/bench/bench_tokenizer bench/bench_tokenizer.c lib/liblm.a \
     -fopenmp $(pkg-config --libs libcjson libutf8proc) -lm
 PY=${PY:-$(bash scripts/pyenv.sh tokenizers)}
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "(MB/s is wall time; on a shared machine MB per CPU-second is the steadier figure)"
 lm_out=$(build/bench/bench_tokenizer "$VOCAB" "$TSV" "$MIN_MB" 1 2)
 echo "$lm_out"
 hf1=$(RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=true "$PY" bench/bench_hf_tokenizer.py "$VOCAB" "$TSV" "$MIN_MB")
