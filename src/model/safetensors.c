@@ -1,0 +1,867 @@
+/* The safetensors reader (validating, over a read-only map or a borrowed buffer) and the atomic
+ * writer. See safetensors.h for the rules enforced. Assumes a little-endian host (as the format's
+ * data is little-endian). */
+#include "safetensors.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/json.h"
+#include "base/utf8.h"
+
+/* ---- dtypes ---- */
+
+static const struct {
+    const char *name;
+    size_t size;
+} dtype_table[LM_DTYPE_COUNT] = {
+    [LM_DTYPE_F32] = {"F32", 4},   [LM_DTYPE_F16] = {"F16", 2},
+    [LM_DTYPE_BF16] = {"BF16", 2}, [LM_DTYPE_F64] = {"F64", 8},
+    [LM_DTYPE_I64] = {"I64", 8},   [LM_DTYPE_I32] = {"I32", 4},
+    [LM_DTYPE_I16] = {"I16", 2},   [LM_DTYPE_I8] = {"I8", 1},
+    [LM_DTYPE_U8] = {"U8", 1},     [LM_DTYPE_BOOL] = {"BOOL", 1},
+    [LM_DTYPE_U16] = {"U16", 2},   [LM_DTYPE_U32] = {"U32", 4},
+    [LM_DTYPE_U64] = {"U64", 8},   [LM_DTYPE_F8_E4M3] = {"F8_E4M3", 1},
+    [LM_DTYPE_F8_E5M2] = {"F8_E5M2", 1},
+};
+
+static int dtype_valid(lm_dtype d) { return (int)d >= 0 && d < LM_DTYPE_COUNT; }
+
+size_t lm_dtype_size(lm_dtype dtype) { return dtype_valid(dtype) ? dtype_table[dtype].size : 0; }
+
+const char *lm_dtype_name(lm_dtype dtype) {
+    return dtype_valid(dtype) ? dtype_table[dtype].name : "?";
+}
+
+int lm_dtype_from_name(const char *name, lm_dtype *out) {
+    int i;
+    if (name == NULL) {
+        return 0;
+    }
+    for (i = 0; i < (int)LM_DTYPE_COUNT; i++) {
+        if (strcmp(name, dtype_table[i].name) == 0) {
+            *out = (lm_dtype)i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- half-precision conversions ---- */
+
+static uint32_t f32_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static float bits_f32(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+float lm_bf16_to_f32(uint16_t h) { return bits_f32((uint32_t)h << 16); }
+
+uint16_t lm_f32_to_bf16(float f) {
+    uint32_t u = f32_bits(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) {
+        return (uint16_t)((u >> 16) | 0x0040u); /* quiet NaN, sign kept */
+    }
+    u += 0x7fffu + ((u >> 16) & 1u); /* round to nearest even */
+    return (uint16_t)(u >> 16);
+}
+
+float lm_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1fu;
+    uint32_t man = h & 0x3ffu;
+    if (exp == 0x1f) {
+        return bits_f32(sign | 0x7f800000u | (man << 13));
+    }
+    if (exp == 0) {
+        /* zero or subnormal: man * 2^-24, exact in float */
+        float v = (float)man * 5.9604644775390625e-8f;
+        return sign ? -v : v;
+    }
+    return bits_f32(sign | ((exp + 112u) << 23) | (man << 13));
+}
+
+uint16_t lm_f32_to_f16(float f) {
+    uint32_t u = f32_bits(f);
+    uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    uint32_t abs = u & 0x7fffffffu;
+    if (abs > 0x7f800000u) {
+        return (uint16_t)(sign | 0x7e00u | ((abs >> 13) & 0x3ffu));
+    }
+    if (abs >= 0x477ff000u) { /* rounds to >= 65520: infinity */
+        return (uint16_t)(sign | 0x7c00u);
+    }
+    if (abs < 0x38800000u) { /* below the smallest normal half 2^-14: subnormal or zero */
+        uint32_t exp = abs >> 23;
+        uint32_t man;
+        uint32_t shift;
+        uint32_t half;
+        uint32_t rem;
+        uint32_t res;
+        if (exp < 102) { /* below half the smallest subnormal (2^-25): zero */
+            return sign;
+        }
+        man = (abs & 0x7fffffu) | 0x800000u;
+        shift = 126u - exp; /* value = man * 2^(exp-150); in units of 2^-24 shift right 126-exp */
+        res = man >> shift;
+        rem = man & ((1u << shift) - 1u);
+        half = 1u << (shift - 1u);
+        if (rem > half || (rem == half && (res & 1u))) {
+            res++;
+        }
+        return (uint16_t)(sign | res);
+    }
+    {
+        uint32_t r = abs - 0x38000000u; /* rebias exponent 127 -> 15 */
+        r += 0xfffu + ((r >> 13) & 1u);
+        return (uint16_t)(sign | (r >> 13));
+    }
+}
+
+/* ---- reader ---- */
+
+struct lm_safetensors {
+    char *path;
+    lm_mapped_file map; /* empty when borrowed */
+    lm_st_tensor *tensors;
+    size_t count;
+    const lm_st_tensor **by_name; /* sorted by name */
+    const char **meta; /* key, value pairs, sorted by key */
+    size_t meta_count;
+    char *strings; /* one block for every name, key and value */
+};
+
+static const char *st_name(const lm_safetensors *st) { return st->path; }
+
+void lm_safetensors_close(lm_safetensors *st) {
+    if (st == NULL) {
+        return;
+    }
+    lm_file_unmap(&st->map);
+    lm_free(st->tensors);
+    lm_free(st->by_name);
+    lm_free((void *)st->meta);
+    lm_free(st->strings);
+    lm_free(st->path);
+    lm_free(st);
+}
+
+/* A non-negative integer of JSON, exact in a double (<= 2^53). */
+static int json_uint(const cJSON *item, uint64_t *out) {
+    double v;
+    if (!cJSON_IsNumber(item)) {
+        return 0;
+    }
+    v = item->valuedouble;
+    if (!isfinite(v) || v < 0 || v != floor(v) || v > 9007199254740992.0) {
+        return 0;
+    }
+    *out = (uint64_t)v;
+    return 1;
+}
+
+static int cmp_name(const void *a, const void *b) {
+    const lm_st_tensor *const *ta = a;
+    const lm_st_tensor *const *tb = b;
+    return strcmp((*ta)->name, (*tb)->name);
+}
+
+static int cmp_offset(const void *a, const void *b) {
+    const lm_st_tensor *ta = a;
+    const lm_st_tensor *tb = b;
+    if (ta->offset != tb->offset) {
+        return ta->offset < tb->offset ? -1 : 1;
+    }
+    if (ta->nbytes != tb->nbytes) {
+        return ta->nbytes < tb->nbytes ? -1 : 1;
+    }
+    return strcmp(ta->name, tb->name);
+}
+
+static int cmp_meta(const void *a, const void *b) {
+    const char *const *ka = a;
+    const char *const *kb = b;
+    return strcmp(ka[0], kb[0]);
+}
+
+/* Copies s into the strings block at *pos. */
+static const char *put_string(char *block, size_t *pos, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *dst = block + *pos;
+    memcpy(dst, s, n);
+    *pos += n;
+    return dst;
+}
+
+/* Reads one tensor entry; stores begin/end in t->offset / t->nbytes (relative offsets). */
+static lm_status parse_entry(const lm_safetensors *st, const cJSON *e, lm_st_tensor *t) {
+    const char *name = e->string;
+    const cJSON *dt;
+    const cJSON *shape;
+    const cJSON *offs;
+    const cJSON *it;
+    uint64_t begin;
+    uint64_t end;
+    size_t numel = 1;
+    size_t nbytes;
+    if (!cJSON_IsObject(e)) {
+        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": header entry is not an object",
+                        st_name(st), name);
+    }
+    dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+    if (!cJSON_IsString(dt) || dt->valuestring == NULL) {
+        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": missing or non-string \"dtype\"",
+                        st_name(st), name);
+    }
+    if (!lm_dtype_from_name(dt->valuestring, &t->dtype)) {
+        return lm_error(LM_ERR_UNSUPPORTED, "%s: tensor \"%s\": unknown dtype \"%.40s\"",
+                        st_name(st), name, dt->valuestring);
+    }
+    shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
+    if (!cJSON_IsArray(shape)) {
+        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": missing or non-array \"shape\"",
+                        st_name(st), name);
+    }
+    t->ndim = 0;
+    cJSON_ArrayForEach(it, shape) {
+        uint64_t d;
+        if (t->ndim == LM_ST_MAX_DIMS) {
+            return lm_error(LM_ERR_UNSUPPORTED, "%s: tensor \"%s\": more than %d dimensions",
+                            st_name(st), name, LM_ST_MAX_DIMS);
+        }
+        if (!json_uint(it, &d) || d > (uint64_t)INT64_MAX) {
+            return lm_error(LM_ERR_FORMAT,
+                            "%s: tensor \"%s\": dimension %zu is not a non-negative integer",
+                            st_name(st), name, t->ndim);
+        }
+        t->shape[t->ndim++] = (int64_t)d;
+        if (d > SIZE_MAX || !lm_size_mul(numel, (size_t)d, &numel)) {
+            return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": shape overflows the element count",
+                            st_name(st), name);
+        }
+    }
+    offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+    if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 ||
+        !json_uint(cJSON_GetArrayItem(offs, 0), &begin) ||
+        !json_uint(cJSON_GetArrayItem(offs, 1), &end)) {
+        return lm_error(LM_ERR_FORMAT,
+                        "%s: tensor \"%s\": \"data_offsets\" must be two non-negative integers",
+                        st_name(st), name);
+    }
+    if (begin > end) {
+        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": data_offsets [%llu, %llu] run backwards",
+                        st_name(st), name, (unsigned long long)begin, (unsigned long long)end);
+    }
+    if (!lm_size_mul(numel, lm_dtype_size(t->dtype), &nbytes)) {
+        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": shape and dtype %s overflow the size",
+                        st_name(st), name, lm_dtype_name(t->dtype));
+    }
+    if (nbytes != end - begin) {
+        return lm_error(LM_ERR_FORMAT,
+                        "%s: tensor \"%s\": shape and dtype %s need %zu bytes but data_offsets "
+                        "[%llu, %llu] hold %llu",
+                        st_name(st), name, lm_dtype_name(t->dtype), nbytes,
+                        (unsigned long long)begin, (unsigned long long)end,
+                        (unsigned long long)(end - begin));
+    }
+    t->numel = numel;
+    t->offset = (size_t)begin;
+    t->nbytes = nbytes;
+    return LM_OK;
+}
+
+static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t size) {
+    uint64_t hlen = 0;
+    size_t data_start;
+    size_t data_size;
+    cJSON *root = NULL;
+    const cJSON *e;
+    const cJSON *meta_obj = NULL;
+    size_t nt = 0;
+    size_t nm = 0;
+    size_t strbytes = 0;
+    size_t pos = 0;
+    size_t i;
+    size_t expect;
+    char *what;
+    lm_status s;
+    int k;
+
+    if (size < 8) {
+        return lm_error(LM_ERR_FORMAT,
+                        "%s: %zu bytes is too short for a safetensors file (8-byte header length)",
+                        st_name(st), size);
+    }
+    for (k = 7; k >= 0; k--) {
+        hlen = (hlen << 8) | base[k];
+    }
+    if (hlen > LM_ST_MAX_HEADER) {
+        return lm_error(LM_ERR_FORMAT,
+                        "%s: header length %llu at byte 0 exceeds the limit of %llu bytes",
+                        st_name(st), (unsigned long long)hlen, (unsigned long long)LM_ST_MAX_HEADER);
+    }
+    if (hlen > size - 8) {
+        return lm_error(LM_ERR_FORMAT,
+                        "%s: header length %llu at byte 0 runs past the end of the file (%zu bytes)",
+                        st_name(st), (unsigned long long)hlen, size);
+    }
+    data_start = 8 + (size_t)hlen;
+    data_size = size - data_start;
+    {
+        size_t wl = strlen(st->path) + 64;
+        what = lm_malloc(wl);
+        if (what == NULL) {
+            return lm_error(LM_ERR_NOMEM, "%s: out of memory", st_name(st));
+        }
+        snprintf(what, wl, "%s: JSON header (file bytes 8..%zu)", st->path, data_start);
+    }
+    s = lm_json_parse((const char *)base + 8, (size_t)hlen, what, &root);
+    lm_free(what);
+    if (s != LM_OK) {
+        return s;
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return lm_error(LM_ERR_FORMAT, "%s: the header at byte 8 is not a JSON object",
+                        st_name(st));
+    }
+    /* Pass 1: count entries and string bytes. */
+    cJSON_ArrayForEach(e, root) {
+        if (e->string == NULL) {
+            continue;
+        }
+        if (strcmp(e->string, "__metadata__") == 0) {
+            const cJSON *m;
+            if (meta_obj != NULL) {
+                cJSON_Delete(root);
+                return lm_error(LM_ERR_FORMAT, "%s: \"__metadata__\" appears twice in the header",
+                                st_name(st));
+            }
+            meta_obj = e;
+            if (cJSON_IsNull(e)) {
+                continue;
+            }
+            if (!cJSON_IsObject(e)) {
+                cJSON_Delete(root);
+                return lm_error(LM_ERR_FORMAT, "%s: \"__metadata__\" is not an object",
+                                st_name(st));
+            }
+            cJSON_ArrayForEach(m, e) {
+                if (!cJSON_IsString(m) || m->valuestring == NULL) {
+                    cJSON_Delete(root);
+                    return lm_error(LM_ERR_FORMAT,
+                                    "%s: \"__metadata__\" value of \"%s\" is not a string",
+                                    st_name(st), m->string);
+                }
+                strbytes += strlen(m->string) + strlen(m->valuestring) + 2;
+                nm++;
+            }
+            continue;
+        }
+        if (e->string[0] == '\0') {
+            cJSON_Delete(root);
+            return lm_error(LM_ERR_FORMAT, "%s: a tensor has an empty name", st_name(st));
+        }
+        strbytes += strlen(e->string) + 1;
+        nt++;
+    }
+    st->tensors = lm_calloc(nt ? nt : 1, sizeof *st->tensors);
+    st->by_name = lm_malloc_array(nt ? nt : 1, sizeof *st->by_name);
+    st->meta = lm_calloc(nm ? 2 * nm : 1, sizeof *st->meta);
+    st->strings = lm_malloc(strbytes ? strbytes : 1);
+    if (st->tensors == NULL || st->by_name == NULL || st->meta == NULL || st->strings == NULL) {
+        cJSON_Delete(root);
+        return lm_error(LM_ERR_NOMEM, "%s: out of memory for the tensor table", st_name(st));
+    }
+    /* Pass 2: fill. */
+    cJSON_ArrayForEach(e, root) {
+        lm_st_tensor *t;
+        if (e->string == NULL) {
+            continue;
+        }
+        if (e == meta_obj) {
+            const cJSON *m;
+            cJSON_ArrayForEach(m, e) {
+                st->meta[2 * st->meta_count] = put_string(st->strings, &pos, m->string);
+                st->meta[2 * st->meta_count + 1] = put_string(st->strings, &pos, m->valuestring);
+                st->meta_count++;
+            }
+            continue;
+        }
+        t = &st->tensors[st->count];
+        t->name = put_string(st->strings, &pos, e->string);
+        s = parse_entry(st, e, t);
+        if (s != LM_OK) {
+            cJSON_Delete(root);
+            return s;
+        }
+        st->count++;
+    }
+    cJSON_Delete(root);
+
+    /* Layout: sort by offset, then the tensors must tile [0, data_size) exactly. */
+    qsort(st->tensors, st->count, sizeof *st->tensors, cmp_offset);
+    expect = 0;
+    for (i = 0; i < st->count; i++) {
+        lm_st_tensor *t = &st->tensors[i];
+        size_t begin = t->offset;
+        if (begin > data_size || t->nbytes > data_size - begin) {
+            return lm_error(LM_ERR_FORMAT,
+                            "%s: tensor \"%s\": data_offsets [%zu, %zu] run past the data section "
+                            "(%zu bytes from file byte %zu)",
+                            st_name(st), t->name, begin, begin + t->nbytes, data_size, data_start);
+        }
+        if (begin != expect) {
+            if (begin < expect) {
+                return lm_error(LM_ERR_FORMAT,
+                                "%s: tensor \"%s\" at data offset %zu (file byte %zu) overlaps "
+                                "the tensor before it, which ends at data offset %zu",
+                                st_name(st), t->name, begin, data_start + begin, expect);
+            }
+            return lm_error(LM_ERR_FORMAT,
+                            "%s: gap in the data section: bytes %zu..%zu (file bytes %zu..%zu) "
+                            "belong to no tensor (next is \"%s\")",
+                            st_name(st), expect, begin, data_start + expect, data_start + begin,
+                            t->name);
+        }
+        expect = begin + t->nbytes;
+        t->data = base + data_start + begin;
+        t->offset = data_start + begin;
+    }
+    if (expect != data_size) {
+        return lm_error(LM_ERR_FORMAT,
+                        "%s: the data section has %zu bytes but the tensors cover %zu (trailing "
+                        "bytes from file byte %zu)",
+                        st_name(st), data_size, expect, data_start + expect);
+    }
+    /* Names unique (the JSON header may repeat a key: cJSON keeps both). */
+    for (i = 0; i < st->count; i++) {
+        st->by_name[i] = &st->tensors[i];
+    }
+    qsort(st->by_name, st->count, sizeof *st->by_name, cmp_name);
+    for (i = 1; i < st->count; i++) {
+        const char *a = st->by_name[i - 1]->name;
+        if (strcmp(a, st->by_name[i]->name) == 0) {
+            return lm_error(LM_ERR_FORMAT, "%s: tensor name \"%s\" appears twice in the header",
+                            st_name(st), a);
+        }
+    }
+    qsort(st->meta, st->meta_count, 2 * sizeof *st->meta, cmp_meta);
+    for (i = 1; i < st->meta_count; i++) {
+        if (strcmp(st->meta[2 * i - 2], st->meta[2 * i]) == 0) {
+            return lm_error(LM_ERR_FORMAT, "%s: \"__metadata__\" key \"%s\" appears twice",
+                            st_name(st), st->meta[2 * i]);
+        }
+    }
+    return LM_OK;
+}
+
+static lm_status new_handle(const char *name, lm_safetensors **out) {
+    lm_safetensors *st = lm_calloc(1, sizeof *st);
+    if (st == NULL) {
+        return lm_error(LM_ERR_NOMEM, "%s: out of memory", name);
+    }
+    st->path = lm_strdup(name);
+    if (st->path == NULL) {
+        lm_free(st);
+        return lm_error(LM_ERR_NOMEM, "%s: out of memory", name);
+    }
+    *out = st;
+    return LM_OK;
+}
+
+lm_status lm_safetensors_open_memory(const void *data, size_t size, const char *what,
+                                     lm_safetensors **out) {
+    lm_safetensors *st;
+    lm_status s;
+    if (out == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_open_memory: out is NULL");
+    }
+    *out = NULL;
+    if (data == NULL && size != 0) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_open_memory: data is NULL");
+    }
+    s = new_handle(what != NULL ? what : "<memory>", &st);
+    if (s != LM_OK) {
+        return s;
+    }
+    s = open_impl(st, data, size);
+    if (s != LM_OK) {
+        lm_safetensors_close(st);
+        return s;
+    }
+    *out = st;
+    return LM_OK;
+}
+
+lm_status lm_safetensors_open(const char *path, lm_safetensors **out) {
+    lm_safetensors *st;
+    lm_status s;
+    if (out == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_open: out is NULL");
+    }
+    *out = NULL;
+    if (path == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_open: path is NULL");
+    }
+    s = new_handle(path, &st);
+    if (s != LM_OK) {
+        return s;
+    }
+    s = lm_file_map(path, &st->map);
+    if (s == LM_OK) {
+        s = open_impl(st, st->map.data, st->map.size);
+    }
+    if (s != LM_OK) {
+        lm_safetensors_close(st);
+        return s;
+    }
+    *out = st;
+    return LM_OK;
+}
+
+const char *lm_safetensors_path(const lm_safetensors *st) { return st != NULL ? st->path : NULL; }
+
+size_t lm_safetensors_count(const lm_safetensors *st) { return st != NULL ? st->count : 0; }
+
+const lm_st_tensor *lm_safetensors_at(const lm_safetensors *st, size_t i) {
+    return (st != NULL && i < st->count) ? &st->tensors[i] : NULL;
+}
+
+const lm_st_tensor *lm_safetensors_find(const lm_safetensors *st, const char *name) {
+    size_t lo = 0;
+    size_t hi;
+    if (st == NULL || name == NULL) {
+        return NULL;
+    }
+    hi = st->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const lm_st_tensor *t = st->by_name[mid];
+        int c = strcmp(name, t->name);
+        if (c == 0) {
+            return t;
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return NULL;
+}
+
+const char *lm_safetensors_metadata(const lm_safetensors *st, const char *key) {
+    size_t lo = 0;
+    size_t hi;
+    if (st == NULL || key == NULL) {
+        return NULL;
+    }
+    hi = st->meta_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(key, st->meta[2 * mid]);
+        if (c == 0) {
+            return st->meta[2 * mid + 1];
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return NULL;
+}
+
+int lm_st_tensor_is_aligned(const lm_st_tensor *t) {
+    size_t a;
+    if (t == NULL) {
+        return 0;
+    }
+    a = lm_dtype_size(t->dtype);
+    return a != 0 && ((uintptr_t)t->data % a) == 0;
+}
+
+lm_status lm_tensor_to_f32(const lm_st_tensor *t, float *out) {
+    const unsigned char *p;
+    size_t i;
+    if (t == NULL || (out == NULL && t->numel != 0)) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tensor_to_f32: NULL argument");
+    }
+    p = t->data;
+    switch (t->dtype) {
+    case LM_DTYPE_F32:
+        if (t->numel != 0) {
+            memcpy(out, p, t->numel * sizeof(float));
+        }
+        return LM_OK;
+    case LM_DTYPE_F16:
+    case LM_DTYPE_BF16:
+        for (i = 0; i < t->numel; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            out[i] = t->dtype == LM_DTYPE_F16 ? lm_f16_to_f32(h) : lm_bf16_to_f32(h);
+        }
+        return LM_OK;
+    default:
+        return lm_error(LM_ERR_UNSUPPORTED,
+                        "tensor \"%s\" (file byte %zu) has dtype %s; expected F32, F16 or BF16",
+                        t->name, t->offset, lm_dtype_name(t->dtype));
+    }
+}
+
+/* ---- writer ---- */
+
+typedef struct strbuf {
+    char *p;
+    size_t len;
+    size_t cap;
+    int failed;
+} strbuf;
+
+static void sb_put(strbuf *b, const char *s, size_t n) {
+    if (b->failed) {
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        char *np;
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        np = lm_realloc(b->p, cap);
+        if (np == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(strbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+
+static void sb_json_string(strbuf *b, const char *s) {
+    sb_put(b, "\"", 1);
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            sb_put(b, esc, 2);
+        } else if (c < 0x20) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            sb_str(b, esc);
+        } else {
+            sb_put(b, s, 1);
+        }
+    }
+    sb_put(b, "\"", 1);
+}
+
+static void sb_u64(strbuf *b, unsigned long long v) {
+    char num[32];
+    snprintf(num, sizeof num, "%llu", v);
+    sb_str(b, num);
+}
+
+static lm_status check_name(const char *path, const char *name, const char *kind) {
+    if (name == NULL || name[0] == '\0') {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: a %s is NULL or empty", path, kind);
+    }
+    if (!lm_utf8_validate(name, strlen(name), NULL)) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: a %s is not valid UTF-8", path, kind);
+    }
+    return LM_OK;
+}
+
+lm_status lm_safetensors_write(const char *path, const lm_st_write *tensors, size_t n,
+                               const char *const *meta_kv) {
+    strbuf hb = {NULL, 0, 0, 0};
+    size_t *order = NULL;
+    size_t *sizes = NULL;
+    size_t i;
+    size_t j;
+    size_t off = 0;
+    lm_atomic_file *f = NULL;
+    lm_status s = LM_OK;
+    unsigned char lenbuf[8];
+    uint64_t hlen;
+    int first = 1;
+
+    if (path == NULL || (tensors == NULL && n != 0)) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_write: NULL argument");
+    }
+    order = lm_malloc_array(n ? n : 1, sizeof *order);
+    sizes = lm_malloc_array(n ? n : 1, sizeof *sizes);
+    if (order == NULL || sizes == NULL) {
+        s = lm_error(LM_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    /* Validate. */
+    for (i = 0; i < n; i++) {
+        const lm_st_write *t = &tensors[i];
+        size_t numel = 1;
+        s = check_name(path, t->name, "tensor name");
+        if (s != LM_OK) {
+            goto done;
+        }
+        if (strcmp(t->name, "__metadata__") == 0) {
+            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: \"__metadata__\" is not a tensor name",
+                         path);
+            goto done;
+        }
+        if (!dtype_valid(t->dtype)) {
+            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": invalid dtype %d", path,
+                         t->name, (int)t->dtype);
+            goto done;
+        }
+        if (t->ndim > LM_ST_MAX_DIMS) {
+            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": %zu dimensions (at most %d)",
+                         path, t->name, t->ndim, LM_ST_MAX_DIMS);
+            goto done;
+        }
+        for (j = 0; j < t->ndim; j++) {
+            if (t->shape[j] < 0 || (uint64_t)t->shape[j] > SIZE_MAX ||
+                !lm_size_mul(numel, (size_t)t->shape[j], &numel)) {
+                s = lm_error(LM_ERR_INVALID_ARGUMENT,
+                             "%s: tensor \"%s\": dimension %zu (%lld) is negative or too large",
+                             path, t->name, j, (long long)t->shape[j]);
+                goto done;
+            }
+        }
+        if (!lm_size_mul(numel, lm_dtype_size(t->dtype), &sizes[i]) ||
+            (sizes[i] != 0 && t->data == NULL)) {
+            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": size overflow or NULL data",
+                         path, t->name);
+            goto done;
+        }
+        for (j = 0; j < i; j++) {
+            if (strcmp(tensors[j].name, t->name) == 0) {
+                s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor name \"%s\" given twice", path,
+                             t->name);
+                goto done;
+            }
+        }
+    }
+    if (meta_kv != NULL) {
+        for (i = 0; meta_kv[i] != NULL; i += 2) {
+            s = check_name(path, meta_kv[i], "metadata key");
+            if (s != LM_OK) {
+                goto done;
+            }
+            if (meta_kv[i + 1] == NULL ||
+                !lm_utf8_validate(meta_kv[i + 1], strlen(meta_kv[i + 1]), NULL)) {
+                s = lm_error(LM_ERR_INVALID_ARGUMENT,
+                             "%s: metadata key \"%s\" has no value or one that is not UTF-8",
+                             path, meta_kv[i]);
+                goto done;
+            }
+        }
+    }
+    /* Order: element size descending, stable (insertion sort on indices). */
+    for (i = 0; i < n; i++) {
+        size_t k = i;
+        while (k > 0 &&
+               lm_dtype_size(tensors[order[k - 1]].dtype) < lm_dtype_size(tensors[i].dtype)) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    /* Header. */
+    sb_str(&hb, "{");
+    if (meta_kv != NULL && meta_kv[0] != NULL) {
+        sb_str(&hb, "\"__metadata__\":{");
+        for (i = 0; meta_kv[i] != NULL; i += 2) {
+            if (i > 0) {
+                sb_str(&hb, ",");
+            }
+            sb_json_string(&hb, meta_kv[i]);
+            sb_str(&hb, ":");
+            sb_json_string(&hb, meta_kv[i + 1]);
+        }
+        sb_str(&hb, "}");
+        first = 0;
+    }
+    for (i = 0; i < n; i++) {
+        const lm_st_write *t = &tensors[order[i]];
+        if (!first) {
+            sb_str(&hb, ",");
+        }
+        first = 0;
+        sb_json_string(&hb, t->name);
+        sb_str(&hb, ":{\"dtype\":\"");
+        sb_str(&hb, lm_dtype_name(t->dtype));
+        sb_str(&hb, "\",\"shape\":[");
+        for (j = 0; j < t->ndim; j++) {
+            if (j > 0) {
+                sb_str(&hb, ",");
+            }
+            sb_u64(&hb, (unsigned long long)t->shape[j]);
+        }
+        sb_str(&hb, "],\"data_offsets\":[");
+        sb_u64(&hb, off);
+        sb_str(&hb, ",");
+        if (sizes[order[i]] > SIZE_MAX - off) {
+            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: total size overflows", path);
+            goto done;
+        }
+        off += sizes[order[i]];
+        sb_u64(&hb, off);
+        sb_str(&hb, "]}");
+    }
+    sb_str(&hb, "}");
+    while (!hb.failed && hb.len % 8 != 0) {
+        sb_str(&hb, " ");
+    }
+    if (hb.failed) {
+        s = lm_error(LM_ERR_NOMEM, "%s: out of memory for the header", path);
+        goto done;
+    }
+    hlen = hb.len;
+    for (i = 0; i < 8; i++) {
+        lenbuf[i] = (unsigned char)(hlen >> (8 * i));
+    }
+    s = lm_atomic_file_open(path, &f);
+    if (s != LM_OK) {
+        f = NULL;
+        goto done;
+    }
+    s = lm_atomic_file_write(f, lenbuf, 8);
+    if (s == LM_OK) {
+        s = lm_atomic_file_write(f, hb.p, hb.len);
+    }
+    for (i = 0; i < n && s == LM_OK; i++) {
+        if (sizes[order[i]] != 0) {
+            s = lm_atomic_file_write(f, tensors[order[i]].data, sizes[order[i]]);
+        }
+    }
+    if (s != LM_OK) {
+        lm_atomic_file_abort(f);
+    } else {
+        s = lm_atomic_file_commit(f);
+    }
+    f = NULL;
+done:
+    lm_free(hb.p);
+    lm_free(order);
+    lm_free(sizes);
+    return s;
+}
