@@ -52,7 +52,7 @@ static void test_matmul(void **state) {
         for (n = 0; n < N * LD; n++) {
             out[n] = 12345.0f;
         }
-        lm_matmul_forward(out, LD, inp, w, with_bias ? b : NULL, N, C, OC);
+        lm_matmul_forward(with_bias ? &ctx2 : &ctx1, out, LD, inp, w, with_bias ? b : NULL, N, C, OC);
         for (n = 0; n < N; n++) {
             for (o = 0; o < OC; o++) {
                 double d = fabs(out[n * LD + o] - ref[n * OC + o]);

@@ -72,8 +72,9 @@ typedef enum lm_pooling {
 /** Options of lm_model_load() and lm_model_create(). Fill with lm_model_options_init(). */
 typedef struct lm_model_options {
     size_t struct_size; /**< sizeof(lm_model_options). */
-    int threads;        /**< Compute threads; 0 (default) = the cores available. Sets the BLAS
-                             library's thread count too, which is process-wide. */
+    int threads;        /**< Compute threads; 0 (default) = the cores available. liblm runs its
+                             BLAS products on its own OpenMP threads and sets the BLAS library's
+                             own thread count to 1 (process-wide) so the two never compete. */
     int head;           /**< An ::lm_head; ::LM_HEAD_AUTO (default) follows config.json. Another
                              value loads that head instead (its tensors must be present). */
 } lm_model_options;

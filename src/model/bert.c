@@ -697,16 +697,16 @@ lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *ty
     lm_layernorm_forward(&ctx, x, NULL, NULL, x, m->w.emb_ln_w, m->w.emb_ln_b, N, C, eps);
     for (l = 0; l < (size_t)m->cfg.num_hidden_layers; l++) {
         const lm_bert_layer *y = &m->w.layers[l];
-        lm_matmul_forward(qkv, 3 * C, x, y->q_w, y->q_b, N, C, C);
-        lm_matmul_forward(qkv + C, 3 * C, x, y->k_w, y->k_b, N, C, C);
-        lm_matmul_forward(qkv + 2 * C, 3 * C, x, y->v_w, y->v_b, N, C, C);
+        lm_matmul_forward(&ctx, qkv, 3 * C, x, y->q_w, y->q_b, N, C, C);
+        lm_matmul_forward(&ctx, qkv + C, 3 * C, x, y->k_w, y->k_b, N, C, C);
+        lm_matmul_forward(&ctx, qkv + 2 * C, 3 * C, x, y->v_w, y->v_b, N, C, C);
         lm_attention_forward(&ctx, att, qkv, 3 * C, mask, ascr, B, T, C, NH);
-        lm_matmul_forward(tmp, C, att, y->ao_w, y->ao_b, N, C, C);
+        lm_matmul_forward(&ctx, tmp, C, att, y->ao_w, y->ao_b, N, C, C);
         lm_residual_forward(&ctx, tmp, tmp, x, N * C);
         lm_layernorm_forward(&ctx, x, NULL, NULL, tmp, y->ln1_w, y->ln1_b, N, C, eps);
-        lm_matmul_forward(ffn, I, x, y->i_w, y->i_b, N, C, I);
+        lm_matmul_forward(&ctx, ffn, I, x, y->i_w, y->i_b, N, C, I);
         activation(&ctx, m->cfg.hidden_act, ffn, N * I);
-        lm_matmul_forward(tmp, C, ffn, y->o_w, y->o_b, N, I, C);
+        lm_matmul_forward(&ctx, tmp, C, ffn, y->o_w, y->o_b, N, I, C);
         lm_residual_forward(&ctx, tmp, tmp, x, N * C);
         lm_layernorm_forward(&ctx, x, NULL, NULL, tmp, y->ln2_w, y->ln2_b, N, C, eps);
     }
@@ -726,7 +726,7 @@ lm_status lm_bert_pool(const lm_bert *m, const float *hidden, size_t B, size_t T
     {
         size_t b;
         for (b = 0; b < B; b++) {
-            lm_matmul_forward(pooled + b * C, C, hidden + b * T * C, m->w.pool_w, m->w.pool_b, 1,
+            lm_matmul_forward(&ctx, pooled + b * C, C, hidden + b * T * C, m->w.pool_w, m->w.pool_b, 1,
                               C, C);
         }
     }
@@ -778,21 +778,23 @@ void lm_bert_sentence_embedding(const lm_bert *m, const float *hidden, const int
 }
 
 lm_status lm_bert_seq_logits(const lm_bert *m, const float *pooled, size_t B, float *logits) {
+    const lm_ops_ctx ctx = {m->threads};
     if (m->w.cls_w == NULL || m->head != LM_BERT_HEAD_SEQ_CLASS) {
         return lm_error(LM_ERR_STATE, "this model has no sequence-classification head (it is %s)",
                         lm_bert_head_name(m->head));
     }
-    lm_matmul_forward(logits, (size_t)m->cfg.num_labels, pooled, m->w.cls_w, m->w.cls_b, B,
+    lm_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, pooled, m->w.cls_w, m->w.cls_b, B,
                       (size_t)m->cfg.hidden_size, (size_t)m->cfg.num_labels);
     return LM_OK;
 }
 
 lm_status lm_bert_token_logits(const lm_bert *m, const float *hidden, size_t N, float *logits) {
+    const lm_ops_ctx ctx = {m->threads};
     if (m->w.cls_w == NULL || m->head != LM_BERT_HEAD_TOKEN_CLASS) {
         return lm_error(LM_ERR_STATE, "this model has no token-classification head (it is %s)",
                         lm_bert_head_name(m->head));
     }
-    lm_matmul_forward(logits, (size_t)m->cfg.num_labels, hidden, m->w.cls_w, m->w.cls_b, N,
+    lm_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, hidden, m->w.cls_w, m->w.cls_b, N,
                       (size_t)m->cfg.hidden_size, (size_t)m->cfg.num_labels);
     return LM_OK;
 }
@@ -840,11 +842,11 @@ lm_status lm_bert_mlm_logits(const lm_bert *m, const float *hidden, const size_t
     for (i = 0; i < n; i++) {
         memcpy(x + i * C, hidden + (rows != NULL ? rows[i] : i) * C, C * sizeof(float));
     }
-    lm_matmul_forward(t, C, x, m->w.mlm_w, m->w.mlm_b, n, C, C);
+    lm_matmul_forward(&ctx, t, C, x, m->w.mlm_w, m->w.mlm_b, n, C, C);
     activation(&ctx, m->cfg.hidden_act, t, n * C);
     lm_layernorm_forward(&ctx, t, NULL, NULL, t, m->w.mlm_ln_w, m->w.mlm_ln_b, n, C,
                          (float)m->cfg.layer_norm_eps);
-    lm_matmul_forward(logits, V, t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);
+    lm_matmul_forward(&ctx, logits, V, t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);
     lm_free_aligned(x);
     return LM_OK;
 }

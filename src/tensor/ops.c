@@ -9,10 +9,10 @@
 /* Loops shorter than this run on one thread: thread start-up costs more than the work. */
 #define LM_PAR_MIN 16384
 
-void lm_matmul_forward(float *out, size_t ldo, const float *inp, const float *weight,
+/* One single-threaded sgemm: out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias). */
+static void gemm_block(float *out, size_t ldo, const float *inp, const float *weight,
                        const float *bias, size_t N, size_t C, size_t OC) {
-    /* out[N, OC] = inp[N, C] . weight[OC, C]^T + bias[OC] */
-    size_t n;
+    size_t n, j;
     float beta = 0.0f;
     if (N == 0 || OC == 0) {
         return;
@@ -20,7 +20,6 @@ void lm_matmul_forward(float *out, size_t ldo, const float *inp, const float *we
     if (bias != NULL) {
         for (n = 0; n < N; n++) {
             float *o = out + n * ldo;
-            size_t j;
             for (j = 0; j < OC; j++) {
                 o[j] = bias[j];
             }
@@ -29,6 +28,32 @@ void lm_matmul_forward(float *out, size_t ldo, const float *inp, const float *we
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f, inp,
                 (int)C, weight, (int)C, beta, out, (int)ldo);
+}
+
+void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+                       const float *weight, const float *bias, size_t N, size_t C, size_t OC) {
+    /* out[N, OC] = inp[N, C] . weight[OC, C]^T + bias[OC]
+     * The BLAS runs single-threaded inside one OpenMP team (one thread pool for every op: an
+     * OpenMP team and BLAS threads spinning side by side on the same cores cost up to 8x).
+     * Each thread takes a block of rows, or of output columns when there are few rows. */
+    int threads = ctx->threads;
+    double work = (double)N * (double)C * (double)OC;
+    if (threads <= 1 || work < 2e5) {
+        gemm_block(out, ldo, inp, weight, bias, N, C, OC);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        if (N >= 8 * nt) {
+            size_t lo = N * t / nt, hi = N * (t + 1) / nt;
+            gemm_block(out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
+        } else {
+            size_t lo = OC * t / nt, hi = OC * (t + 1) / nt;
+            gemm_block(out + lo, ldo, inp, weight + lo * C, bias != NULL ? bias + lo : NULL, N, C,
+                       hi - lo);
+        }
+    }
 }
 
 void lm_embedding_forward(const lm_ops_ctx *ctx, float *out, const int32_t *ids,
