@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lm.h"
 
@@ -57,6 +58,9 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    if (threads <= 0) {
+        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    }
     lm_model_options_init(&o);
     o.threads = threads;
     t0 = now_ms();
@@ -97,7 +101,7 @@ int main(int argc, char **argv) {
     printf("{\"impl\":\"liblm\",\"batch\":%zu,\"seq\":%zu,\"threads\":%d,\"load_ms\":%.1f,"
            "\"median_ms\":%.2f,\"mean_ms\":%.2f,\"seq_per_s\":%.1f,\"peak_rss_mb\":%.1f,"
            "\"blas\":\"%s\"}\n",
-           B, T, lm_blas_threads(), load_ms, times[iters / 2], sum / iters,
+           B, T, threads, load_ms, times[iters / 2], sum / iters,
            (double)B * 1000.0 / times[iters / 2], ru.ru_maxrss / 1024.0, lm_blas_kernel());
     lm_model_free(m);
     free(ids);

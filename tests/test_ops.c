@@ -135,13 +135,13 @@ static void test_activations_residual_softmax(void **state) {
     for (i = 0; i < N * C; i++) {
         ref[i] = 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)));
     }
-    assert_true(max_diff(out, ref, N * C) < 1e-6);
+    assert_true(max_diff(out, ref, N * C) < 2e-6); /* erf to 1.5e-7 (as PyTorch's CPU kernel) */
     lm_gelu_tanh_forward(&ctx2, out, x, N * C);
     for (i = 0; i < N * C; i++) {
         double v = x[i];
         ref[i] = 0.5 * v * (1 + tanh(sqrt(2 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
     }
-    assert_true(max_diff(out, ref, N * C) < 1e-6);
+    assert_true(max_diff(out, ref, N * C) < 2e-6);
     lm_relu_forward(&ctx1, out, x, N * C);
     for (i = 0; i < N * C; i++) {
         ref[i] = x[i] > 0 ? x[i] : 0;

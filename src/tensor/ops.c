@@ -2,9 +2,47 @@
  * softmax as plain OpenMP loops; matmul on CBLAS; masked multi-head self-attention. */
 #include "tensor/ops.h"
 
+/* The elementwise kernels below are written branch-free for the vectoriser; GCC only if-converts
+ * them when it may assume that floating-point exceptions are not observed (liblm never reads the
+ * FP status flags). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+
+/* exp(x) for float, vectorisable (no libm call): x = n ln2 + r, |r| <= ln2/2, e^r by its
+ * degree-6 Taylor polynomial (error < 2e-7 relative), 2^n by building the exponent bits.
+ * Inputs below -87.3 give 0, above 88.7 give the largest finite value's neighbourhood (clamped). */
+static inline float lm_expf(float x) {
+    union {
+        int32_t i;
+        float f;
+    } scale;
+    float n, r, p;
+    x = x < -87.3f ? -87.3f : x;
+    x = x > 88.7f ? 88.7f : x;
+    n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+    r = x - n * 0.693145751953125f - n * 1.42860682030941723e-06f;
+    p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666671633720398f +
+        r * (0.0416666679084300995f + r * (0.00833333376795053482f +
+        r * 0.00138888892251998186f)))));
+    scale.i = ((int32_t)n + 127) << 23;
+    return x <= -87.3f ? 0.0f : p * scale.f;
+}
+
+/* erf(x) as PyTorch's vectorised CPU kernel computes it (Abramowitz and Stegun 7.1.26, absolute
+ * error < 1.5e-7), so GELU matches torch closely and vectorises. */
+static inline float lm_erff(float x) {
+    float a = x < 0.0f ? -x : x;
+    float t = 1.0f / (0.3275911f * a + 1.0f);
+    float r = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
+               0.254829592f) * t;
+    float y = 1.0f - r * lm_expf(-a * a);
+    return x < 0.0f ? -y : y;
+}
 
 /* Loops shorter than this run on one thread: thread start-up costs more than the work. */
 #define LM_PAR_MIN 16384
@@ -45,11 +83,16 @@ void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const floa
 #pragma omp parallel num_threads(threads)
     {
         size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-        if (N >= 8 * nt) {
+        /* Each thread packs the whole of the operand it does not split: split the larger side
+         * (rows of inp when N > OC, else rows of weight), in blocks of 16 for the kernels. */
+        if (N > OC) {
             size_t lo = N * t / nt, hi = N * (t + 1) / nt;
             gemm_block(out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
         } else {
-            size_t lo = OC * t / nt, hi = OC * (t + 1) / nt;
+            size_t blocks = (OC + 15) / 16;
+            size_t lo = blocks * t / nt * 16, hi = blocks * (t + 1) / nt * 16;
+            hi = hi < OC ? hi : OC;
+            lo = lo < hi ? lo : hi;
             gemm_block(out + lo, ldo, inp, weight + lo * C, bias != NULL ? bias + lo : NULL, N, C,
                        hi - lo);
         }
@@ -124,21 +167,21 @@ void lm_residual_forward(const lm_ops_ctx *ctx, float *out, const float *a, cons
 void lm_gelu_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     /* 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.functional.gelu */
     long i;
-#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
     for (i = 0; i < (long)n; i++) {
         float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+        out[i] = 0.5f * x * (1.0f + lm_erff(x * 0.70710678118654752f));
     }
 }
 
 void lm_gelu_tanh_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as gelu_new / gelu_pytorch_tanh */
     long i;
-#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
     for (i = 0; i < (long)n; i++) {
         float x = inp[i];
         float u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
-        out[i] = 0.5f * x * (1.0f + tanhf(u));
+        out[i] = 0.5f * x * (2.0f - 2.0f / (1.0f + lm_expf(2.0f * u))); /* 1 + tanh(u) */
     }
 }
 
@@ -167,11 +210,13 @@ void lm_softmax_forward(const lm_ops_ctx *ctx, float *out, const float *inp, siz
         float *o = out + (size_t)n * C;
         float mx = -INFINITY, sum = 0.0f;
         size_t c;
+#pragma omp simd reduction(max : mx)
         for (c = 0; c < C; c++) {
             mx = x[c] > mx ? x[c] : mx;
         }
+#pragma omp simd reduction(+ : sum)
         for (c = 0; c < C; c++) {
-            o[c] = expf(x[c] - mx);
+            o[c] = lm_expf(x[c] - mx);
             sum += o[c];
         }
         for (c = 0; c < C; c++) {
@@ -181,71 +226,64 @@ void lm_softmax_forward(const lm_ops_ctx *ctx, float *out, const float *inp, siz
 }
 
 size_t lm_attention_scratch_floats(size_t T, int threads) {
-    return T * (size_t)(threads > 0 ? threads : 1);
+    return (T * T + T) * (size_t)(threads > 0 ? threads : 1);
 }
 
 void lm_attention_forward(const lm_ops_ctx *ctx, float *out, const float *qkv, size_t ldqkv,
                           const int32_t *mask, float *scratch, size_t B, size_t T, size_t C,
                           size_t NH) {
-    /* out[B, T, C]; qkv[B, T, ldqkv] = Q | K | V; mask[B, T]; scratch[threads, T] */
+    /* out[B, T, C]; qkv[B, T, ldqkv] = Q | K | V; mask[B, T]; scratch[threads, T * T + T]
+     * Per (sequence, head): S = Q_h K_h^T / sqrt(hd) (BLAS), masked row softmax, O_h = P V_h
+     * (BLAS). Padding keys get probability exactly 0, so a sequence's result does not depend on
+     * how much padding its batch adds. */
     const size_t hd = C / NH;
     const float scale = 1.0f / sqrtf((float)hd);
-    const long units = (long)(B * NH * T);
+    const long units = (long)(B * NH);
     long u;
-#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (units * (long)T * (long)hd >= LM_PAR_MIN)
+#pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (units > 1)
     for (u = 0; u < units; u++) {
-        const size_t b = (size_t)u / (NH * T);
-        const size_t h = ((size_t)u / T) % NH;
-        const size_t i = (size_t)u % T;
-        float *p = scratch + (size_t)omp_get_thread_num() * T;
-        const float *q = qkv + (b * T + i) * ldqkv + h * hd;
+        const size_t b = (size_t)u / NH, h = (size_t)u % NH;
+        float *S = scratch + (size_t)omp_get_thread_num() * (T * T + T); /* [T, T] */
+        float *bias = S + T * T; /* [T]: 0 for a key, -inf for padding */
+        const float *q = qkv + b * T * ldqkv + h * hd;
+        const float *k = q + C, *v = q + 2 * C;
         const int32_t *mrow = mask != NULL ? mask + b * T : NULL;
-        float *o = out + (b * T + i) * C + h * hd;
-        float mx = -INFINITY, sum = 0.0f;
-        int any = mrow == NULL;
-        size_t j, d;
-        if (mrow != NULL) {
-            for (j = 0; j < T && !any; j++) {
-                any = mrow[j] != 0;
-            }
+        int any = 0;
+        size_t i, j;
+        for (j = 0; j < T; j++) {
+            int keep = mrow == NULL || mrow[j] != 0;
+            bias[j] = keep ? 0.0f : -INFINITY;
+            any |= keep;
         }
-        for (j = 0; j < T && !any; j++) {
-            p[j] = 0.0f; /* every key is padding: uniform weights, as an additive mask gives */
-        }
-        mx = any ? mx : 0.0f;
-        for (j = 0; j < T && any; j++) {
-            const float *k = qkv + (b * T + j) * ldqkv + C + h * hd;
-            float s = 0.0f;
-            if (mrow != NULL && mrow[j] == 0) {
-                p[j] = -INFINITY;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)hd, scale, q,
+                    (int)ldqkv, k, (int)ldqkv, 0.0f, S, (int)T);
+        for (i = 0; i < T; i++) {
+            float *p = S + i * T;
+            float mx = -INFINITY, sum = 0.0f, inv;
+            if (!any) { /* every key is padding: uniform weights, as an additive mask gives */
+                for (j = 0; j < T; j++) {
+                    p[j] = 1.0f / (float)T;
+                }
                 continue;
             }
-#pragma omp simd reduction(+ : s)
-            for (d = 0; d < hd; d++) {
-                s += q[d] * k[d];
+#pragma omp simd reduction(max : mx)
+            for (j = 0; j < T; j++) {
+                float x = p[j] + bias[j];
+                mx = x > mx ? x : mx;
             }
-            s *= scale;
-            p[j] = s;
-            mx = s > mx ? s : mx;
-        }
-        for (j = 0; j < T; j++) {
-            float e = p[j] == -INFINITY ? 0.0f : expf(p[j] - mx);
-            p[j] = e;
-            sum += e;
-        }
-        for (d = 0; d < hd; d++) {
-            o[d] = 0.0f;
-        }
-        for (j = 0; j < T; j++) {
-            const float *v = qkv + (b * T + j) * ldqkv + 2 * C + h * hd;
-            const float w = p[j] / sum;
-            if (p[j] == 0.0f) {
-                continue;
+#pragma omp simd reduction(+ : sum)
+            for (j = 0; j < T; j++) {
+                float e = lm_expf(p[j] + bias[j] - mx); /* exactly 0 for padding */
+                p[j] = e;
+                sum += e;
             }
+            inv = 1.0f / sum;
 #pragma omp simd
-            for (d = 0; d < hd; d++) {
-                o[d] += w * v[d];
+            for (j = 0; j < T; j++) {
+                p[j] *= inv;
             }
         }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f, S,
+                    (int)T, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
     }
 }
