@@ -4,5 +4,6 @@
 #define LM_TOOL_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"version", cmd_version, "print the liblm version"},
+    {"tokenize", cmd_tokenize, "text lines on stdin to token ids (JSON lines)"},
 };
 
 static void usage(FILE *out) {

@@ -1,0 +1,75 @@
+/* Internal (text): the tokenizer handle and the encoding result, shared by the loaders
+ * (load.c), the pipeline (tokenize.c), the post-processor (encode.c) and decode.c. */
+#ifndef LM_TEXT_TOKENIZER_H
+#define LM_TEXT_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lm.h"
+#include "vocab.h"
+
+/* A never-split token matched in the raw text (the special tokens, and added tokens of a
+ * tokenizer.json). */
+typedef struct lm_added_token {
+    const char *text; /* in the vocabulary pool or the tokenizer's own copy */
+    size_t len;
+    int32_t id;
+    int special;
+} lm_added_token;
+
+struct lm_tokenizer {
+    lm_vocab vocab;
+    int lower;
+    int strip;
+    int chinese;
+    int clean;
+    int replace_invalid;
+    size_t max_input_chars; /* words longer than this (in characters) become [UNK] */
+    int32_t special[5];     /* indexed by lm_special_token; -1 when absent */
+    lm_added_token *added;
+    size_t n_added;
+    char *added_pool;       /* texts of added tokens not in the vocabulary pool */
+    unsigned char added_first[256]; /* 1 when some added token starts with this byte */
+    unsigned char *is_special_id;   /* [vocab.n] 1 for ids that decode(skip) leaves out */
+};
+
+struct lm_encoding {
+    size_t n;
+    int32_t *ids;
+    int32_t *type_ids;
+    int32_t *attention;
+    int32_t *special_mask;
+    int32_t *word_ids;
+    int32_t *seq_ids;
+    size_t *offsets;      /* [2n] characters */
+    size_t *byte_offsets; /* [2n] bytes */
+    size_t n_overflow;
+    struct lm_encoding **overflow;
+};
+
+/* One token of one sequence, before post-processing. */
+typedef struct lm_token {
+    int32_t id;
+    int32_t word;
+    size_t b0, b1; /* bytes */
+    size_t c0, c1; /* characters */
+} lm_token;
+
+typedef struct lm_token_list {
+    lm_token *t;
+    size_t n;
+    size_t cap;
+} lm_token_list;
+
+/* Runs normalizer, pre-tokenizer and WordPiece over text[0..len), appending to out. */
+lm_status lm_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t len,
+                           lm_token_list *out);
+
+/* Allocates an encoding of n tokens (all arrays, zeroed). NULL on allocation failure. */
+lm_encoding_t *lm_encoding_alloc(size_t n);
+
+/* Pads enc (and its overflow windows) to `length` tokens with pad_id. */
+lm_status lm_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id);
+
+#endif

@@ -1,0 +1,77 @@
+/* Internal (text): the WordPiece vocabulary: token texts by id in one pool, and two
+ * open-addressing hash tables (whole tokens, and continuation pieces without their "##" prefix)
+ * that look up a byte range with a precomputed FNV-1a hash, so WordPiece hashes each candidate
+ * incrementally and never allocates. */
+#ifndef LM_TEXT_VOCAB_H
+#define LM_TEXT_VOCAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lm.h"
+
+#define LM_FNV_INIT 2166136261u
+#define LM_FNV_STEP(h, b) (((h) ^ (uint32_t)(unsigned char)(b)) * 16777619u)
+
+typedef struct lm_vocab_slot {
+    uint32_t hash;
+    int32_t id;     /* -1: empty */
+    uint32_t off;   /* key bytes in the pool */
+    uint32_t len;
+} lm_vocab_slot;
+
+typedef struct lm_vocab_table {
+    lm_vocab_slot *slots;
+    size_t mask;     /* slot count - 1 (a power of two) */
+    size_t max_len;  /* longest key in bytes */
+} lm_vocab_table;
+
+typedef struct lm_vocab {
+    char *pool;          /* every token text, each followed by NUL */
+    size_t pool_len;
+    uint32_t *tok_off;   /* [n] offset of token id in pool */
+    uint32_t *tok_len;   /* [n] its length in bytes */
+    size_t n;            /* number of ids */
+    lm_vocab_table full; /* token text -> id */
+    lm_vocab_table cont; /* text after the continuation prefix -> id */
+    char prefix[16];     /* continuation prefix, normally "##" */
+    size_t prefix_len;
+} lm_vocab;
+
+/* Builds a vocabulary from `n` tokens: token i is texts[i] of lens[i] bytes (may contain any byte
+ * but NUL). When a text repeats, lookups give the later id. Returns LM_OK, LM_ERR_NOMEM or
+ * LM_ERR_RANGE (pool over 4 GiB). On failure v is left empty (lm_vocab_free is safe). */
+lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const size_t *lens,
+                         const char *prefix);
+
+void lm_vocab_free(lm_vocab *v);
+
+/* Looks up key[0..len) whose FNV-1a hash is h; returns the id or -1. */
+static inline int32_t lm_vocab_find(const lm_vocab_table *t, const char *pool, const char *key,
+                                    size_t len, uint32_t h) {
+    size_t i = h & t->mask;
+    for (;;) {
+        const lm_vocab_slot *s = &t->slots[i];
+        if (s->id < 0) {
+            return -1;
+        }
+        if (s->hash == h && s->len == len) {
+            const char *p = pool + s->off;
+            size_t k = 0;
+            while (k < len && p[k] == key[k]) {
+                k++;
+            }
+            if (k == len) {
+                return s->id;
+            }
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+uint32_t lm_vocab_hash(const char *s, size_t len);
+
+/* Id of token text s[0..len), or -1. */
+int32_t lm_vocab_lookup(const lm_vocab *v, const char *s, size_t len);
+
+#endif
