@@ -28,7 +28,8 @@ extern "C" {
 LM_API const char *lm_blas_kernel(void);
 
 /**
- * @brief The number of threads the BLAS library uses for one product.
+ * @brief The number of threads the BLAS library uses for one product on its own. Loading or
+ *        creating a model sets it to 1: liblm splits its products over its own OpenMP threads.
  * @return The BLAS thread count (>= 1).
  */
 LM_API int lm_blas_threads(void);
@@ -41,8 +42,8 @@ LM_API int lm_blas_threads(void);
 LM_API const char *lm_blas_suggested_coretype(void);
 
 /**
- * @brief One line describing the BLAS in use: kernel, threads and, on the slow path, the
- *        variable to set. For logs and benchmark output.
+ * @brief One line describing the BLAS in use: library version, kernel and, on the slow path,
+ *        the variable to set, e.g. "OpenBLAS 0.3.21, kernel Zen". For logs and benchmark output.
  * @return A thread-local string owned by the library, valid until the next call on the same
  *         thread; never NULL.
  */

@@ -57,10 +57,17 @@ const char *lm_blas_suggested_coretype(void) {
 }
 
 const char *lm_blas_info(void) {
-    static _Thread_local char buf[256];
+    static _Thread_local char buf[320];
     const char *suggest = lm_blas_suggested_coretype();
-    snprintf(buf, sizeof buf, "OpenBLAS kernel %s, %d threads%s%s%s", lm_blas_kernel(),
-             lm_blas_threads(), suggest != NULL ? " (slow path: set OPENBLAS_CORETYPE=" : "",
+    const char *config = openblas_get_config();
+    char version[64] = "OpenBLAS";
+    if (config != NULL) { /* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21" */
+        size_t n = strcspn(config, " ");
+        n += strcspn(config + n + (config[n] == ' '), " ") + (config[n] == ' ');
+        snprintf(version, sizeof version, "%.*s", (int)(n < 63 ? n : 63), config);
+    }
+    snprintf(buf, sizeof buf, "%s, kernel %s%s%s%s", version, lm_blas_kernel(),
+             suggest != NULL ? " (slow path: set OPENBLAS_CORETYPE=" : "",
              suggest != NULL ? suggest : "", suggest != NULL ? " before start)" : "");
     return buf;
 }
