@@ -248,42 +248,45 @@ void lm_attention_forward(const lm_ops_ctx *ctx, float *out, const float *qkv, s
         const float *q = qkv + b * T * ldqkv + h * hd;
         const float *k = q + C, *v = q + 2 * C;
         const int32_t *mrow = mask != NULL ? mask + b * T : NULL;
-        int any = 0;
-        size_t i, j;
+        size_t i, j, kend = 0; /* keys at or after kend are all padding */
         for (j = 0; j < T; j++) {
             int keep = mrow == NULL || mrow[j] != 0;
             bias[j] = keep ? 0.0f : -INFINITY;
-            any |= keep;
+            kend = keep ? j + 1 : kend;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)hd, scale, q,
-                    (int)ldqkv, k, (int)ldqkv, 0.0f, S, (int)T);
-        for (i = 0; i < T; i++) {
-            float *p = S + i * T;
-            float mx = -INFINITY, sum = 0.0f, inv;
-            if (!any) { /* every key is padding: uniform weights, as an additive mask gives */
-                for (j = 0; j < T; j++) {
-                    p[j] = 1.0f / (float)T;
-                }
-                continue;
+        if (kend == 0) { /* every key is padding: uniform weights, as an additive mask gives */
+            for (i = 0; i < T * T; i++) {
+                S[i] = 1.0f / (float)T;
             }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f,
+                        S, (int)T, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
+            continue;
+        }
+        /* Only keys before kend take part, so a sequence computes exactly the same sums (same
+         * shapes, same order) whatever padding its batch adds after it. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)kend, (int)hd, scale, q,
+                    (int)ldqkv, k, (int)ldqkv, 0.0f, S, (int)kend);
+        for (i = 0; i < T; i++) {
+            float *p = S + i * kend;
+            float mx = -INFINITY, sum = 0.0f, inv;
 #pragma omp simd reduction(max : mx)
-            for (j = 0; j < T; j++) {
+            for (j = 0; j < kend; j++) {
                 float x = p[j] + bias[j];
                 mx = x > mx ? x : mx;
             }
 #pragma omp simd reduction(+ : sum)
-            for (j = 0; j < T; j++) {
+            for (j = 0; j < kend; j++) {
                 float e = lm_expf(p[j] + bias[j] - mx); /* exactly 0 for padding */
                 p[j] = e;
                 sum += e;
             }
             inv = 1.0f / sum;
 #pragma omp simd
-            for (j = 0; j < T; j++) {
+            for (j = 0; j < kend; j++) {
                 p[j] *= inv;
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f, S,
-                    (int)T, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)kend, 1.0f, S,
+                    (int)kend, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
     }
 }
