@@ -8,6 +8,18 @@ MINOR := $(call version_part,MINOR)
 PATCH := $(call version_part,PATCH)
 VERSION := $(MAJOR).$(MINOR).$(PATCH)
 
+# On a fresh machine the first make installs the Debian packages it needs (as root) or prints the
+# command to do so (scripts/bootstrap.sh). Sub-makes and clean/help skip the check.
+ifneq ($(LM_BOOTSTRAPPED),1)
+ifneq ($(filter-out clean help uninstall,$(or $(MAKECMDGOALS),all)),)
+BOOTSTRAP_STATUS := $(shell bash scripts/bootstrap.sh --quiet >&2; echo $$?)
+ifneq ($(BOOTSTRAP_STATUS),0)
+$(error missing build dependencies: see the bootstrap message above)
+endif
+endif
+endif
+export LM_BOOTSTRAPPED := 1
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR_INSTALL ?= $(PREFIX)/lib
@@ -108,7 +120,7 @@ fuzz:
 	    build/fuzz-corpus/$(FUZZ) tests/fuzz/corpus/$(FUZZ)
 
 check: lib tool $(TEST_BIN) $(FUZZ_REPLAY)
-	@B=$(B) L=$(L) BIN=$(BIN) CC="$(CC)" CXX="$(CXX)" RUNNER="$(RUNNER)" FUZZ_NAMES="$(FUZZ_NAMES)" \
+	@B=$(B) L=$(L) BIN=$(BIN) CC="$(CC)" CXX="$(CXX)" RUNNER="$(RUNNER)" SANITIZE="$(SANITIZE)" FUZZ_NAMES="$(FUZZ_NAMES)" \
 	    TESTS="$(TEST_BIN)" bash tests/run.sh
 
 check-asan:
@@ -127,6 +139,8 @@ docs:
 	@mkdir -p $(B)/docs
 	doxygen docs/Doxyfile
 
+# Regenerated on every install: it carries the install prefix.
+.PHONY: $(B)/lm.pc
 $(B)/lm.pc: pkgconfig/lm.pc.in include/lm/version.h
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR_INSTALL)|' \

@@ -7,7 +7,7 @@
  * and who owns what.
  *
  * Conventions used throughout:
- * - Every fallible function returns an ::lm_status; ::LM_OK (0) is success. The return code
+ * - Every fallible function returns an ::lm_status; LM_OK (0) is success. The return code
  *   decides success; lm_last_error() only explains a failure.
  * - Constructors take an out-parameter; on failure `*out` is set to NULL and nothing leaks.
  * - Every handle has a `*_free` function that accepts NULL.
@@ -61,6 +61,7 @@ extern "C" {
 
 /** Status code returned by every fallible liblm function. */
 typedef enum lm_status {
+/** Expands one LM_STATUS_MAP entry into an enumerator (internal to this header). */
 #define LM_STATUS_ENUM_ENTRY(name, value, text) name = value,
     LM_STATUS_MAP(LM_STATUS_ENUM_ENTRY)
 #undef LM_STATUS_ENUM_ENTRY
@@ -83,7 +84,7 @@ typedef struct lm_trainer lm_trainer_t;
 
 /**
  * @brief The version of the linked library as MAJOR*10000 + MINOR*100 + PATCH.
- * @return The run-time version number; compare with ::LM_VERSION_NUMBER to detect a mismatch
+ * @return The run-time version number; compare with LM_VERSION_NUMBER to detect a mismatch
  *         between the header a program was built with and the library it runs with. Never fails.
  */
 LM_API uint32_t lm_version(void);
@@ -162,7 +163,7 @@ LM_API void lm_set_log_callback(lm_log_fn fn, lm_log_level max_level, void *user
  * Memory functions the library uses for all its own allocations. All three are required. They
  * receive `user_data`. `realloc_fn(NULL, n)` must behave as `malloc_fn(n)`; `free_fn(NULL)` must be
  * a no-op. Returning NULL from an allocation makes the calling liblm function fail with
- * ::LM_ERR_NOMEM after releasing everything it had allocated.
+ * LM_ERR_NOMEM after releasing everything it had allocated.
  */
 typedef struct lm_allocator {
     size_t struct_size;                                          /**< sizeof(lm_allocator). */
@@ -179,7 +180,7 @@ typedef struct lm_allocator {
  * allocator that made it. Third-party libraries that liblm uses (BLAS, the JSON parser) keep their
  * own allocators.
  * @param allocator The functions to use (copied), or NULL to restore malloc/realloc/free.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT if a function pointer is NULL or `struct_size` is
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT if a function pointer is NULL or `struct_size` is
  *         smaller than the three functions need.
  */
 LM_API lm_status lm_set_allocator(const lm_allocator *allocator);

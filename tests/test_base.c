@@ -144,7 +144,7 @@ typedef struct demo_options_v1 {
 typedef struct demo_options_v2 {
     size_t struct_size;
     int threads;
-    int extra;
+    int64_t extra;
 } demo_options_v2;
 
 static void test_options_read(void **state) {

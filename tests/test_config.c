@@ -64,6 +64,7 @@ static void test_minilm(void **state) {
     assert_int_equal(c.num_hidden_layers, 6);
     assert_int_equal(c.intermediate_size, 1536);
     assert_int_equal(c.hidden_act, LM_ACT_GELU);
+    assert_int_equal(c.tie_word_embeddings, 1);
     assert_string_equal(c.architecture, "BertModel");
     assert_int_equal(c.num_labels, 2);
     lm_bert_config_free(&c);
@@ -204,7 +205,7 @@ static void test_roundtrip_and_file(void **state) {
                            "\"num_attention_heads\":4,\"intermediate_size\":37,"
                            "\"classifier_dropout\":0.25,\"problem_type\":\"multi_label_classification\","
                            "\"architectures\":[\"BertForSequenceClassification\"],"
-                           "\"layer_norm_eps\":1e-7,\"vocab_size\":99}",
+                           "\"layer_norm_eps\":1e-7,\"vocab_size\":99,\"tie_word_embeddings\":false}",
                            &c),
                      LM_OK);
     assert_int_equal(lm_bert_config_to_json(&c, &json), LM_OK);
@@ -217,6 +218,7 @@ static void test_roundtrip_and_file(void **state) {
     assert_int_equal(d.hidden_size, 32);
     assert_int_equal(d.intermediate_size, 37);
     assert_int_equal(d.vocab_size, 99);
+    assert_int_equal(d.tie_word_embeddings, 0);
     assert_int_equal(d.hidden_act, LM_ACT_GELU_TANH);
     assert_true(d.classifier_dropout == 0.25);
     assert_true(d.layer_norm_eps == 1e-7);

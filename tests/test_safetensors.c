@@ -216,6 +216,20 @@ static void test_roundtrip(void **state) {
     assert_int_equal(lm_tensor_to_f32(t, out), LM_OK);
     assert_true(out[1] == -2.5f && out[5] == 65504.0f);
     assert_true(((const float *)t->data)[2] == 3.25f); /* zero copy */
+    {
+        const int64_t good[2] = {2, 3};
+        const int64_t bad[2] = {3, 2};
+        const lm_st_tensor *e = NULL;
+        assert_int_equal(lm_safetensors_expect(st, "w.f32", 2, good, &e), LM_OK);
+        assert_ptr_equal(e, t);
+        assert_int_equal(lm_safetensors_expect(st, "w.f32", 2, bad, &e), LM_ERR_SHAPE);
+        assert_null(e);
+        assert_non_null(strstr(lm_last_error(), "has shape [2, 3], expected [3, 2]"));
+        assert_non_null(strstr(lm_last_error(), path));
+        assert_int_equal(lm_safetensors_expect(st, "w.f32", 1, good, &e), LM_ERR_SHAPE);
+        assert_int_equal(lm_safetensors_expect(st, "nope", 1, good, &e), LM_ERR_NOT_FOUND);
+        assert_non_null(strstr(lm_last_error(), "nope"));
+    }
     t = lm_safetensors_find(st, "w.f16");
     assert_int_equal(lm_tensor_to_f32(t, out), LM_OK);
     assert_true(out[0] == 1.0f && out[1] == -2.5f && out[2] == 3.25f && out[5] == 65504.0f);
@@ -282,6 +296,11 @@ static void test_truncated_files(void **state) {
     }
     assert_int_equal(lm_safetensors_open(path, &st), LM_ERR_FORMAT);
     assert_non_null(strstr(lm_last_error(), path));
+    assert_null(st);
+    snprintf(path, sizeof path, "%s/empty.safetensors", dir);
+    test_write_file(path, "", 0);
+    assert_int_equal(lm_safetensors_open(path, &st), LM_ERR_FORMAT);
+    assert_int_not_equal(lm_safetensors_open(dir, &st), LM_OK); /* a folder */
     assert_null(st);
     snprintf(path, sizeof path, "%s/missing.safetensors", dir);
     assert_int_equal(lm_safetensors_open(path, &st), LM_ERR_NOT_FOUND);

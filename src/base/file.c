@@ -199,7 +199,27 @@ struct lm_atomic_file {
     int fd;
     char *path;
     char *tmp_path;
+    char *dir_path; /* the folder to fsync after the rename */
 };
+
+/* The folder part of a path ("." when there is none). NULL on allocation failure. */
+static char *parent_folder(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        return lm_strdup(".");
+    }
+    if (slash == path) {
+        return lm_strdup("/");
+    }
+    return lm_strndup(path, (size_t)(slash - path));
+}
+
+static void atomic_file_release(lm_atomic_file *f) {
+    lm_free(f->path);
+    lm_free(f->tmp_path);
+    lm_free(f->dir_path);
+    lm_free(f);
+}
 
 lm_status lm_atomic_file_open(const char *path, lm_atomic_file **out) {
     lm_atomic_file *f;
@@ -211,10 +231,9 @@ lm_status lm_atomic_file_open(const char *path, lm_atomic_file **out) {
     }
     f->path = lm_strdup(path);
     f->tmp_path = lm_malloc(pl + 16);
-    if (f->path == NULL || f->tmp_path == NULL) {
-        lm_free(f->path);
-        lm_free(f->tmp_path);
-        lm_free(f);
+    f->dir_path = parent_folder(path);
+    if (f->path == NULL || f->tmp_path == NULL || f->dir_path == NULL) {
+        atomic_file_release(f);
         return lm_error(LM_ERR_NOMEM, "cannot allocate a writer for %s", path);
     }
     memcpy(f->tmp_path, path, pl);
@@ -222,9 +241,7 @@ lm_status lm_atomic_file_open(const char *path, lm_atomic_file **out) {
     f->fd = mkstemp(f->tmp_path);
     if (f->fd < 0) {
         lm_status st = errno_error(errno, "create a temporary file beside", path);
-        lm_free(f->path);
-        lm_free(f->tmp_path);
-        lm_free(f);
+        atomic_file_release(f);
         return st;
     }
     /* mkstemp creates 0600; give the file the usual permissions (subject to the umask). */
@@ -260,31 +277,15 @@ void lm_atomic_file_abort(lm_atomic_file *f) {
         close(f->fd);
     }
     unlink(f->tmp_path);
-    lm_free(f->path);
-    lm_free(f->tmp_path);
-    lm_free(f);
+    atomic_file_release(f);
 }
 
-static void fsync_parent_folder(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    int fd;
-    if (slash == NULL) {
-        dir = lm_strdup(".");
-    } else if (slash == path) {
-        dir = lm_strdup("/");
-    } else {
-        dir = lm_strndup(path, (size_t)(slash - path));
-    }
-    if (dir == NULL) {
-        return; /* best effort: the rename itself already happened */
-    }
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+static void fsync_folder(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
-        (void)fsync(fd);
+        (void)fsync(fd); /* best effort: the rename itself already happened */
         close(fd);
     }
-    lm_free(dir);
 }
 
 lm_status lm_atomic_file_commit(lm_atomic_file *f) {
@@ -307,10 +308,8 @@ lm_status lm_atomic_file_commit(lm_atomic_file *f) {
         lm_atomic_file_abort(f);
         return st;
     }
-    fsync_parent_folder(f->path);
-    lm_free(f->path);
-    lm_free(f->tmp_path);
-    lm_free(f);
+    fsync_folder(f->dir_path);
+    atomic_file_release(f);
     return LM_OK;
 }
 

@@ -77,6 +77,7 @@ static void set_defaults_no_alloc(lm_bert_config *c) {
     c->initializer_range = 0.02;
     c->classifier_dropout = -1.0;
     c->problem_type = LM_PROBLEM_NONE;
+    c->tie_word_embeddings = 1;
 }
 
 lm_status lm_bert_config_default(lm_bert_config *c) {
@@ -397,18 +398,27 @@ static lm_status parse_labels(const cJSON *root, const char *what, lm_bert_confi
             }
         }
     }
-    /* label2id must be the exact inverse of id2label. */
+    /* label2id must be the exact inverse of id2label: n entries (checked above), each mapping
+     * labels[v] to v, every id once. O(n), for the fuzzer's sake. */
     if (id2 != NULL && l2i != NULL) {
-        int64_t i;
-        for (i = 0; i < n; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(l2i, labels[i]);
-            if (v == NULL || !cJSON_IsNumber(v) || v->valuedouble != (double)i) {
-                return lm_error(LM_ERR_FORMAT,
-                                "%s: \"label2id\" does not map \"%.40s\" to %lld as \"id2label\" "
-                                "does",
-                                what, labels[i], (long long)i);
-            }
+        unsigned char *seen = lm_calloc((size_t)n, 1);
+        if (seen == NULL) {
+            return lm_error(LM_ERR_NOMEM, "%s: out of memory checking labels", what);
         }
+        cJSON_ArrayForEach(e, l2i) {
+            double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
+            int64_t id;
+            if (!(v >= 0 && v < (double)n && v == floor(v)) ||
+                strcmp(labels[(int64_t)v], e->string) != 0 || seen[(int64_t)v]) {
+                lm_free(seen);
+                return lm_error(LM_ERR_FORMAT,
+                                "%s: \"label2id\" maps \"%.40s\" differently from \"id2label\"",
+                                what, e->string);
+            }
+            id = (int64_t)v;
+            seen[id] = 1;
+        }
+        lm_free(seen);
     }
     return LM_OK;
 }
@@ -470,6 +480,10 @@ static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config 
         if (s != LM_OK && s != LM_ERR_NOT_FOUND) {
             return s;
         }
+    }
+    s = lm_json_get_bool(root, "tie_word_embeddings", what, &c->tie_word_embeddings);
+    if (s != LM_OK && s != LM_ERR_NOT_FOUND) {
+        return s;
     }
     s = lm_json_get_string(root, "hidden_act", what, &str);
     if (s == LM_OK) {
@@ -660,6 +674,7 @@ static int build_json(const lm_bert_config *c, cJSON *obj) {
     if (problem_name(c->problem_type) != NULL) {
         ok = ok && cJSON_AddStringToObject(obj, "problem_type", problem_name(c->problem_type));
     }
+    ok = ok && cJSON_AddBoolToObject(obj, "tie_word_embeddings", c->tie_word_embeddings != 0);
     ok = ok && cJSON_AddNumberToObject(obj, "type_vocab_size", (double)c->type_vocab_size);
     ok = ok && cJSON_AddTrueToObject(obj, "use_cache");
     ok = ok && cJSON_AddNumberToObject(obj, "vocab_size", (double)c->vocab_size);

@@ -67,6 +67,9 @@ typedef struct lm_bert_config {
                            a successful default/parse/copy */
     char *architecture; /* first "architectures" entry, owned, or NULL */
     char *hidden_act_name; /* the spelling read ("gelu_new", ...), owned, or NULL: written back */
+    int tie_word_embeddings; /* 1 (default): the MLM decoder weight is the word embedding matrix
+                                (files saved by transformers then omit
+                                cls.predictions.decoder.weight); 0: stored separately */
 } lm_bert_config;
 
 /* Fills c with transformers' BertConfig defaults (bert-base-uncased sizes, 2 labels

@@ -16,6 +16,10 @@
 #include "base/json.h"
 #include "base/utf8.h"
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "safetensors.c reads and writes little-endian data in place: port it to this host first"
+#endif
+
 /* ---- dtypes ---- */
 
 static const struct {
@@ -361,10 +365,11 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
             }
             cJSON_ArrayForEach(m, e) {
                 if (!cJSON_IsString(m) || m->valuestring == NULL) {
+                    s = lm_error(LM_ERR_FORMAT,
+                                 "%s: \"__metadata__\" value of \"%.60s\" is not a string",
+                                 st_name(st), m->string);
                     cJSON_Delete(root);
-                    return lm_error(LM_ERR_FORMAT,
-                                    "%s: \"__metadata__\" value of \"%s\" is not a string",
-                                    st_name(st), m->string);
+                    return s;
                 }
                 strbytes += strlen(m->string) + strlen(m->valuestring) + 2;
                 nm++;
@@ -584,6 +589,45 @@ const char *lm_safetensors_metadata(const lm_safetensors *st, const char *key) {
         }
     }
     return NULL;
+}
+
+static void shape_text(char *buf, size_t cap, size_t ndim, const int64_t *shape) {
+    size_t i;
+    size_t len = 0;
+    buf[0] = '\0';
+    for (i = 0; i < ndim && len + 24 < cap; i++) {
+        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "",
+                                (long long)shape[i]);
+    }
+}
+
+lm_status lm_safetensors_expect(const lm_safetensors *st, const char *name, size_t ndim,
+                                const int64_t *shape, const lm_st_tensor **out) {
+    const lm_st_tensor *t;
+    size_t i;
+    int same;
+    if (out == NULL || st == NULL || name == NULL || (shape == NULL && ndim != 0)) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_expect: NULL argument");
+    }
+    *out = NULL;
+    t = lm_safetensors_find(st, name);
+    if (t == NULL) {
+        return lm_error(LM_ERR_NOT_FOUND, "%s: no tensor \"%s\"", st->path, name);
+    }
+    same = t->ndim == ndim;
+    for (i = 0; same && i < ndim; i++) {
+        same = t->shape[i] == shape[i];
+    }
+    if (!same) {
+        char want[200];
+        char got[200];
+        shape_text(want, sizeof want, ndim > LM_ST_MAX_DIMS ? LM_ST_MAX_DIMS : ndim, shape);
+        shape_text(got, sizeof got, t->ndim, t->shape);
+        return lm_error(LM_ERR_SHAPE, "%s: tensor \"%s\" (file byte %zu) has shape [%s], expected [%s]",
+                        st->path, name, t->offset, got, want);
+    }
+    *out = t;
+    return LM_OK;
 }
 
 int lm_st_tensor_is_aligned(const lm_st_tensor *t) {

@@ -105,6 +105,12 @@ const lm_st_tensor *lm_safetensors_find(const lm_safetensors *st, const char *na
 /* The "__metadata__" value for `key`, or NULL when absent. */
 const char *lm_safetensors_metadata(const lm_safetensors *st, const char *key);
 
+/* Finds `name` and checks that its shape is shape[0..ndim). Returns LM_OK and stores the tensor;
+ * LM_ERR_NOT_FOUND or LM_ERR_SHAPE with a sentence naming the file, the tensor, the expected and
+ * the actual shape (*out NULL). For loaders: "wrong shapes" in a checkpoint end here. */
+lm_status lm_safetensors_expect(const lm_safetensors *st, const char *name, size_t ndim,
+                                const int64_t *shape, const lm_st_tensor **out);
+
 /* 1 when t->data is aligned for its element type (can be read in place as float* etc.). */
 int lm_st_tensor_is_aligned(const lm_st_tensor *t);
 
