@@ -390,6 +390,28 @@ static void test_qa_best_span(void **state) {
     }
 }
 
+/* A model is read-only: forward calls from many threads at once give the single-thread result. */
+static void test_concurrent_forward(void **state) {
+    lm_model_t *m = create("BertForTokenClassification", "gelu", 3, 9);
+    static float want[B * T * 3], got[8][B * T * 3];
+    int errors = 0, k;
+    (void)state;
+    make_batch();
+    run_head(m, ids, types, mask, B, T, want);
+#pragma omp parallel for num_threads(8) reduction(+ : errors)
+    for (k = 0; k < 8; k++) {
+        int r;
+        for (r = 0; r < 20; r++) {
+            if (lm_model_token_logits(m, ids, types, mask, B, T, got[k]) != LM_OK ||
+                memcmp(got[k], want, sizeof want) != 0) {
+                errors++;
+            }
+        }
+    }
+    assert_int_equal(errors, 0);
+    lm_model_free(m);
+}
+
 static lm_status create_forward_body(void *arg) {
     const char *cfg = config_for("BertForMaskedLM", "gelu", 2);
     lm_model_t *m = NULL;
@@ -434,6 +456,7 @@ int main(void) {
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_bad_weights),
         cmocka_unit_test(test_qa_best_span),
+        cmocka_unit_test(test_concurrent_forward),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);

@@ -77,7 +77,7 @@ typedef struct lm_model_options {
                              BLAS library's threads (its thread count is process-wide, so the
                              last model loaded or created sets it); the other work of a forward
                              pass runs on the calling thread. */
-    int head;           /**< An ::lm_head; ::LM_HEAD_AUTO (default) follows config.json. Another
+    int head;           /**< An lm_head value; LM_HEAD_AUTO (default) follows config.json. Another
                              value loads that head instead (its tensors must be present). */
 } lm_model_options;
 
