@@ -33,6 +33,10 @@ echo "$out" | sed -n 3p | grep -q '^{"error":' || fail "fill-mask no mask: $out"
 
 out=$(printf 'tok5 tok6\ttok7 tok8 tok9 tok10\n' | $LM qa --model $T/qa-relu-f32) || fail "qa"
 echo "$out" | grep -q '^{"answer":"tok7 tok8 tok9","start":0,"end":14,"score":' || fail "qa: $out"
+ctx='tok7 tok8 tok9 tok10 tok11 tok12 tok13 tok14 tok15 tok16 tok17 tok18 tok19'
+out=$(printf 'tok5 tok6\t%s\n' "$ctx" | $LM qa --model $T/qa-relu-f32 --max-length 12 --doc-stride 2) || fail "qa windows"
+echo "$out" | grep -q '^{"answer":"tok19","start":69,"end":74,"score":' || fail "qa windows: $out"
+[ "${ctx:69:5}" = tok19 ] || fail "qa offsets"
 out=$(printf 'no tab\n' | $LM qa --model $T/qa-relu-f32); [ $? -eq 1 ] || fail "qa without TAB"
 echo "$out" | grep -q '^{"error":' || fail "qa no tab: $out"
 
