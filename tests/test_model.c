@@ -257,11 +257,14 @@ static void test_bad_inputs(void **state) {
 
 /* Saves a small model, then rewrites model.safetensors with one tensor dropped, reshaped or
  * holding a NaN. */
+static int old_ln_names; /* rewrite(): rename LayerNorm weight/bias to gamma/beta */
+
 static lm_status rewrite(const char *dir, const char *drop, const char *reshape, const char *nan) {
     char path[4200];
     lm_safetensors *st = NULL;
     lm_st_write w[64];
     float *copies[64];
+    static char renamed[64][128];
     size_t i, n, k = 0;
     lm_status s;
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
@@ -278,6 +281,12 @@ static lm_status rewrite(const char *dir, const char *drop, const char *reshape,
         }
         memset(&w[k], 0, sizeof w[k]);
         w[k].name = t->name;
+        if (old_ln_names && strstr(t->name, "LayerNorm.") != NULL) {
+            const char *dot = strrchr(t->name, '.');
+            snprintf(renamed[k], sizeof renamed[k], "%.*s.%s", (int)(dot - t->name), t->name,
+                     strcmp(dot, ".weight") == 0 ? "gamma" : "beta");
+            w[k].name = renamed[k];
+        }
         w[k].dtype = t->dtype;
         w[k].ndim = t->ndim;
         memcpy(w[k].shape, t->shape, sizeof t->shape);
@@ -360,6 +369,27 @@ static void test_bad_weights(void **state) {
     assert_int_equal(lm_model_load(dir, &o, &m2), LM_ERR_NOT_FOUND);
     assert_null(m2);
     assert_non_null(strstr(lm_last_error(), "cls.predictions"));
+    /* original BERT names (LayerNorm gamma/beta) load as their weight/bias */
+    lm_model_free(m2);
+    m2 = NULL;
+    assert_int_equal(lm_model_save(m, dir), LM_OK);
+    old_ln_names = 1;
+    assert_int_equal(rewrite(dir, NULL, NULL, NULL), LM_OK);
+    old_ln_names = 0;
+    assert_int_equal(lm_model_load(dir, NULL, &m2), LM_OK);
+    {
+        float a[B * 2], b2[B * 2];
+        make_batch();
+        assert_int_equal(lm_model_classify(m, ids, types, mask, B, T, a), LM_OK);
+        assert_int_equal(lm_model_classify(m2, ids, types, mask, B, T, b2), LM_OK);
+        assert_memory_equal(a, b2, sizeof a);
+    }
+    lm_model_free(m2);
+    m2 = NULL;
+    /* a save that cannot write: the folder's parent does not exist */
+    snprintf(path, sizeof path, "%s/no/such/folder", dir);
+    assert_int_equal(lm_model_save(m, path), LM_ERR_NOT_FOUND);
+    assert_non_null(strstr(lm_last_error(), "no/such/folder"));
     /* no weights file at all */
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     assert_int_equal(unlink(path), 0);

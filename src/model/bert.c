@@ -300,6 +300,21 @@ static const lm_st_tensor *find_tensor(const lm_safetensors *st, const lm_bert_p
     if (t == NULL && p->slot != NULL && strcmp(p->name, "cls.predictions.bias") == 0) {
         t = lm_safetensors_find(st, "cls.predictions.decoder.bias");
     }
+    if (t == NULL) { /* original BERT checkpoints name LayerNorm weight/bias gamma/beta */
+        size_t n = strlen(p->name);
+        const char *suffix = n > 17 && strcmp(p->name + n - 17, ".LayerNorm.weight") == 0 ? "gamma"
+                             : n > 15 && strcmp(p->name + n - 15, ".LayerNorm.bias") == 0 ? "beta"
+                                                                                        : NULL;
+        if (suffix != NULL) {
+            size_t stem = n - (suffix[0] == 'g' ? 6 : 4); /* keeps "...LayerNorm." */
+            snprintf(name, sizeof name, "%s%.*s%s", p->encoder ? "bert." : "", (int)stem, p->name,
+                     suffix);
+            t = lm_safetensors_find(st, name);
+            if (t == NULL && p->encoder) {
+                t = lm_safetensors_find(st, name + 5);
+            }
+        }
+    }
     return t;
 }
 
