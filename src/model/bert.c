@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -232,8 +233,8 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
                          lm_bert **out) {
     lm_bert *m;
     lm_status s;
-    size_t i, total = 0, off = 0;
-    lm_rng rng;
+    size_t total = 0, off = 0;
+    long i;
     s = new_model(cfg, head, threads, &m);
     if (s != LM_OK) {
         *out = NULL;
@@ -245,7 +246,7 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
         *out = NULL;
         return s;
     }
-    for (i = 0; i < m->nparams; i++) {
+    for (i = 0; i < (long)m->nparams; i++) {
         if (m->params[i].slot == &m->w.mlm_dec_w) {
             continue; /* tied to the word embeddings */
         }
@@ -257,27 +258,42 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
         *out = NULL;
         return lm_error(LM_ERR_NOMEM, "out of memory for %zu parameters", total);
     }
-    lm_rng_seed(&rng, seed);
-    for (i = 0; i < m->nparams; i++) {
+    for (i = 0; i < (long)m->nparams; i++) { /* place every tensor in the slab */
+        if (m->params[i].slot == &m->w.mlm_dec_w) {
+            continue;
+        }
+        *m->params[i].slot = m->slab + off;
+        off += (m->params[i].numel + 15) & ~(size_t)15;
+    }
+    /* Each tensor has its own generator, seeded from (seed, its index), so the weights do not
+     * depend on the thread count; Box-Muller gives two deviates per pair of uniforms. */
+#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(dynamic, 1)
+    for (i = 0; i < (long)m->nparams; i++) {
         lm_bert_param *p = &m->params[i];
-        float *x = m->slab + off;
+        float *x = (float *)(uintptr_t)*p->slot;
         size_t j;
+        lm_rng rng;
         if (p->slot == &m->w.mlm_dec_w) {
             continue;
         }
-        off += (p->numel + 15) & ~(size_t)15;
+        lm_rng_seed(&rng, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)));
         for (j = 0; j < p->numel; j++) {
-            x[j] = p->init == INIT_ONES ? 1.0f
-                   : p->init == INIT_ZEROS
-                       ? 0.0f
-                       : (float)(lm_rng_normal(&rng) * m->cfg.initializer_range);
+            if (p->init == INIT_ONES || p->init == INIT_ZEROS) {
+                x[j] = p->init == INIT_ONES ? 1.0f : 0.0f;
+            } else {
+                double u1 = 1.0 - lm_rng_uniform_double(&rng), u2 = lm_rng_uniform_double(&rng);
+                double r = sqrt(-2.0 * log(u1)) * m->cfg.initializer_range, a = 6.283185307179586 * u2;
+                x[j] = (float)(r * cos(a));
+                if (j + 1 < p->numel) {
+                    x[++j] = (float)(r * sin(a));
+                }
+            }
         }
         if (p->slot == &m->w.wte && m->cfg.pad_token_id >= 0 &&
             m->cfg.pad_token_id < m->cfg.vocab_size) {
             memset(x + (size_t)m->cfg.pad_token_id * (size_t)m->cfg.hidden_size, 0,
                    (size_t)m->cfg.hidden_size * sizeof(float)); /* padding_idx row, as nn.Embedding */
         }
-        *p->slot = x;
     }
     m->w.mlm_dec_w = m->head == LM_BERT_HEAD_MLM ? m->w.wte : NULL;
     *out = m;
