@@ -420,6 +420,33 @@ static void test_qa_best_span(void **state) {
     }
 }
 
+/* An MLM whose decoder is not tied to the word embeddings keeps (and saves) its own. */
+static void test_untied_decoder(void **state) {
+    static const char cfg[] =
+        "{\"architectures\":[\"BertForMaskedLM\"],\"vocab_size\":97,\"hidden_size\":32,"
+        "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"intermediate_size\":37,"
+        "\"max_position_embeddings\":40,\"tie_word_embeddings\":false}";
+    lm_model_t *m = NULL, *m2 = NULL, *tied = create("BertForMaskedLM", "gelu", 2, 1);
+    static float a[B * T * 97], b2[B * T * 97];
+    char *dir = test_make_temp_dir();
+    (void)state;
+    make_batch();
+    assert_int_equal(lm_model_create(cfg, strlen(cfg), 4, NULL, &m), LM_OK);
+    assert_true(lm_model_parameter_count(m) ==
+                lm_model_parameter_count(tied) - (uint64_t)(32 * 32 * 4 + 32 * 4 + 2 * 32 * 37 +
+                                                            37 + 32 + 4 * 32) + 97 * 32);
+    assert_int_equal(lm_model_save(m, dir), LM_OK);
+    assert_int_equal(lm_model_load(dir, NULL, &m2), LM_OK);
+    assert_int_equal(lm_model_mlm_logits(m, ids, types, mask, B, T, NULL, 0, a), LM_OK);
+    assert_int_equal(lm_model_mlm_logits(m2, ids, types, mask, B, T, NULL, 0, b2), LM_OK);
+    assert_memory_equal(a, b2, sizeof a);
+    lm_model_free(m);
+    lm_model_free(m2);
+    lm_model_free(tied);
+    test_remove_tree(dir);
+    free(dir);
+}
+
 /* A model is read-only: forward calls from many threads at once give the single-thread result. */
 static void test_concurrent_forward(void **state) {
     lm_model_t *m = create("BertForTokenClassification", "gelu", 3, 9);
@@ -487,6 +514,7 @@ int main(void) {
         cmocka_unit_test(test_bad_weights),
         cmocka_unit_test(test_qa_best_span),
         cmocka_unit_test(test_concurrent_forward),
+        cmocka_unit_test(test_untied_decoder),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);

@@ -144,7 +144,10 @@ static lm_status build_params(lm_bert *m, int pooler) {
         add(&b, &w->mlm_ln_w, 0, 0, INIT_ONES, C, 0, "cls.predictions.transform.LayerNorm.weight", 0);
         add(&b, &w->mlm_ln_b, 0, 0, INIT_ZEROS, C, 0, "cls.predictions.transform.LayerNorm.bias", 0);
         add(&b, &w->mlm_bias, 0, 0, INIT_ZEROS, V, 0, "cls.predictions.bias", 0);
-        add(&b, &w->mlm_dec_w, 0, 1, INIT_NORMAL, V, C, "cls.predictions.decoder.weight", 0);
+        /* tied (the default): the word embeddings, whatever the file holds, as transformers */
+        if (!c->tie_word_embeddings) {
+            add(&b, &w->mlm_dec_w, 0, 0, INIT_NORMAL, V, C, "cls.predictions.decoder.weight", 0);
+        }
         break;
     default:
         break;
@@ -247,9 +250,6 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
         return s;
     }
     for (i = 0; i < (long)m->nparams; i++) {
-        if (m->params[i].slot == &m->w.mlm_dec_w) {
-            continue; /* tied to the word embeddings */
-        }
         total += (m->params[i].numel + 15) & ~(size_t)15;
     }
     m->slab = lm_malloc_aligned(total * sizeof(float), LM_ALIGN);
@@ -259,9 +259,6 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
         return lm_error(LM_ERR_NOMEM, "out of memory for %zu parameters", total);
     }
     for (i = 0; i < (long)m->nparams; i++) { /* place every tensor in the slab */
-        if (m->params[i].slot == &m->w.mlm_dec_w) {
-            continue;
-        }
         *m->params[i].slot = m->slab + off;
         off += (m->params[i].numel + 15) & ~(size_t)15;
     }
@@ -273,9 +270,6 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
         float *x = (float *)(uintptr_t)*p->slot;
         size_t j;
         lm_rng rng;
-        if (p->slot == &m->w.mlm_dec_w) {
-            continue;
-        }
         lm_rng_seed(&rng, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)));
         for (j = 0; j < p->numel; j++) {
             if (p->init == INIT_ONES || p->init == INIT_ZEROS) {
@@ -295,7 +289,9 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
                    (size_t)m->cfg.hidden_size * sizeof(float)); /* padding_idx row, as nn.Embedding */
         }
     }
-    m->w.mlm_dec_w = m->head == LM_BERT_HEAD_MLM ? m->w.wte : NULL;
+    if (m->head == LM_BERT_HEAD_MLM && m->cfg.tie_word_embeddings) {
+        m->w.mlm_dec_w = m->w.wte;
+    }
     *out = m;
     return LM_OK;
 }
