@@ -124,6 +124,26 @@ def main():
     write("chinese.jsonl.gz", [rec(zh.backend_tokenizer.encode(t)) for t in chinese])
     slow_diff("chinese", zh, zh_slow, chinese, notes)
 
+    # Code points: every one where utf8proc's data needed an override (src/text/unicode_overrides.h)
+    # and every 61st scalar value, inside words and alone, 16 a line; uncased, cased and
+    # strip-accents-without-lowercase.
+    import re
+    with open(os.path.join(REPO, "src", "text", "unicode_overrides.h")) as f:
+        cps = sorted({int(x, 16) for x in re.findall(r"\{0x([0-9a-f]+),", f.read())})
+    cps = sorted(set(cps) | {c for c in range(0x80, 0x110000, 61) if not 0xD800 <= c <= 0xDFFF})
+    cp_lines = []
+    for i in range(0, len(cps), 16):
+        cp_lines.append(" ".join("x" + chr(c) + "y " + chr(c) for c in cps[i:i + 16] if chr(c) != "\n"))
+    with gzip.GzipFile(os.path.join(OUT, "codepoints.txt.gz"), "wb", compresslevel=9, mtime=0) as f:
+        f.write(("\n".join(cp_lines) + "\n").encode("utf-8", "surrogatepass"))
+    strip_dir = model_dir(unc_vocab, False)
+    with open(os.path.join(strip_dir, "tokenizer_config.json"), "w") as f:
+        json.dump({"do_lower_case": False, "strip_accents": True}, f)
+    strip_only = BertTokenizer.from_pretrained(strip_dir, do_lower_case=False, strip_accents=True)
+    assert strip_only.backend_tokenizer.normalizer.__getstate__ is not None
+    for name, tok in (("codepoints_uncased", unc), ("codepoints_cased", cas), ("codepoints_strip", strip_only)):
+        write(name + ".jsonl.gz", [rec(tok.backend_tokenizer.encode(t)) for t in cp_lines])
+
     # (d) pairs, truncation, padding, overflow windows (run through the Rust tokenizer with the
     # settings transformers passes it).
     dev = sst[-6734:]

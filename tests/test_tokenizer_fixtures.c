@@ -277,6 +277,29 @@ static void test_stress_chinese(void **state) {
     lm_tokenizer_free(tok);
 }
 
+/* Every code point where utf8proc needed an override, and every 61st, in the three modes. */
+static void test_codepoints(void **state) {
+    lm_tokenizer_t *tok;
+    lm_tokenizer_options o;
+    (void)state;
+    if (!have_shared()) {
+        skip();
+    }
+    tok = load_vocab("bert-base-uncased.txt", -1);
+    check_corpus("codepoints_uncased", tok, FIX "/codepoints.txt.gz", FIX "/codepoints_uncased.jsonl.gz");
+    lm_tokenizer_free(tok);
+    tok = load_vocab("bert-base-uncased.txt", 0);
+    check_corpus("codepoints_cased", tok, FIX "/codepoints.txt.gz", FIX "/codepoints_cased.jsonl.gz");
+    lm_tokenizer_free(tok);
+    lm_tokenizer_options_init(&o);
+    o.lower_case = 0;
+    o.strip_accents = 1;
+    tok = NULL;
+    assert_int_equal(lm_tokenizer_load_vocab(SHARED "/vocab/bert-base-uncased.txt", &o, &tok), LM_OK);
+    check_corpus("codepoints_strip", tok, FIX "/codepoints.txt.gz", FIX "/codepoints_strip.jsonl.gz");
+    lm_tokenizer_free(tok);
+}
+
 /* SST-2 fixture line: "id id ...|o o ..." (o = len, or gap:len when the gap is not 1). */
 static int sst2_matches(const lm_encoding_t *e, const char *rec) {
     size_t n = lm_encoding_length(e), i = 0;
@@ -559,7 +582,8 @@ static void test_tokenizer_json(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stress_uncased),   cmocka_unit_test(test_stress_cased),
-        cmocka_unit_test(test_stress_chinese),   cmocka_unit_test(test_sst2),
+        cmocka_unit_test(test_stress_chinese),   cmocka_unit_test(test_codepoints),
+        cmocka_unit_test(test_sst2),
         cmocka_unit_test(test_pairs),            cmocka_unit_test(test_invalid_utf8_replace),
         cmocka_unit_test(test_decode),           cmocka_unit_test(test_tokenizer_json),
     };

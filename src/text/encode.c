@@ -32,14 +32,13 @@ lm_encoding_t *lm_encoding_alloc(size_t n) {
         return NULL;
     }
     e->n = n;
-    e->ids = lm_calloc(cap * 6, sizeof(int32_t));
-    e->offsets = lm_calloc(cap * 4, sizeof(size_t));
-    if (e->ids == NULL || e->offsets == NULL) {
-        lm_free(e->ids);
-        lm_free(e->offsets);
+    /* one block: 4*cap size_t offsets, then 6*cap int32 arrays (zeroed) */
+    e->offsets = lm_calloc(cap, 4 * sizeof(size_t) + 6 * sizeof(int32_t));
+    if (e->offsets == NULL) {
         lm_free(e);
         return NULL;
     }
+    e->ids = (int32_t *)(e->offsets + 4 * cap);
     e->type_ids = e->ids + cap;
     e->attention = e->ids + 2 * cap;
     e->special_mask = e->ids + 3 * cap;
@@ -58,7 +57,6 @@ void lm_encoding_free(lm_encoding_t *enc) {
         lm_encoding_free(enc->overflow[i]);
     }
     lm_free(enc->overflow);
-    lm_free(enc->ids);
     lm_free(enc->offsets);
     lm_free(enc);
 }
@@ -116,7 +114,6 @@ lm_status lm_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id) {
         p->seq_ids[i] = -1;
     }
     /* swap the arrays in, keep enc's overflow list */
-    lm_free(enc->ids);
     lm_free(enc->offsets);
     enc->n = length;
     enc->ids = p->ids;
@@ -139,7 +136,7 @@ typedef struct window {
 /* Encoding::truncate: windows of max_len tokens, consecutive windows sharing `stride`. The first
  * window is the kept part; the rest overflow. *count is set; *out allocated (free with lm_free). */
 static lm_status make_windows(size_t len, size_t max_len, size_t stride, int truncate,
-                              window **out, size_t *count) {
+                              window *one, window **out, size_t *count) {
     size_t n = 0;
     size_t step;
     size_t start;
@@ -147,13 +144,9 @@ static lm_status make_windows(size_t len, size_t max_len, size_t stride, int tru
     *out = NULL;
     *count = 0;
     if (!truncate || max_len >= len) {
-        w = lm_malloc(sizeof *w);
-        if (w == NULL) {
-            return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory");
-        }
-        w[0].start = 0;
-        w[0].stop = len;
-        *out = w;
+        one->start = 0; /* the caller's own slot: no allocation */
+        one->stop = len;
+        *out = one;
         *count = 1;
         return LM_OK;
     }
@@ -263,6 +256,7 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
     size_t ta = na, tb = nb; /* lengths to truncate to */
     int truncate = 0;
     window *wa = NULL, *wb = NULL;
+    window one_a, one_b;
     size_t ka = 0, kb = 0;
     size_t i, j, n_over = 0;
     lm_encoding_t *e = NULL;
@@ -325,10 +319,10 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
             truncate = 0;
         }
     }
-    if ((st = make_windows(na, ta, o->stride, truncate, &wa, &ka)) != LM_OK) {
+    if ((st = make_windows(na, ta, o->stride, truncate, &one_a, &wa, &ka)) != LM_OK) {
         goto fail;
     }
-    if (b && (st = make_windows(nb, tb, o->stride, truncate, &wb, &kb)) != LM_OK) {
+    if (b && (st = make_windows(nb, tb, o->stride, truncate, &one_b, &wb, &kb)) != LM_OK) {
         goto fail;
     }
     e = assemble(tok, o->add_special_tokens, a, wa[0], b, b ? wb[0] : wa[0]);
@@ -368,15 +362,23 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
             goto fail;
         }
     }
-    lm_free(wa);
-    lm_free(wb);
+    if (wa != &one_a) {
+        lm_free(wa);
+    }
+    if (wb != &one_b) {
+        lm_free(wb);
+    }
     *out = e;
     return LM_OK;
 nomem:
     st = lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for an encoding");
 fail:
-    lm_free(wa);
-    lm_free(wb);
+    if (wa != &one_a) {
+        lm_free(wa);
+    }
+    if (wb != &one_b) {
+        lm_free(wb);
+    }
     lm_encoding_free(e);
     return st;
 }
@@ -481,6 +483,9 @@ lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const c
         }
     }
     if ((st = check_args(tok, opts, &o)) != LM_OK) {
+        for (i = 0; statuses != NULL && i < n; i++) {
+            statuses[i] = st;
+        }
         return st;
     }
 #ifdef _OPENMP

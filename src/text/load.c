@@ -181,24 +181,16 @@ static lm_status parse_vocab(lm_tokenizer_t *tok, const char *data, size_t len, 
     return LM_OK;
 }
 
-static lm_status load_vocab_file(const char *path, const lm_tokenizer_options *o,
-                                 file_settings fs, lm_tokenizer_t **out) {
-    char *data = NULL;
-    size_t len = 0;
-    lm_tokenizer_t *tok;
-    lm_status st = lm_file_read_all(path, VOCAB_MAX_BYTES, &data, &len);
-    if (st != LM_OK) {
-        return st;
-    }
-    tok = tok_new();
+static lm_status vocab_from_data(const char *data, size_t len, const lm_tokenizer_options *o,
+                                 file_settings fs, const char *what, lm_tokenizer_t **out) {
+    lm_tokenizer_t *tok = tok_new();
+    lm_status st;
     if (tok == NULL) {
-        lm_free(data);
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory", path);
+        return lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
     }
-    st = parse_vocab(tok, data, len, path);
-    lm_free(data);
+    st = parse_vocab(tok, data, len, what);
     if (st == LM_OK) {
-        st = finish(tok, o, fs, path);
+        st = finish(tok, o, fs, what);
     }
     if (st != LM_OK) {
         lm_tokenizer_free(tok);
@@ -206,6 +198,31 @@ static lm_status load_vocab_file(const char *path, const lm_tokenizer_options *o
     }
     *out = tok;
     return LM_OK;
+}
+
+static lm_status load_vocab_file(const char *path, const lm_tokenizer_options *o,
+                                 file_settings fs, lm_tokenizer_t **out) {
+    char *data = NULL;
+    size_t len = 0;
+    lm_status st = lm_file_read_all(path, VOCAB_MAX_BYTES, &data, &len);
+    if (st != LM_OK) {
+        return st;
+    }
+    st = vocab_from_data(data, len, o, fs, path, out);
+    lm_free(data);
+    return st;
+}
+
+lm_status lm_tokenizer_vocab_from_memory(const char *data, size_t len,
+                                         const lm_tokenizer_options *opts, lm_tokenizer_t **out) {
+    lm_tokenizer_options o;
+    file_settings fs = {-1, -1, -1, -1};
+    lm_status st;
+    *out = NULL;
+    if ((st = read_options(opts, &o)) != LM_OK) {
+        return st;
+    }
+    return vocab_from_data(data, len, &o, fs, "vocab", out);
 }
 
 lm_status lm_tokenizer_load_vocab(const char *vocab_txt, const lm_tokenizer_options *opts,
@@ -437,12 +454,33 @@ done:
     return st;
 }
 
+/* Builds a tokenizer from a parsed tokenizer.json and deletes root. */
+static lm_status json_to_tokenizer(cJSON *root, const lm_tokenizer_options *o, file_settings fs,
+                                   const char *what, lm_tokenizer_t **out) {
+    lm_tokenizer_t *tok = tok_new();
+    lm_status st;
+    if (tok == NULL) {
+        cJSON_Delete(root);
+        return lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+    }
+    st = parse_tokenizer_json(tok, root, what, &fs);
+    cJSON_Delete(root);
+    if (st == LM_OK) {
+        st = finish(tok, o, fs, what);
+    }
+    if (st != LM_OK) {
+        lm_tokenizer_free(tok);
+        return st;
+    }
+    *out = tok;
+    return LM_OK;
+}
+
 lm_status lm_tokenizer_load_json(const char *tokenizer_json, const lm_tokenizer_options *opts,
                                  lm_tokenizer_t **out) {
     lm_tokenizer_options o;
     file_settings fs = {-1, -1, -1, -1};
     cJSON *root = NULL;
-    lm_tokenizer_t *tok;
     lm_status st;
     if (out == NULL) {
         return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_load_json: out is NULL");
@@ -457,22 +495,23 @@ lm_status lm_tokenizer_load_json(const char *tokenizer_json, const lm_tokenizer_
     if ((st = lm_json_parse_file(tokenizer_json, JSON_MAX_BYTES, &root)) != LM_OK) {
         return st;
     }
-    tok = tok_new();
-    if (tok == NULL) {
-        cJSON_Delete(root);
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory", tokenizer_json);
-    }
-    st = parse_tokenizer_json(tok, root, tokenizer_json, &fs);
-    cJSON_Delete(root);
-    if (st == LM_OK) {
-        st = finish(tok, &o, fs, tokenizer_json);
-    }
-    if (st != LM_OK) {
-        lm_tokenizer_free(tok);
+    return json_to_tokenizer(root, &o, fs, tokenizer_json, out);
+}
+
+lm_status lm_tokenizer_json_from_memory(const char *data, size_t len,
+                                        const lm_tokenizer_options *opts, lm_tokenizer_t **out) {
+    lm_tokenizer_options o;
+    file_settings fs = {-1, -1, -1, -1};
+    cJSON *root = NULL;
+    lm_status st;
+    *out = NULL;
+    if ((st = read_options(opts, &o)) != LM_OK) {
         return st;
     }
-    *out = tok;
-    return LM_OK;
+    if ((st = lm_json_parse(data, len, "tokenizer.json", &root)) != LM_OK) {
+        return st;
+    }
+    return json_to_tokenizer(root, &o, fs, "tokenizer.json", out);
 }
 
 lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opts,

@@ -26,6 +26,10 @@ typedef struct ctx {
     norm_char *ch;
     size_t nch, chcap;
     uint32_t *hash; /* [chcap + 1] scratch for WordPiece */
+    /* inline storage for ordinary words: no allocation unless a word is longer */
+    char sbuf[512];
+    norm_char sch[128];
+    uint32_t shash[129];
     size_t nchars;  /* characters in the word (may exceed what is stored) */
     size_t last_b1, last_c1;
     int32_t word;
@@ -86,22 +90,29 @@ static lm_status append(ctx *c, const char *s, size_t n, size_t b0, size_t b1, s
         while (cap < c->len + n) {
             cap *= 2;
         }
-        p = lm_realloc(c->buf, cap);
+        p = c->buf == c->sbuf ? lm_malloc(cap) : lm_realloc(c->buf, cap);
         if (p == NULL) {
             return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
+        }
+        if (c->buf == c->sbuf) {
+            memcpy(p, c->sbuf, c->len);
         }
         c->buf = p;
         c->cap = cap;
     }
     if (c->nch == c->chcap) {
         size_t cap = c->chcap ? c->chcap * 2 : 64;
-        norm_char *p = lm_realloc_array(c->ch, cap, sizeof *p);
+        int inl = c->ch == c->sch;
+        norm_char *p = inl ? lm_malloc_array(cap, sizeof *p) : lm_realloc_array(c->ch, cap, sizeof *p);
         uint32_t *h;
         if (p == NULL) {
             return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
         }
+        if (inl) {
+            memcpy(p, c->sch, c->nch * sizeof *p);
+        }
         c->ch = p;
-        h = lm_realloc_array(c->hash, cap + 1, sizeof *h);
+        h = inl ? lm_malloc_array(cap + 1, sizeof *h) : lm_realloc_array(c->hash, cap + 1, sizeof *h);
         if (h == NULL) {
             return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
         }
@@ -273,9 +284,18 @@ lm_status lm_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t l
     size_t ci = 0;
     lm_status st = LM_OK;
     ctx c;
-    memset(&c, 0, sizeof c);
     c.tok = tok;
     c.out = out;
+    c.buf = c.sbuf;
+    c.len = 0;
+    c.cap = sizeof c.sbuf;
+    c.ch = c.sch;
+    c.nch = 0;
+    c.chcap = sizeof c.sch / sizeof c.sch[0];
+    c.hash = c.shash;
+    c.nchars = 0;
+    c.last_b1 = c.last_c1 = 0;
+    c.word = 0;
     while (pos < len) {
         unsigned char b = s[pos];
         if (tok->added_first[b]) {
@@ -337,8 +357,12 @@ lm_status lm_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t l
     }
     st = flush(&c);
 out:
-    lm_free(c.buf);
-    lm_free(c.ch);
-    lm_free(c.hash);
+    if (c.buf != c.sbuf) {
+        lm_free(c.buf);
+    }
+    if (c.ch != c.sch) {
+        lm_free(c.ch);
+        lm_free(c.hash);
+    }
     return st;
 }

@@ -62,6 +62,12 @@ typedef struct lm_token_list {
     size_t cap;
 } lm_token_list;
 
+/* Loaders from memory (for the fuzz targets and embedders): vocab.txt bytes, tokenizer.json text. */
+lm_status lm_tokenizer_vocab_from_memory(const char *data, size_t len,
+                                         const lm_tokenizer_options *opts, lm_tokenizer_t **out);
+lm_status lm_tokenizer_json_from_memory(const char *data, size_t len,
+                                        const lm_tokenizer_options *opts, lm_tokenizer_t **out);
+
 /* Runs normalizer, pre-tokenizer and WordPiece over text[0..len), appending to out. */
 lm_status lm_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t len,
                            lm_token_list *out);

@@ -18,24 +18,38 @@ uint32_t lm_vocab_hash(const char *s, size_t len) {
 static lm_status table_init(lm_vocab_table *t, size_t n) {
     size_t cap = 16;
     size_t i;
+    unsigned bits = 4;
     while (cap < 2 * n + 1) {
         cap *= 2;
+        bits++;
+    }
+    if (bits > 27) {
+        return lm_error(LM_ERR_RANGE, "vocabulary: %zu tokens are too many", n);
     }
     t->slots = lm_malloc_array(cap, sizeof *t->slots);
-    if (t->slots == NULL) {
+    t->bits = lm_calloc(cap * 8 / 64, sizeof *t->bits); /* 8 bits a slot = 16 a key */
+    if (t->slots == NULL || t->bits == NULL) {
+        lm_free(t->slots);
+        lm_free(t->bits);
+        t->slots = NULL;
+        t->bits = NULL;
         return lm_error(LM_ERR_NOMEM, "vocabulary: out of memory for %zu hash slots", cap);
     }
+    t->bits_shift = 32 - (bits + 3);
     for (i = 0; i < cap; i++) {
         t->slots[i].id = -1;
     }
     t->mask = cap - 1;
+    t->shift = 32 - bits;
     t->max_len = 0;
     return LM_OK;
 }
 
-static void table_put(lm_vocab_table *t, const char *pool, uint32_t off, uint32_t len, int32_t id) {
-    uint32_t h = lm_vocab_hash(pool + off, len);
-    size_t i = h & t->mask;
+static void table_put(lm_vocab_table *t, const char *pool, uint32_t off, uint32_t len, int32_t id,
+                      uint32_t h) {
+    size_t i = LM_VOCAB_SLOT(t, h);
+    size_t b = LM_VOCAB_BIT(t, h);
+    t->bits[b >> 6] |= (uint64_t)1 << (b & 63);
     for (;;) {
         lm_vocab_slot *s = &t->slots[i];
         if (s->id < 0) {
@@ -65,6 +79,8 @@ void lm_vocab_free(lm_vocab *v) {
     lm_free(v->tok_len);
     lm_free(v->full.slots);
     lm_free(v->cont.slots);
+    lm_free(v->full.bits);
+    lm_free(v->cont.bits);
     memset(v, 0, sizeof *v);
 }
 
@@ -95,9 +111,15 @@ lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const 
         lm_vocab_free(v);
         return lm_error(LM_ERR_NOMEM, "vocabulary: out of memory for %zu tokens", n);
     }
-    st = table_init(&v->full, n);
-    if (st == LM_OK) {
-        st = table_init(&v->cont, n);
+    {
+        size_t ncont = 0;
+        for (i = 0; i < n; i++) {
+            ncont += plen > 0 && lens[i] > plen && memcmp(texts[i], prefix, plen) == 0;
+        }
+        st = table_init(&v->full, n);
+        if (st == LM_OK) {
+            st = table_init(&v->cont, ncont);
+        }
     }
     if (st != LM_OK) {
         lm_vocab_free(v);
@@ -108,12 +130,34 @@ lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const 
         v->pool[pos + lens[i]] = '\0';
         v->tok_off[i] = (uint32_t)pos;
         v->tok_len[i] = (uint32_t)lens[i];
-        table_put(&v->full, v->pool, (uint32_t)pos, (uint32_t)lens[i], (int32_t)i);
-        if (plen > 0 && lens[i] > plen && memcmp(texts[i], prefix, plen) == 0) {
-            table_put(&v->cont, v->pool, (uint32_t)(pos + plen), (uint32_t)(lens[i] - plen),
-                      (int32_t)i);
-        }
         pos += lens[i] + 1;
+    }
+    /* Insert in id order (a repeated text keeps its later id). The slots are random accesses
+     * into a table larger than the caches: hash a few tokens ahead and prefetch their slots. */
+    {
+        enum { AHEAD = 16 };
+        uint32_t ring[AHEAD];
+        size_t k;
+        for (k = 0; k < n + AHEAD; k++) {
+            if (k >= AHEAD) {
+                size_t j = k - AHEAD;
+                table_put(&v->full, v->pool, v->tok_off[j], v->tok_len[j], (int32_t)j,
+                          ring[j % AHEAD]);
+                if (plen > 0 && v->tok_len[j] > plen &&
+                    memcmp(v->pool + v->tok_off[j], prefix, plen) == 0) {
+                    uint32_t o = v->tok_off[j] + (uint32_t)plen;
+                    uint32_t l = v->tok_len[j] - (uint32_t)plen;
+                    table_put(&v->cont, v->pool, o, l, (int32_t)j, lm_vocab_hash(v->pool + o, l));
+                }
+            }
+            if (k < n) {
+                uint32_t h = lm_vocab_hash(v->pool + v->tok_off[k], v->tok_len[k]);
+                ring[k % AHEAD] = h;
+#if defined(__GNUC__)
+                __builtin_prefetch(&v->full.slots[LM_VOCAB_SLOT(&v->full, h)], 1);
+#endif
+            }
+        }
     }
     v->pool[pos] = '\0';
     v->pool_len = pos;

@@ -23,7 +23,10 @@ typedef struct lm_vocab_slot {
 typedef struct lm_vocab_table {
     lm_vocab_slot *slots;
     size_t mask;     /* slot count - 1 (a power of two) */
+    unsigned shift;  /* 32 - log2(slot count): the slot is the top bits of hash * golden ratio */
     size_t max_len;  /* longest key in bytes */
+    uint64_t *bits;  /* one-hash Bloom filter (16 bits a key): most misses never touch slots */
+    unsigned bits_shift;
 } lm_vocab_table;
 
 typedef struct lm_vocab {
@@ -46,10 +49,18 @@ lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const 
 
 void lm_vocab_free(lm_vocab *v);
 
+/* Fibonacci hashing: FNV-1a's low bits are weak, its products' high bits are not. */
+#define LM_VOCAB_SLOT(t, h) ((size_t)((uint32_t)((h) * 2654435769u) >> (t)->shift))
+#define LM_VOCAB_BIT(t, h) ((size_t)((uint32_t)((h) * 0x85EBCA77u) >> (t)->bits_shift))
+
 /* Looks up key[0..len) whose FNV-1a hash is h; returns the id or -1. */
 static inline int32_t lm_vocab_find(const lm_vocab_table *t, const char *pool, const char *key,
                                     size_t len, uint32_t h) {
-    size_t i = h & t->mask;
+    size_t b = LM_VOCAB_BIT(t, h);
+    size_t i = LM_VOCAB_SLOT(t, h);
+    if (!((t->bits[b >> 6] >> (b & 63)) & 1)) {
+        return -1;
+    }
     for (;;) {
         const lm_vocab_slot *s = &t->slots[i];
         if (s->id < 0) {
