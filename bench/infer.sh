@@ -25,7 +25,7 @@ fi
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo && grep -q avx512bw /proc/cpuinfo; then
     export OPENBLAS_CORETYPE=SKYLAKEX
 fi
-echo "bench-infer: $threads threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+echo "bench-infer: $threads threads, load average $(cut -d" " -f1-3 /proc/loadavg), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 printf '%-22s %-8s %12s %12s %10s %10s %8s %8s  %s\n' model shape liblm_ms torch_ms liblm_seq/s torch_seq/s "RSS_MB" "ratio" "liblm load / BLAS"
 field() { "$py" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 for model in minilm bert-base-random; do

@@ -28,8 +28,8 @@ extern "C" {
 LM_API const char *lm_blas_kernel(void);
 
 /**
- * @brief The number of threads the BLAS library uses for one product (loading or creating a
- *        model sets it from lm_model_options.threads).
+ * @brief The number of threads the BLAS library uses for one product on its own. Loading or
+ *        creating a model sets it to 1: liblm splits its products over its own OpenMP threads.
  * @return The BLAS thread count (>= 1).
  */
 LM_API int lm_blas_threads(void);
@@ -73,10 +73,10 @@ typedef enum lm_pooling {
 /** Options of lm_model_load() and lm_model_create(). Fill with lm_model_options_init(). */
 typedef struct lm_model_options {
     size_t struct_size; /**< sizeof(lm_model_options). */
-    int threads;        /**< Compute threads; 0 (default) = the cores available. They are the
-                             BLAS library's threads (its thread count is process-wide, so the
-                             last model loaded or created sets it); the other work of a forward
-                             pass runs on the calling thread. */
+    int threads;        /**< Compute threads; 0 (default) = the cores available. liblm runs
+                             every op of a forward pass, BLAS products included, on one OpenMP
+                             team of this size, and sets the BLAS library's own thread count to
+                             1 (process-wide) so that two thread pools never compete. */
     int head;           /**< An lm_head value; LM_HEAD_AUTO (default) follows config.json. Another
                              value loads that head instead (its tensors must be present). */
 } lm_model_options;

@@ -43,7 +43,7 @@ static lm_status read_options(const lm_model_options *opts, lm_model_options *o,
     }
     *threads = o->threads > 0 ? o->threads : omp_get_num_procs();
     *threads = *threads > 0 ? *threads : 1;
-    lm_blas_set_threads(*threads);
+    lm_blas_set_threads(1); /* one thread pool: OpenMP runs the BLAS per block (ops.c) */
     return LM_OK;
 }
 

@@ -185,11 +185,7 @@ static lm_status new_model(const lm_bert_config *cfg, int head, int threads, lm_
         return s;
     }
     m->head = head == LM_BERT_HEAD_AUTO ? lm_bert_head_from_architecture(cfg->architecture) : head;
-    /* The products run on the BLAS library's threads (set from `threads` by the caller). The
-     * other loops stay on the calling thread: an OpenMP team beside the BLAS pool made every
-     * shape measured slower on 2 cores (the two pools spin against each other). */
-    (void)threads;
-    m->threads = 1;
+    m->threads = threads > 0 ? threads : 1; /* the OpenMP team of every op, BLAS included */
     m->pooling = 1;
     m->normalize = 0;
     if (m->head == LM_BERT_HEAD_QA && m->cfg.num_labels != 2) {

@@ -16,8 +16,8 @@ typedef struct lm_ops_ctx {
 
 /* out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias[OC] when not NULL).
  * weight is stored as PyTorch's Linear stores it ([out, in]). ldo is the row stride of out
- * (OC for a dense output; larger to write into a slice of a wider buffer). One BLAS call:
- * the BLAS library's own threads (lm_blas_set_threads) do the parallel work. */
+ * (OC for a dense output; larger to write into a slice of a wider buffer). Runs on ctx->threads
+ * OpenMP threads, each calling the BLAS single-threaded (the model sets the BLAS to 1 thread). */
 void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                        const float *weight, const float *bias, size_t N, size_t C, size_t OC);
 
