@@ -238,6 +238,48 @@ static void test_attention(void **state) {
     free(scratch);
 }
 
+/* The fused ops equal their unfused sequences. */
+static void test_fused(void **state) {
+    enum { N = 70, C = 48, OC = 40 };
+    static float inp[N * C], w[3][OC * C], b[3][OC], out3[N * 3 * OC], one[N * OC];
+    static float a[N * C], y[N * C], g[C], be[C], fused[N * C], ref[N * C];
+    const float *ws[3] = {w[0], w[1], w[2]}, *bs[3] = {b[0], NULL, b[2]};
+    lm_rng r;
+    size_t k, n;
+    int threads;
+    (void)state;
+    lm_rng_seed(&r, 6);
+    fill(&r, inp, N * C, 1);
+    for (k = 0; k < 3; k++) {
+        fill(&r, w[k], OC * C, 0.3);
+        fill(&r, b[k], OC, 1);
+    }
+    for (threads = 1; threads <= 2; threads++) {
+        const lm_ops_ctx ctx = {threads};
+        lm_matmul3_forward(&ctx, out3, 3 * OC, inp, ws, bs, N, C, OC);
+        for (k = 0; k < 3; k++) {
+            lm_matmul_forward(&ctx, one, OC, inp, ws[k], bs[k], N, C, OC);
+            for (n = 0; n < N; n++) {
+                assert_memory_equal(out3 + n * 3 * OC + k * OC, one + n * OC, OC * sizeof(float));
+            }
+        }
+    }
+    fill(&r, a, N * C, 2);
+    fill(&r, y, N * C, 2);
+    fill(&r, g, C, 1);
+    fill(&r, be, C, 1);
+    lm_residual_forward(&ctx2, ref, a, y, N * C);
+    lm_layernorm_forward(&ctx2, ref, NULL, NULL, ref, g, be, N, C, 1e-12f);
+    lm_residual_layernorm_forward(&ctx2, fused, a, y, g, be, N, C, 1e-12f);
+    for (n = 0; n < N * C; n++) {
+        assert_true(fabsf(fused[n] - ref[n]) <= 1e-6f);
+    }
+    lm_residual_layernorm_forward(&ctx1, y, a, y, g, be, N, C, 1e-12f); /* in place */
+    for (n = 0; n < N * C; n++) {
+        assert_true(fabsf(y[n] - ref[n]) <= 1e-6f);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul),
@@ -245,6 +287,7 @@ int main(void) {
         cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_activations_residual_softmax),
         cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

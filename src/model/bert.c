@@ -724,18 +724,16 @@ lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *ty
     lm_layernorm_forward(&ctx, x, NULL, NULL, x, m->w.emb_ln_w, m->w.emb_ln_b, N, C, eps);
     for (l = 0; l < (size_t)m->cfg.num_hidden_layers; l++) {
         const lm_bert_layer *y = &m->w.layers[l];
-        lm_matmul_forward(&ctx, qkv, 3 * C, x, y->q_w, y->q_b, N, C, C);
-        lm_matmul_forward(&ctx, qkv + C, 3 * C, x, y->k_w, y->k_b, N, C, C);
-        lm_matmul_forward(&ctx, qkv + 2 * C, 3 * C, x, y->v_w, y->v_b, N, C, C);
+        const float *const wqkv[3] = {y->q_w, y->k_w, y->v_w};
+        const float *const bqkv[3] = {y->q_b, y->k_b, y->v_b};
+        lm_matmul3_forward(&ctx, qkv, 3 * C, x, wqkv, bqkv, N, C, C);
         lm_attention_forward(&ctx, att, qkv, 3 * C, mask, ascr, B, T, C, NH);
         lm_matmul_forward(&ctx, tmp, C, att, y->ao_w, y->ao_b, N, C, C);
-        lm_residual_forward(&ctx, tmp, tmp, x, N * C);
-        lm_layernorm_forward(&ctx, x, NULL, NULL, tmp, y->ln1_w, y->ln1_b, N, C, eps);
+        lm_residual_layernorm_forward(&ctx, x, tmp, x, y->ln1_w, y->ln1_b, N, C, eps);
         lm_matmul_forward(&ctx, ffn, I, x, y->i_w, y->i_b, N, C, I);
         activation(&ctx, m->cfg.hidden_act, ffn, N * I);
         lm_matmul_forward(&ctx, tmp, C, ffn, y->o_w, y->o_b, N, I, C);
-        lm_residual_forward(&ctx, tmp, tmp, x, N * C);
-        lm_layernorm_forward(&ctx, x, NULL, NULL, tmp, y->ln2_w, y->ln2_b, N, C, eps);
+        lm_residual_layernorm_forward(&ctx, x, tmp, x, y->ln2_w, y->ln2_b, N, C, eps);
     }
     lm_free_aligned(arena);
     return LM_OK;

@@ -97,6 +97,71 @@ void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const floa
     }
 }
 
+void lm_matmul3_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+                        const float *const weights[3], const float *const biases[3], size_t N,
+                        size_t C, size_t OC) {
+    /* out[N, 3 OC] = inp[N, C] . [w0; w1; w2]^T + [b0, b1, b2]: three products sharing their
+     * input in one OpenMP region (one fork/join instead of three). */
+    int threads = ctx->threads, k;
+    if (threads <= 1 || (double)N * C * OC < 2e5) {
+        for (k = 0; k < 3; k++) {
+            gemm_block(out + (size_t)k * OC, ldo, inp, weights[k], biases[k], N, C, OC);
+        }
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        int j;
+        for (j = 0; j < 3; j++) {
+            if (N > OC) {
+                size_t lo = N * t / nt, hi = N * (t + 1) / nt;
+                gemm_block(out + lo * ldo + (size_t)j * OC, ldo, inp + lo * C, weights[j],
+                           biases[j], hi - lo, C, OC);
+            } else {
+                size_t blocks = (OC + 15) / 16;
+                size_t lo = blocks * t / nt * 16, hi = blocks * (t + 1) / nt * 16;
+                hi = hi < OC ? hi : OC;
+                lo = lo < hi ? lo : hi;
+                gemm_block(out + (size_t)j * OC + lo, ldo, inp, weights[j] + lo * C,
+                           biases[j] != NULL ? biases[j] + lo : NULL, N, C, hi - lo);
+            }
+        }
+    }
+}
+
+void lm_residual_layernorm_forward(const lm_ops_ctx *ctx, float *out, const float *a,
+                                   const float *b, const float *weight, const float *bias,
+                                   size_t N, size_t C, float eps) {
+    /* out[N, C] = layernorm(a[N, C] + b[N, C]) with weight[C], bias[C]; out may equal b. The sum
+     * is kept in out before the normalisation, in one pass over the rows. */
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        const float *x = a + (size_t)n * C, *y = b + (size_t)n * C;
+        float *o = out + (size_t)n * C;
+        float m = 0.0f, v = 0.0f, s;
+        size_t c;
+#pragma omp simd reduction(+ : m)
+        for (c = 0; c < C; c++) {
+            o[c] = x[c] + y[c];
+            m += o[c];
+        }
+        m /= (float)C;
+#pragma omp simd reduction(+ : v)
+        for (c = 0; c < C; c++) {
+            float d = o[c] - m;
+            v += d * d;
+        }
+        v /= (float)C;
+        s = 1.0f / sqrtf(v + eps);
+#pragma omp simd
+        for (c = 0; c < C; c++) {
+            o[c] = (o[c] - m) * s * weight[c] + bias[c];
+        }
+    }
+}
+
 void lm_embedding_forward(const lm_ops_ctx *ctx, float *out, const int32_t *ids,
                           const float *table, size_t N, size_t C, int accumulate) {
     /* out[N, C] (+)= table[ids[n], C] */

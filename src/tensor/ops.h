@@ -21,6 +21,19 @@ typedef struct lm_ops_ctx {
 void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                        const float *weight, const float *bias, size_t N, size_t C, size_t OC);
 
+/* Three products of one input into adjacent column blocks (Q, K, V):
+ * out[N, ldo] columns [k OC, (k+1) OC) = inp[N, C] . weights[k][OC, C]^T + biases[k][OC]
+ * (biases[k] may be NULL), for k = 0, 1, 2, in one OpenMP region. */
+void lm_matmul3_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+                        const float *const weights[3], const float *const biases[3], size_t N,
+                        size_t C, size_t OC);
+
+/* out[N, C] = layernorm(a + b) * weight + bias per row (residual add fused with the layer norm,
+ * as BERT's post-LN blocks do); out may equal a or b. */
+void lm_residual_layernorm_forward(const lm_ops_ctx *ctx, float *out, const float *a,
+                                   const float *b, const float *weight, const float *bias,
+                                   size_t N, size_t C, float eps);
+
 /* out[N, C] (+)= table[ids[n], C] for n < N. accumulate = 0 overwrites, 1 adds.
  * ids must be in range (checked by the caller). */
 void lm_embedding_forward(const lm_ops_ctx *ctx, float *out, const int32_t *ids,
