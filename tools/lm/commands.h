@@ -5,5 +5,11 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_fill_mask(int argc, char **argv);
+int cmd_qa(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 #endif

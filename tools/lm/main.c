@@ -1,6 +1,9 @@
 /* lm: the command-line tool over liblm. Dispatches to one subcommand per file. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "lm.h"
@@ -14,6 +17,12 @@ typedef struct command {
 static const command commands[] = {
     {"version", cmd_version, "print the liblm version"},
     {"tokenize", cmd_tokenize, "text lines on stdin to token ids (JSON lines)"},
+    {"embed", cmd_embed, "sentence embeddings of stdin lines (JSON lines)"},
+    {"classify", cmd_classify, "sequence classification of stdin lines (JSON lines)"},
+    {"fill-mask", cmd_fill_mask, "predict [MASK] tokens of stdin lines (JSON lines)"},
+    {"qa", cmd_qa, "extractive question answering, question<TAB>context lines"},
+    {"tag", cmd_tag, "token classification of stdin lines (JSON lines)"},
+    {"info", cmd_info, "describe a model folder (JSON)"},
 };
 
 static void usage(FILE *out) {
@@ -33,8 +42,33 @@ int cmd_version(int argc, char **argv) {
     return 0;
 }
 
+/* The BLAS library reads OPENBLAS_CORETYPE once, when it loads: on a CPU whose kernel it
+ * misdetects (AVX-512 CPUs newer than the library), start again with the variable set. */
+static void blas_fast_path(char **argv) {
+    const char *coretype = lm_blas_suggested_coretype();
+    int verbose = 0, i;
+    for (i = 1; argv[i] != NULL; i++) {
+        verbose |= strcmp(argv[i], "--verbose") == 0;
+    }
+    if (coretype == NULL || getenv("OPENBLAS_CORETYPE") != NULL) {
+        return;
+    }
+    if (setenv("OPENBLAS_CORETYPE", coretype, 1) != 0) {
+        return;
+    }
+    if (verbose) {
+        fprintf(stderr, "lm: BLAS kernel %s is the slow path on this CPU; restarting with "
+                        "OPENBLAS_CORETYPE=%s\n", lm_blas_kernel(), coretype);
+    }
+    execv("/proc/self/exe", argv);
+    if (verbose) {
+        fprintf(stderr, "lm: could not restart; continuing with kernel %s\n", lm_blas_kernel());
+    }
+}
+
 int main(int argc, char **argv) {
     size_t i;
+    blas_fast_path(argv);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -1,0 +1,403 @@
+/* Public model API (lm/model.h): argument checks, options, handle lifetimes, and the forward
+ * entry points that combine the encoder with a head. The work is in src/model/bert.c. */
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/options.h"
+#include "lm.h"
+#include "model/bert.h"
+#include "model/config.h"
+#include "tensor/blas.h"
+
+struct lm_model {
+    lm_bert *bert;
+};
+
+void lm_model_options_init(lm_model_options *opts) {
+    if (opts == NULL) {
+        return;
+    }
+    memset(opts, 0, sizeof *opts);
+    opts->struct_size = sizeof *opts;
+    opts->threads = 0;
+    opts->head = LM_HEAD_AUTO;
+}
+
+static lm_status read_options(const lm_model_options *opts, lm_model_options *o, int *threads) {
+    lm_status s;
+    lm_model_options_init(o);
+    s = lm_options_read(o, sizeof *o, opts, sizeof *o, "lm_model_options");
+    if (s != LM_OK) {
+        return s;
+    }
+    if (o->threads < 0) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.threads is %d (0 or more)",
+                        o->threads);
+    }
+    if (o->head < LM_HEAD_AUTO || o->head > LM_HEAD_MASKED_LM) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.head is %d (not an lm_head)",
+                        o->head);
+    }
+    *threads = o->threads > 0 ? o->threads : omp_get_num_procs();
+    *threads = *threads > 0 ? *threads : 1;
+    lm_blas_set_threads(1); /* one thread pool: OpenMP runs the BLAS per block (ops.c) */
+    return LM_OK;
+}
+
+static lm_status wrap(lm_bert *b, lm_model_t **out) {
+    lm_model_t *m = lm_calloc(1, sizeof *m);
+    if (m == NULL) {
+        lm_bert_free(b);
+        return lm_error(LM_ERR_NOMEM, "out of memory for a model handle");
+    }
+    m->bert = b;
+    *out = m;
+    return LM_OK;
+}
+
+lm_status lm_model_load(const char *dir, const lm_model_options *opts, lm_model_t **out) {
+    lm_model_options o;
+    lm_bert *b = NULL;
+    int threads = 1;
+    lm_status s;
+    if (out == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_load: out is NULL");
+    }
+    *out = NULL;
+    if (dir == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_load: dir is NULL");
+    }
+    s = read_options(opts, &o, &threads);
+    if (s == LM_OK) {
+        s = lm_bert_load(dir, o.head, threads, &b);
+    }
+    return s != LM_OK ? s : wrap(b, out);
+}
+
+lm_status lm_model_create(const char *config_json, size_t len, uint64_t seed,
+                          const lm_model_options *opts, lm_model_t **out) {
+    lm_model_options o;
+    lm_bert_config cfg;
+    lm_bert *b = NULL;
+    int threads = 1;
+    lm_status s;
+    if (out == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_create: out is NULL");
+    }
+    *out = NULL;
+    if (config_json == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_create: config_json is NULL");
+    }
+    s = read_options(opts, &o, &threads);
+    if (s != LM_OK) {
+        return s;
+    }
+    memset(&cfg, 0, sizeof cfg);
+    s = lm_bert_config_parse(config_json, len, "config", &cfg);
+    if (s == LM_OK) {
+        s = lm_bert_create(&cfg, o.head, threads, seed, &b);
+    }
+    lm_bert_config_free(&cfg);
+    return s != LM_OK ? s : wrap(b, out);
+}
+
+lm_status lm_model_save(const lm_model_t *model, const char *dir) {
+    if (model == NULL || dir == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_save: %s is NULL",
+                        model == NULL ? "model" : "dir");
+    }
+    return lm_bert_save(model->bert, dir);
+}
+
+void lm_model_free(lm_model_t *model) {
+    if (model != NULL) {
+        lm_bert_free(model->bert);
+        lm_free(model);
+    }
+}
+
+lm_head lm_model_head(const lm_model_t *model) {
+    return (lm_head)model->bert->head;
+}
+size_t lm_model_hidden_size(const lm_model_t *model) {
+    return (size_t)model->bert->cfg.hidden_size;
+}
+size_t lm_model_num_layers(const lm_model_t *model) {
+    return (size_t)model->bert->cfg.num_hidden_layers;
+}
+size_t lm_model_num_heads(const lm_model_t *model) {
+    return (size_t)model->bert->cfg.num_attention_heads;
+}
+size_t lm_model_vocab_size(const lm_model_t *model) {
+    return (size_t)model->bert->cfg.vocab_size;
+}
+size_t lm_model_type_vocab_size(const lm_model_t *model) {
+    return (size_t)model->bert->cfg.type_vocab_size;
+}
+size_t lm_model_max_length(const lm_model_t *model) {
+    return (size_t)model->bert->cfg.max_position_embeddings;
+}
+size_t lm_model_num_labels(const lm_model_t *model) {
+    return (size_t)model->bert->cfg.num_labels;
+}
+const char *lm_model_label_name(const lm_model_t *model, size_t id) {
+    if (id >= (size_t)model->bert->cfg.num_labels) {
+        return NULL;
+    }
+    return lm_bert_config_label(&model->bert->cfg, (int64_t)id);
+}
+uint64_t lm_model_parameter_count(const lm_model_t *model) {
+    return lm_bert_parameter_count(model->bert);
+}
+uint64_t lm_model_nan_count(const lm_model_t *model) {
+    return lm_bert_nan_count(model->bert);
+}
+int lm_model_has_pooler(const lm_model_t *model) {
+    return model->bert->w.pool_w != NULL;
+}
+void lm_model_embedding_defaults(const lm_model_t *model, int *pooling, int *normalize) {
+    if (pooling != NULL) {
+        *pooling = model->bert->pooling;
+    }
+    if (normalize != NULL) {
+        *normalize = model->bert->normalize;
+    }
+}
+lm_status lm_model_config_json(const lm_model_t *model, char **json_out) {
+    if (json_out == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_config_json: json_out is NULL");
+    }
+    *json_out = NULL;
+    if (model == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_config_json: model is NULL");
+    }
+    return lm_bert_config_to_json(&model->bert->cfg, json_out);
+}
+
+/* ---- forward ---- */
+
+/* Checks the common arguments and runs the encoder into a new hidden buffer (lm_free_aligned). */
+static lm_status encode(const char *fn, const lm_model_t *model, const int32_t *ids,
+                        const int32_t *type_ids, const int32_t *mask, size_t batch,
+                        size_t seq_len, const void *out1, float **hidden_out) {
+    size_t n, C;
+    float *hidden;
+    lm_status s;
+    *hidden_out = NULL;
+    if (model == NULL || ids == NULL || out1 == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                        model == NULL ? "model" : ids == NULL ? "ids" : "the output buffer");
+    }
+    if (batch == 0 || seq_len == 0) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: batch (%zu) and seq_len (%zu) must be > 0",
+                        fn, batch, seq_len);
+    }
+    C = (size_t)model->bert->cfg.hidden_size;
+    if (!lm_size_mul(batch, seq_len, &n) || !lm_size_mul(n, C * sizeof(float), &n)) {
+        return lm_error(LM_ERR_RANGE, "%s: batch %zu x seq_len %zu is too large", fn, batch,
+                        seq_len);
+    }
+    s = lm_bert_check_inputs(model->bert, ids, type_ids, mask, batch, seq_len);
+    if (s != LM_OK) {
+        return lm_error_prefix(s, "%s", fn);
+    }
+    hidden = lm_malloc_aligned(n, 64);
+    if (hidden == NULL) {
+        return lm_error(LM_ERR_NOMEM, "%s: out of memory for %zu x %zu hidden states", fn, batch,
+                        seq_len);
+    }
+    s = lm_bert_encode(model->bert, ids, type_ids, mask, batch, seq_len, hidden);
+    if (s != LM_OK) {
+        lm_free_aligned(hidden);
+        return s;
+    }
+    *hidden_out = hidden;
+    return LM_OK;
+}
+
+lm_status lm_model_hidden_states(const lm_model_t *model, const int32_t *ids,
+                                 const int32_t *type_ids, const int32_t *mask, size_t batch,
+                                 size_t seq_len, float *hidden, float *pooled) {
+    float *h;
+    lm_status s;
+    if (pooled != NULL && model != NULL && model->bert->w.pool_w == NULL) {
+        return lm_error(LM_ERR_STATE, "lm_model_hidden_states: this model has no pooler");
+    }
+    s = encode("lm_model_hidden_states", model, ids, type_ids, mask, batch, seq_len, hidden, &h);
+    if (s != LM_OK) {
+        return s;
+    }
+    memcpy(hidden, h, batch * seq_len * (size_t)model->bert->cfg.hidden_size * sizeof(float));
+    if (pooled != NULL) {
+        s = lm_bert_pool(model->bert, h, batch, seq_len, pooled);
+    }
+    lm_free_aligned(h);
+    return s;
+}
+
+lm_status lm_model_embed(const lm_model_t *model, const int32_t *ids, const int32_t *type_ids,
+                         const int32_t *mask, size_t batch, size_t seq_len, int pooling,
+                         int normalize, float *embeddings) {
+    float *h;
+    lm_status s;
+    if (pooling < LM_POOLING_DEFAULT || pooling > LM_POOLING_CLS || normalize < -1 ||
+        normalize > 1) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT,
+                        "lm_model_embed: pooling %d / normalize %d out of range", pooling,
+                        normalize);
+    }
+    s = encode("lm_model_embed", model, ids, type_ids, mask, batch, seq_len, embeddings, &h);
+    if (s != LM_OK) {
+        return s;
+    }
+    lm_bert_sentence_embedding(model->bert, h, mask, batch, seq_len,
+                               pooling == LM_POOLING_DEFAULT ? model->bert->pooling : pooling,
+                               normalize < 0 ? model->bert->normalize : normalize, embeddings);
+    lm_free_aligned(h);
+    return LM_OK;
+}
+
+static lm_status need_head(const lm_model_t *model, int head, const char *fn) {
+    if (model != NULL && model->bert->head != head) {
+        return lm_error(LM_ERR_STATE, "%s: the model's head is %s, not %s", fn,
+                        lm_bert_head_name(model->bert->head), lm_bert_head_name(head));
+    }
+    return LM_OK;
+}
+
+lm_status lm_model_classify(const lm_model_t *model, const int32_t *ids, const int32_t *type_ids,
+                            const int32_t *mask, size_t batch, size_t seq_len, float *logits) {
+    float *h, *pooled;
+    lm_status s = need_head(model, LM_BERT_HEAD_SEQ_CLASS, "lm_model_classify");
+    if (s == LM_OK) {
+        s = encode("lm_model_classify", model, ids, type_ids, mask, batch, seq_len, logits, &h);
+    }
+    if (s != LM_OK) {
+        return s;
+    }
+    pooled = lm_malloc_array(batch * (size_t)model->bert->cfg.hidden_size, sizeof(float));
+    if (pooled == NULL) {
+        s = lm_error(LM_ERR_NOMEM, "lm_model_classify: out of memory");
+    } else {
+        s = lm_bert_pool(model->bert, h, batch, seq_len, pooled);
+        if (s == LM_OK) {
+            s = lm_bert_seq_logits(model->bert, pooled, batch, logits);
+        }
+    }
+    lm_free(pooled);
+    lm_free_aligned(h);
+    return s;
+}
+
+lm_status lm_model_token_logits(const lm_model_t *model, const int32_t *ids,
+                                const int32_t *type_ids, const int32_t *mask, size_t batch,
+                                size_t seq_len, float *logits) {
+    float *h;
+    lm_status s = need_head(model, LM_BERT_HEAD_TOKEN_CLASS, "lm_model_token_logits");
+    if (s == LM_OK) {
+        s = encode("lm_model_token_logits", model, ids, type_ids, mask, batch, seq_len, logits,
+                   &h);
+    }
+    if (s != LM_OK) {
+        return s;
+    }
+    s = lm_bert_token_logits(model->bert, h, batch * seq_len, logits);
+    lm_free_aligned(h);
+    return s;
+}
+
+lm_status lm_model_qa_logits(const lm_model_t *model, const int32_t *ids, const int32_t *type_ids,
+                             const int32_t *mask, size_t batch, size_t seq_len,
+                             float *start_logits, float *end_logits) {
+    float *h;
+    lm_status s = need_head(model, LM_BERT_HEAD_QA, "lm_model_qa_logits");
+    if (s == LM_OK && end_logits == NULL) {
+        s = lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_qa_logits: end_logits is NULL");
+    }
+    if (s == LM_OK) {
+        s = encode("lm_model_qa_logits", model, ids, type_ids, mask, batch, seq_len,
+                   start_logits, &h);
+    }
+    if (s != LM_OK) {
+        return s;
+    }
+    s = lm_bert_qa_logits(model->bert, h, batch, seq_len, start_logits, end_logits);
+    lm_free_aligned(h);
+    return s;
+}
+
+lm_status lm_model_mlm_logits(const lm_model_t *model, const int32_t *ids,
+                              const int32_t *type_ids, const int32_t *mask, size_t batch,
+                              size_t seq_len, const size_t *positions, size_t n_positions,
+                              float *logits) {
+    float *h;
+    size_t i;
+    lm_status s = need_head(model, LM_BERT_HEAD_MLM, "lm_model_mlm_logits");
+    for (i = 0; s == LM_OK && positions != NULL && i < n_positions; i++) {
+        if (positions[i] >= batch * seq_len) {
+            s = lm_error(LM_ERR_RANGE, "lm_model_mlm_logits: position %zu (index %zu) is outside "
+                                       "the %zu x %zu batch",
+                         positions[i], i, batch, seq_len);
+        }
+    }
+    if (s == LM_OK) {
+        s = encode("lm_model_mlm_logits", model, ids, type_ids, mask, batch, seq_len, logits, &h);
+    }
+    if (s != LM_OK) {
+        return s;
+    }
+    s = lm_bert_mlm_logits(model->bert, h, positions,
+                           positions != NULL ? n_positions : batch * seq_len, logits);
+    lm_free_aligned(h);
+    return s;
+}
+
+lm_status lm_qa_best_span(const float *start_logits, const float *end_logits,
+                          const int32_t *allowed, size_t seq_len, size_t max_answer_len,
+                          size_t *start, size_t *end, float *score) {
+    double best = -INFINITY, smax = -INFINITY, emax = -INFINITY, ssum = 0, esum = 0;
+    size_t i, j, bi = 0, bj = 0;
+    int found = 0;
+    if (start_logits == NULL || end_logits == NULL || start == NULL || end == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_qa_best_span: NULL argument");
+    }
+    for (i = 0; i < seq_len; i++) {
+        if (allowed != NULL && !allowed[i]) {
+            continue;
+        }
+        smax = start_logits[i] > smax ? start_logits[i] : smax;
+        emax = end_logits[i] > emax ? end_logits[i] : emax;
+    }
+    for (i = 0; i < seq_len; i++) {
+        if (allowed != NULL && !allowed[i]) {
+            continue;
+        }
+        ssum += exp(start_logits[i] - smax);
+        esum += exp(end_logits[i] - emax);
+        for (j = i; j < seq_len && (max_answer_len == 0 || j < i + max_answer_len); j++) {
+            double v;
+            if (allowed != NULL && !allowed[j]) {
+                continue;
+            }
+            v = (double)start_logits[i] + end_logits[j];
+            if (!found || v > best) {
+                best = v;
+                bi = i;
+                bj = j;
+                found = 1;
+            }
+        }
+    }
+    if (!found) {
+        return lm_error(LM_ERR_NOT_FOUND, "lm_qa_best_span: no token may hold an answer");
+    }
+    *start = bi;
+    *end = bj;
+    if (score != NULL) {
+        *score = (float)(exp(start_logits[bi] - smax) / ssum * exp(end_logits[bj] - emax) / esum);
+    }
+    return LM_OK;
+}

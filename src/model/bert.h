@@ -1,0 +1,122 @@
+/* Internal: the BERT encoder and its heads. A model is a configuration, a head kind, a parameter
+ * table (Hugging Face names, shapes, pointers) and the storage behind it: a read-only map of
+ * model.safetensors for F32 tensors read in place, plus one owned slab for converted (F16/BF16,
+ * unaligned) or freshly initialised tensors. A loaded model is read-only: forward calls allocate
+ * their own scratch, so many threads may run them at once. */
+#ifndef LM_MODEL_BERT_H
+#define LM_MODEL_BERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lm.h"
+#include "model/config.h"
+#include "model/safetensors.h"
+
+/* Head kinds (the values of the public lm_head enum). */
+enum {
+    LM_BERT_HEAD_AUTO = 0,
+    LM_BERT_HEAD_BASE = 1,
+    LM_BERT_HEAD_SEQ_CLASS = 2,
+    LM_BERT_HEAD_TOKEN_CLASS = 3,
+    LM_BERT_HEAD_QA = 4,
+    LM_BERT_HEAD_MLM = 5,
+    LM_BERT_HEAD_COUNT = 6
+};
+
+typedef struct lm_bert_layer {
+    const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b; /* attention.self.{query,key,value}: [C, C], [C] */
+    const float *ao_w, *ao_b;                       /* attention.output.dense: [C, C], [C] */
+    const float *ln1_w, *ln1_b;                     /* attention.output.LayerNorm: [C], [C] */
+    const float *i_w, *i_b;                         /* intermediate.dense: [I, C], [I] */
+    const float *o_w, *o_b;                         /* output.dense: [C, I], [C] */
+    const float *ln2_w, *ln2_b;                     /* output.LayerNorm: [C], [C] */
+} lm_bert_layer;
+
+typedef struct lm_bert_weights {
+    const float *wte, *wpe, *wtt;      /* word [V, C], position [P, C], token type [TV, C] */
+    const float *emb_ln_w, *emb_ln_b;  /* embeddings.LayerNorm [C] */
+    lm_bert_layer *layers;             /* [L] */
+    const float *pool_w, *pool_b;      /* pooler.dense [C, C], [C]; NULL when absent */
+    const float *cls_w, *cls_b;        /* classifier [NL, C], [NL] (sequence/token heads) */
+    const float *qa_w, *qa_b;          /* qa_outputs [2, C], [2] */
+    const float *mlm_w, *mlm_b;        /* cls.predictions.transform.dense [C, C], [C] */
+    const float *mlm_ln_w, *mlm_ln_b;  /* cls.predictions.transform.LayerNorm [C] */
+    const float *mlm_dec_w;            /* decoder [V, C]: the word embeddings when tied */
+    const float *mlm_bias;             /* cls.predictions.bias [V] */
+} lm_bert_weights;
+
+#define LM_BERT_NAME_MAX 96
+
+typedef struct lm_bert_param {
+    char name[LM_BERT_NAME_MAX]; /* Hugging Face name without the "bert." prefix */
+    int encoder;                 /* 1: an encoder tensor ("bert." prefix in head checkpoints) */
+    int optional;                /* 1: may be absent (pooler, untied decoder) */
+    size_t ndim;
+    int64_t shape[2];
+    size_t numel;
+    const float **slot;          /* where the data pointer goes in lm_bert_weights */
+    int init;                    /* 0: normal(0, range); 1: ones; 2: zeros */
+} lm_bert_param;
+
+typedef struct lm_bert {
+    lm_bert_config cfg;
+    int head;                    /* LM_BERT_HEAD_* (never AUTO) */
+    int threads;                 /* OpenMP threads of the non-BLAS loops */
+    lm_bert_weights w;
+    lm_bert_param *params;
+    size_t nparams;
+    lm_safetensors *st;          /* NULL for created models */
+    float *slab;                 /* owned storage (lm_malloc_aligned), or NULL */
+    int pooling;                 /* embedding defaults: 1 mean, 2 cls */
+    int normalize;
+    char *source_dir;            /* folder it was loaded from (tokenizer files are copied on save) */
+} lm_bert;
+
+/* The head named by a config's first architecture (BertModel / unknown -> BASE). */
+int lm_bert_head_from_architecture(const char *architecture);
+const char *lm_bert_head_name(int head);
+/* transformers' architecture class name for a head, e.g. "BertForMaskedLM". */
+const char *lm_bert_head_architecture(int head);
+
+/* Loads config.json + model.safetensors (+ sentence-transformers pooling defaults) from dir.
+ * head: LM_BERT_HEAD_* (AUTO = from config.json). On failure *out is NULL. */
+lm_status lm_bert_load(const char *dir, int head, int threads, lm_bert **out);
+/* A new model from a parsed config (copied) with transformers' initialisation from `seed`. */
+lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint64_t seed,
+                         lm_bert **out);
+/* Writes dir/config.json and dir/model.safetensors (each atomically), plus the tokenizer files
+ * of the folder the model was loaded from. Creates dir when missing (one level). */
+lm_status lm_bert_save(const lm_bert *m, const char *dir);
+void lm_bert_free(lm_bert *m);
+
+uint64_t lm_bert_parameter_count(const lm_bert *m);
+uint64_t lm_bert_nan_count(const lm_bert *m);
+
+/* Checks ids/type ids/mask against the config: LM_ERR_RANGE naming the row and column. */
+lm_status lm_bert_check_inputs(const lm_bert *m, const int32_t *ids, const int32_t *type_ids,
+                               const int32_t *mask, size_t B, size_t T);
+
+/* Encoder: hidden[B, T, C] = last hidden state. ids[B, T], type_ids[B, T] or NULL (zeros),
+ * mask[B, T] or NULL (ones). Inputs must have passed lm_bert_check_inputs. */
+lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *type_ids,
+                         const int32_t *mask, size_t B, size_t T, float *hidden);
+
+/* Heads over a hidden state hidden[B, T, C]. Each returns LM_ERR_STATE when the model lacks the
+ * head's weights, LM_ERR_NOMEM. */
+lm_status lm_bert_pool(const lm_bert *m, const float *hidden, size_t B, size_t T,
+                       float *pooled /* [B, C] */);
+void lm_bert_sentence_embedding(const lm_bert *m, const float *hidden, const int32_t *mask,
+                                size_t B, size_t T, int pooling, int normalize,
+                                float *out /* [B, C] */);
+lm_status lm_bert_seq_logits(const lm_bert *m, const float *pooled, size_t B,
+                             float *logits /* [B, NL] */);
+lm_status lm_bert_token_logits(const lm_bert *m, const float *hidden, size_t N,
+                               float *logits /* [N, NL] */);
+lm_status lm_bert_qa_logits(const lm_bert *m, const float *hidden, size_t B, size_t T,
+                            float *start /* [B, T] */, float *end /* [B, T] */);
+/* MLM logits for n rows of hidden (rows[i] indexes the B*T rows; rows NULL = rows 0..n-1). */
+lm_status lm_bert_mlm_logits(const lm_bert *m, const float *hidden, const size_t *rows, size_t n,
+                             float *logits /* [n, V] */);
+
+#endif

@@ -1,0 +1,73 @@
+/* Which BLAS kernel runs, with how many threads, and whether the CPU could run a faster one
+ * (OpenBLAS builds older than the CPU pick a generic kernel such as "Prescott"; setting
+ * OPENBLAS_CORETYPE before the library loads selects the right one). */
+#include "tensor/blas.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lm.h"
+
+const char *lm_blas_kernel(void) {
+    const char *name = openblas_get_corename();
+    return name != NULL ? name : "unknown";
+}
+
+int lm_blas_threads(void) {
+    return openblas_get_num_threads();
+}
+
+void lm_blas_set_threads(int threads) {
+    if (threads > 0) {
+        openblas_set_num_threads(threads);
+    }
+}
+
+static int kernel_is_avx512(const char *k) {
+    static const char *const names[] = {"skylakex", "cooperlake", "sapphirerapids", "zen4"};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(names[i]), j;
+        int same = strlen(k) == n;
+        for (j = 0; same && j < n; j++) {
+            char c = k[j];
+            if (c >= 'A' && c <= 'Z') {
+                c = (char)(c - 'A' + 'a');
+            }
+            same = c == names[i][j];
+        }
+        if (same) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *lm_blas_suggested_coretype(void) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        !kernel_is_avx512(lm_blas_kernel())) {
+        return "SKYLAKEX";
+    }
+#endif
+    return NULL;
+}
+
+const char *lm_blas_info(void) {
+    static _Thread_local char buf[320];
+    const char *suggest = lm_blas_suggested_coretype();
+    const char *config = openblas_get_config();
+    char version[64] = "OpenBLAS";
+    if (config != NULL) { /* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21" */
+        size_t n = strcspn(config, " ");
+        n += strcspn(config + n + (config[n] == ' '), " ") + (config[n] == ' ');
+        snprintf(version, sizeof version, "%.*s", (int)(n < 63 ? n : 63), config);
+    }
+    snprintf(buf, sizeof buf, "%s, kernel %s%s%s%s", version, lm_blas_kernel(),
+             suggest != NULL ? " (slow path: set OPENBLAS_CORETYPE=" : "",
+             suggest != NULL ? suggest : "", suggest != NULL ? " before start)" : "");
+    return buf;
+}

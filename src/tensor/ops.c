@@ -1,0 +1,398 @@
+/* Forward tensor ops (see ops.h): embedding lookup, layer norm, residual add, activations and
+ * softmax as plain OpenMP loops; matmul on CBLAS; masked multi-head self-attention. */
+#include "tensor/ops.h"
+
+/* The elementwise kernels below are written branch-free for the vectoriser; GCC only if-converts
+ * them when it may assume that floating-point exceptions are not observed (liblm never reads the
+ * FP status flags). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+#if defined(__clang__) /* `omp simd` is a hint: a loop clang cannot vectorise is not an error */
+#pragma clang diagnostic ignored "-Wpass-failed"
+#endif
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+
+/* exp(x) for float, vectorisable (no libm call): x = n ln2 + r, |r| <= ln2/2, e^r by its
+ * degree-6 Taylor polynomial (error < 2e-7 relative), 2^n by building the exponent bits.
+ * Inputs below -87.3 give 0, above 88.7 give the largest finite value's neighbourhood (clamped). */
+static inline float lm_expf(float x) {
+    union {
+        int32_t i;
+        float f;
+    } scale;
+    float n, r, p;
+    x = x < -87.3f ? -87.3f : x;
+    x = x > 88.7f ? 88.7f : x;
+    n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+    r = x - n * 0.693145751953125f - n * 1.42860682030941723e-06f;
+    p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666671633720398f +
+        r * (0.0416666679084300995f + r * (0.00833333376795053482f +
+        r * 0.00138888892251998186f)))));
+    scale.i = ((int32_t)n + 127) << 23;
+    return x <= -87.3f ? 0.0f : p * scale.f;
+}
+
+/* erf(x) as PyTorch's vectorised CPU kernel computes it (Abramowitz and Stegun 7.1.26, absolute
+ * error < 1.5e-7), so GELU matches torch closely and vectorises. */
+static inline float lm_erff(float x) {
+    float a = x < 0.0f ? -x : x;
+    float t = 1.0f / (0.3275911f * a + 1.0f);
+    float r = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
+               0.254829592f) * t;
+    float y = 1.0f - r * lm_expf(-a * a);
+    return x < 0.0f ? -y : y;
+}
+
+/* Compiled twice, for AVX2+FMA and for the baseline, picked at load time (GCC target_clones on
+ * x86-64 with an ifunc-capable C library): 8-wide instead of 4-wide vectors. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define LM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define LM_CLONES
+#endif
+
+/* Loops shorter than this run on one thread: thread start-up costs more than the work. */
+#define LM_PAR_MIN 16384
+
+LM_CLONES static void copy_row(float *out, const float *in, size_t n) {
+    size_t i;
+#pragma omp simd
+    for (i = 0; i < n; i++) {
+        out[i] = in[i];
+    }
+}
+
+/* Softmax of p[0..n) in place with an additive bias row (0 or -inf per key). */
+LM_CLONES static void softmax_row_biased(float *p, const float *bias, size_t n) {
+    float mx = -INFINITY, sum = 0.0f, inv;
+    size_t j;
+#pragma omp simd reduction(max : mx)
+    for (j = 0; j < n; j++) {
+        float x = p[j] + bias[j];
+        mx = x > mx ? x : mx;
+    }
+#pragma omp simd reduction(+ : sum)
+    for (j = 0; j < n; j++) {
+        float e = lm_expf(p[j] + bias[j] - mx); /* exactly 0 for padding */
+        p[j] = e;
+        sum += e;
+    }
+    inv = 1.0f / sum;
+#pragma omp simd
+    for (j = 0; j < n; j++) {
+        p[j] *= inv;
+    }
+}
+
+/* o[0..C) = layernorm(x (+ y when y is not NULL)) * weight + bias; o may equal x or y. */
+LM_CLONES static void layernorm_row(float *o, const float *x, const float *y, const float *weight,
+                                    const float *bias, size_t C, float eps) {
+    float m = 0.0f, v = 0.0f, s;
+    size_t c;
+    if (y != NULL) {
+#pragma omp simd reduction(+ : m)
+        for (c = 0; c < C; c++) {
+            o[c] = x[c] + y[c];
+            m += o[c];
+        }
+        x = o;
+    } else {
+#pragma omp simd reduction(+ : m)
+        for (c = 0; c < C; c++) {
+            m += x[c];
+        }
+    }
+    m /= (float)C;
+#pragma omp simd reduction(+ : v)
+    for (c = 0; c < C; c++) {
+        float d = x[c] - m;
+        v += d * d;
+    }
+    v /= (float)C;
+    s = 1.0f / sqrtf(v + eps);
+#pragma omp simd
+    for (c = 0; c < C; c++) {
+        o[c] = (x[c] - m) * s * weight[c] + bias[c];
+    }
+}
+
+/* One single-threaded sgemm: out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias). */
+static void gemm_block(float *out, size_t ldo, const float *inp, const float *weight,
+                       const float *bias, size_t N, size_t C, size_t OC) {
+    size_t n;
+    float beta = 0.0f;
+    if (N == 0 || OC == 0) {
+        return;
+    }
+    if (bias != NULL) {
+        for (n = 0; n < N; n++) {
+            copy_row(out + n * ldo, bias, OC);
+        }
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f, inp,
+                (int)C, weight, (int)C, beta, out, (int)ldo);
+}
+
+void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+                       const float *weight, const float *bias, size_t N, size_t C, size_t OC) {
+    /* out[N, OC] = inp[N, C] . weight[OC, C]^T + bias[OC]
+     * The BLAS runs single-threaded inside one OpenMP team, so that one thread pool does every
+     * op (an OpenMP team and OpenBLAS's own threads spinning side by side on the same cores
+     * cost up to 8x). Each thread takes a block of rows, or of output columns when there are
+     * fewer rows than columns (each thread packs the whole of the operand it does not split). */
+    int threads = ctx->threads;
+    if (threads <= 1 || (double)N * C * OC < 2e5) {
+        gemm_block(out, ldo, inp, weight, bias, N, C, OC);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        if (N > OC) {
+            size_t lo = N * t / nt, hi = N * (t + 1) / nt;
+            gemm_block(out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
+        } else {
+            size_t blocks = (OC + 15) / 16;
+            size_t lo = blocks * t / nt * 16, hi = blocks * (t + 1) / nt * 16;
+            hi = hi < OC ? hi : OC;
+            lo = lo < hi ? lo : hi;
+            gemm_block(out + lo, ldo, inp, weight + lo * C, bias != NULL ? bias + lo : NULL, N, C,
+                       hi - lo);
+        }
+    }
+}
+
+void lm_matmul3_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+                        const float *const weights[3], const float *const biases[3], size_t N,
+                        size_t C, size_t OC) {
+    /* out[N, 3 OC] = inp[N, C] . [w0; w1; w2]^T + [b0, b1, b2]: three products sharing their
+     * input in one OpenMP region (one fork/join instead of three). */
+    int threads = ctx->threads, k;
+    if (threads <= 1 || (double)N * C * OC < 2e5) {
+        for (k = 0; k < 3; k++) {
+            gemm_block(out + (size_t)k * OC, ldo, inp, weights[k], biases[k], N, C, OC);
+        }
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        int j;
+        for (j = 0; j < 3; j++) {
+            if (N > OC) {
+                size_t lo = N * t / nt, hi = N * (t + 1) / nt;
+                gemm_block(out + lo * ldo + (size_t)j * OC, ldo, inp + lo * C, weights[j],
+                           biases[j], hi - lo, C, OC);
+            } else {
+                size_t blocks = (OC + 15) / 16;
+                size_t lo = blocks * t / nt * 16, hi = blocks * (t + 1) / nt * 16;
+                hi = hi < OC ? hi : OC;
+                lo = lo < hi ? lo : hi;
+                gemm_block(out + (size_t)j * OC + lo, ldo, inp, weights[j] + lo * C,
+                           biases[j] != NULL ? biases[j] + lo : NULL, N, C, hi - lo);
+            }
+        }
+    }
+}
+
+void lm_residual_layernorm_forward(const lm_ops_ctx *ctx, float *out, const float *a,
+                                   const float *b, const float *weight, const float *bias,
+                                   size_t N, size_t C, float eps) {
+    /* out[N, C] = layernorm(a[N, C] + b[N, C]) with weight[C], bias[C]; out may equal b. The sum
+     * is kept in out before the normalisation, in one pass over the rows. */
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        layernorm_row(out + (size_t)n * C, a + (size_t)n * C, b + (size_t)n * C, weight, bias, C,
+                      eps);
+    }
+}
+
+void lm_embedding_forward(const lm_ops_ctx *ctx, float *out, const int32_t *ids,
+                          const float *table, size_t N, size_t C, int accumulate) {
+    /* out[N, C] (+)= table[ids[n], C] */
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        float *o = out + (size_t)n * C;
+        const float *row = table + (size_t)ids[n] * C;
+        size_t c;
+        if (accumulate) {
+            for (c = 0; c < C; c++) {
+                o[c] += row[c];
+            }
+        } else {
+            for (c = 0; c < C; c++) {
+                o[c] = row[c];
+            }
+        }
+    }
+}
+
+void lm_layernorm_forward(const lm_ops_ctx *ctx, float *out, float *mean, float *rstd,
+                          const float *inp, const float *weight, const float *bias, size_t N,
+                          size_t C, float eps) {
+    /* out[N, C], mean[N], rstd[N], inp[N, C], weight[C], bias[C] */
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float *o = out + (size_t)n * C;
+        float m = 0.0f, v = 0.0f, s;
+        size_t c;
+#pragma omp simd reduction(+ : m)
+        for (c = 0; c < C; c++) {
+            m += x[c];
+        }
+        m /= (float)C;
+#pragma omp simd reduction(+ : v)
+        for (c = 0; c < C; c++) {
+            float d = x[c] - m;
+            v += d * d;
+        }
+        v /= (float)C;
+        s = 1.0f / sqrtf(v + eps);
+        for (c = 0; c < C; c++) {
+            o[c] = (x[c] - m) * s * weight[c] + bias[c];
+        }
+        if (mean != NULL) {
+            mean[n] = m;
+        }
+        if (rstd != NULL) {
+            rstd[n] = s;
+        }
+    }
+}
+
+void lm_residual_forward(const lm_ops_ctx *ctx, float *out, const float *a, const float *b,
+                         size_t n) {
+    long i;
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < (long)n; i++) {
+        out[i] = a[i] + b[i];
+    }
+}
+
+LM_CLONES static void gelu_range(float *out, const float *inp, size_t n) {
+    size_t i;
+#pragma omp simd
+    for (i = 0; i < n; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + lm_erff(x * 0.70710678118654752f));
+    }
+}
+
+void lm_gelu_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
+    /* 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.functional.gelu; in chunks of 4096 values */
+    long i, chunks = (long)((n + 4095) / 4096);
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < chunks; i++) {
+        size_t lo = (size_t)i * 4096, len = n - lo < 4096 ? n - lo : 4096;
+        gelu_range(out + lo, inp + lo, len);
+    }
+}
+
+void lm_gelu_tanh_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
+    /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as gelu_new / gelu_pytorch_tanh */
+    long i;
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < (long)n; i++) {
+        float x = inp[i];
+        float u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
+        out[i] = 0.5f * x * (2.0f - 2.0f / (1.0f + lm_expf(2.0f * u))); /* 1 + tanh(u) */
+    }
+}
+
+void lm_relu_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
+    long i;
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < (long)n; i++) {
+        out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    }
+}
+
+void lm_tanh_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
+    long i;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < (long)n; i++) {
+        out[i] = tanhf(inp[i]);
+    }
+}
+
+void lm_softmax_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t N, size_t C) {
+    /* out[N, C] = softmax(inp[N, C]) per row */
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float *o = out + (size_t)n * C;
+        float mx = -INFINITY, sum = 0.0f;
+        size_t c;
+#pragma omp simd reduction(max : mx)
+        for (c = 0; c < C; c++) {
+            mx = x[c] > mx ? x[c] : mx;
+        }
+#pragma omp simd reduction(+ : sum)
+        for (c = 0; c < C; c++) {
+            o[c] = lm_expf(x[c] - mx);
+            sum += o[c];
+        }
+        for (c = 0; c < C; c++) {
+            o[c] /= sum;
+        }
+    }
+}
+
+size_t lm_attention_scratch_floats(size_t T, int threads) {
+    return (T * T + T) * (size_t)(threads > 0 ? threads : 1);
+}
+
+void lm_attention_forward(const lm_ops_ctx *ctx, float *out, const float *qkv, size_t ldqkv,
+                          const int32_t *mask, float *scratch, size_t B, size_t T, size_t C,
+                          size_t NH) {
+    /* out[B, T, C]; qkv[B, T, ldqkv] = Q | K | V; mask[B, T]; scratch[threads, T * T + T]
+     * Per (sequence, head): S = Q_h K_h^T / sqrt(hd) (BLAS), masked row softmax, O_h = P V_h
+     * (BLAS). Padding keys get probability exactly 0, so a sequence's result does not depend on
+     * how much padding its batch adds. */
+    const size_t hd = C / NH;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const long units = (long)(B * NH);
+    long u;
+#pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
+    for (u = 0; u < units; u++) {
+        const size_t b = (size_t)u / NH, h = (size_t)u % NH;
+        float *S = scratch + (size_t)omp_get_thread_num() * (T * T + T); /* [T, T] */
+        float *bias = S + T * T; /* [T]: 0 for a key, -inf for padding */
+        const float *q = qkv + b * T * ldqkv + h * hd;
+        const float *k = q + C, *v = q + 2 * C;
+        const int32_t *mrow = mask != NULL ? mask + b * T : NULL;
+        size_t i, j, kend = 0; /* keys at or after kend are all padding */
+        for (j = 0; j < T; j++) {
+            int keep = mrow == NULL || mrow[j] != 0;
+            bias[j] = keep ? 0.0f : -INFINITY;
+            kend = keep ? j + 1 : kend;
+        }
+        if (kend == 0) { /* every key is padding: uniform weights, as an additive mask gives */
+            for (i = 0; i < T * T; i++) {
+                S[i] = 1.0f / (float)T;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f,
+                        S, (int)T, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
+            continue;
+        }
+        /* Only keys before kend take part, so a sequence computes exactly the same sums (same
+         * shapes, same order) whatever padding its batch adds after it. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)kend, (int)hd, scale, q,
+                    (int)ldqkv, k, (int)ldqkv, 0.0f, S, (int)kend);
+        for (i = 0; i < T; i++) {
+            softmax_row_biased(S + i * kend, bias, kend);
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)kend, 1.0f, S,
+                    (int)kend, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
+    }
+}

@@ -1,0 +1,293 @@
+/* Tests of the forward tensor ops (src/tensor/ops.h) against naive double-precision references. */
+#include <math.h>
+
+#include "test_util.h"
+
+#include "base/rng.h"
+#include "tensor/ops.h"
+
+static void fill(lm_rng *r, float *x, size_t n, double scale) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        x[i] = (float)(lm_rng_normal(r) * scale);
+    }
+}
+
+static double max_diff(const float *a, const double *b, size_t n) {
+    double m = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        m = d > m ? d : m;
+    }
+    return m;
+}
+
+static const lm_ops_ctx ctx1 = {1};
+static const lm_ops_ctx ctx2 = {2};
+
+static void test_matmul(void **state) {
+    enum { N = 37, C = 45, OC = 29, LD = 33 };
+    static float inp[N * C], w[OC * C], b[OC], out[N * LD];
+    static double ref[N * OC];
+    lm_rng r;
+    size_t n, o, c;
+    int with_bias;
+    (void)state;
+    lm_rng_seed(&r, 1);
+    fill(&r, inp, N * C, 1);
+    fill(&r, w, OC * C, 0.2);
+    fill(&r, b, OC, 1);
+    for (with_bias = 0; with_bias < 2; with_bias++) {
+        double m = 0;
+        for (n = 0; n < N; n++) {
+            for (o = 0; o < OC; o++) {
+                double s = with_bias ? b[o] : 0;
+                for (c = 0; c < C; c++) {
+                    s += (double)inp[n * C + c] * w[o * C + c];
+                }
+                ref[n * OC + o] = s;
+            }
+        }
+        for (n = 0; n < N * LD; n++) {
+            out[n] = 12345.0f;
+        }
+        lm_matmul_forward(with_bias ? &ctx2 : &ctx1, out, LD, inp, w, with_bias ? b : NULL, N, C, OC);
+        for (n = 0; n < N; n++) {
+            for (o = 0; o < OC; o++) {
+                double d = fabs(out[n * LD + o] - ref[n * OC + o]);
+                m = d > m ? d : m;
+            }
+            for (o = OC; o < LD; o++) {
+                assert_true(out[n * LD + o] == 12345.0f); /* outside the slice: untouched */
+            }
+        }
+        assert_true(m < 1e-4);
+    }
+}
+
+static void test_embedding(void **state) {
+    enum { V = 11, N = 9, C = 7 };
+    float table[V * C], out[N * C];
+    double ref[N * C];
+    int32_t ids[N] = {0, 10, 3, 3, 5, 1, 0, 9, 2};
+    lm_rng r;
+    size_t n, c;
+    (void)state;
+    lm_rng_seed(&r, 2);
+    fill(&r, table, V * C, 1);
+    lm_embedding_forward(&ctx1, out, ids, table, N, C, 0);
+    for (n = 0; n < N; n++) {
+        for (c = 0; c < C; c++) {
+            ref[n * C + c] = table[ids[n] * C + c];
+        }
+    }
+    assert_true(max_diff(out, ref, N * C) == 0);
+    lm_embedding_forward(&ctx2, out, ids, table, N, C, 1);
+    for (n = 0; n < N * C; n++) {
+        ref[n] *= 2;
+    }
+    assert_true(max_diff(out, ref, N * C) == 0);
+}
+
+static void test_layernorm(void **state) {
+    enum { N = 300, C = 77 };
+    static float inp[N * C], out[N * C], w[C], b[C], mean[N], rstd[N];
+    static double ref[N * C];
+    lm_rng r;
+    size_t n, c;
+    (void)state;
+    lm_rng_seed(&r, 3);
+    fill(&r, inp, N * C, 3);
+    fill(&r, w, C, 1);
+    fill(&r, b, C, 1);
+    for (n = 0; n < N; n++) {
+        double m = 0, v = 0;
+        for (c = 0; c < C; c++) {
+            m += inp[n * C + c];
+        }
+        m /= C;
+        for (c = 0; c < C; c++) {
+            v += (inp[n * C + c] - m) * (inp[n * C + c] - m);
+        }
+        v /= C;
+        for (c = 0; c < C; c++) {
+            ref[n * C + c] = (inp[n * C + c] - m) / sqrt(v + 1e-12) * w[c] + b[c];
+        }
+    }
+    lm_layernorm_forward(&ctx2, out, mean, rstd, inp, w, b, N, C, 1e-12f);
+    assert_true(max_diff(out, ref, N * C) < 1e-5);
+    lm_layernorm_forward(&ctx1, inp, NULL, NULL, inp, w, b, N, C, 1e-12f); /* in place */
+    assert_true(max_diff(inp, ref, N * C) < 1e-5);
+}
+
+static void test_activations_residual_softmax(void **state) {
+    enum { N = 41, C = 503 };
+    static float x[N * C], y[N * C], out[N * C];
+    static double ref[N * C];
+    lm_rng r;
+    size_t i, n, c;
+    (void)state;
+    lm_rng_seed(&r, 4);
+    fill(&r, x, N * C, 3);
+    fill(&r, y, N * C, 3);
+    lm_gelu_forward(&ctx2, out, x, N * C);
+    for (i = 0; i < N * C; i++) {
+        ref[i] = 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)));
+    }
+    assert_true(max_diff(out, ref, N * C) < 2e-6); /* erf to 1.5e-7 (as PyTorch's CPU kernel) */
+    lm_gelu_tanh_forward(&ctx2, out, x, N * C);
+    for (i = 0; i < N * C; i++) {
+        double v = x[i];
+        ref[i] = 0.5 * v * (1 + tanh(sqrt(2 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+    }
+    assert_true(max_diff(out, ref, N * C) < 2e-6);
+    lm_relu_forward(&ctx1, out, x, N * C);
+    for (i = 0; i < N * C; i++) {
+        ref[i] = x[i] > 0 ? x[i] : 0;
+    }
+    assert_true(max_diff(out, ref, N * C) == 0);
+    lm_tanh_forward(&ctx2, out, x, N * C);
+    for (i = 0; i < N * C; i++) {
+        ref[i] = tanh(x[i]);
+    }
+    assert_true(max_diff(out, ref, N * C) < 1e-6);
+    lm_residual_forward(&ctx2, out, x, y, N * C);
+    for (i = 0; i < N * C; i++) {
+        ref[i] = (double)x[i] + y[i];
+    }
+    assert_true(max_diff(out, ref, N * C) < 1e-6);
+    for (n = 0; n < N; n++) {
+        double mx = -1e300, s = 0;
+        for (c = 0; c < C; c++) {
+            mx = x[n * C + c] > mx ? x[n * C + c] : mx;
+        }
+        for (c = 0; c < C; c++) {
+            s += exp(x[n * C + c] - mx);
+        }
+        for (c = 0; c < C; c++) {
+            ref[n * C + c] = exp(x[n * C + c] - mx) / s;
+        }
+    }
+    lm_softmax_forward(&ctx2, x, x, N, C); /* in place */
+    assert_true(max_diff(x, ref, N * C) < 1e-6);
+}
+
+/* Naive reference of masked multi-head attention in double. */
+static void attention_ref(double *out, const float *qkv, size_t ld, const int32_t *mask, size_t B,
+                          size_t T, size_t C, size_t NH) {
+    size_t hd = C / NH, b, h, i, j, d;
+    double *p = malloc(T * sizeof *p);
+    assert_non_null(p);
+    for (b = 0; b < B; b++) {
+        for (h = 0; h < NH; h++) {
+            for (i = 0; i < T; i++) {
+                double mx = -1e300, s = 0;
+                for (j = 0; j < T; j++) {
+                    double dot = 0;
+                    for (d = 0; d < hd; d++) {
+                        dot += (double)qkv[(b * T + i) * ld + h * hd + d] *
+                               qkv[(b * T + j) * ld + C + h * hd + d];
+                    }
+                    /* additive mask with a very negative number, as transformers does */
+                    p[j] = dot / sqrt((double)hd) + (mask[b * T + j] ? 0 : -3.4e38);
+                    mx = p[j] > mx ? p[j] : mx;
+                }
+                for (j = 0; j < T; j++) {
+                    p[j] = exp(p[j] - mx);
+                    s += p[j];
+                }
+                for (d = 0; d < hd; d++) {
+                    double o = 0;
+                    for (j = 0; j < T; j++) {
+                        o += p[j] / s * qkv[(b * T + j) * ld + 2 * C + h * hd + d];
+                    }
+                    out[(b * T + i) * C + h * hd + d] = o;
+                }
+            }
+        }
+    }
+    free(p);
+}
+
+static void test_attention(void **state) {
+    enum { B = 3, T = 13, C = 24, NH = 4, LD = 3 * C + 5 };
+    static float qkv[B * T * LD], out[B * T * C], out1[T * C];
+    static double ref[B * T * C];
+    int32_t mask[B * T];
+    float *scratch = malloc(lm_attention_scratch_floats(T, 2) * sizeof(float));
+    lm_rng r;
+    size_t i, t;
+    (void)state;
+    assert_non_null(scratch);
+    lm_rng_seed(&r, 5);
+    fill(&r, qkv, B * T * LD, 1);
+    for (i = 0; i < B; i++) {
+        for (t = 0; t < T; t++) {
+            mask[i * T + t] = (i == 0) ? 1 : (i == 1 ? t < 5 : 0); /* full, padded, all padding */
+        }
+    }
+    lm_attention_forward(&ctx2, out, qkv, LD, mask, scratch, B, T, C, NH);
+    attention_ref(ref, qkv, LD, mask, B, T, C, NH);
+    assert_true(max_diff(out, ref, B * T * C) < 1e-5);
+    /* batch independence: sequence 1 alone, truncated to its 5 real tokens, gives its rows. */
+    lm_attention_forward(&ctx1, out1, qkv + 1 * T * LD, LD, mask + T, scratch, 1, 5, C, NH);
+    for (i = 0; i < 5 * C; i++) {
+        assert_true(fabsf(out1[i] - out[T * C + i]) <= 1e-6f);
+    }
+    free(scratch);
+}
+
+/* The fused ops equal their unfused sequences. */
+static void test_fused(void **state) {
+    enum { N = 70, C = 48, OC = 40 };
+    static float inp[N * C], w[3][OC * C], b[3][OC], out3[N * 3 * OC], one[N * OC];
+    static float a[N * C], y[N * C], g[C], be[C], fused[N * C], ref[N * C];
+    const float *ws[3] = {w[0], w[1], w[2]}, *bs[3] = {b[0], NULL, b[2]};
+    lm_rng r;
+    size_t k, n;
+    int threads;
+    (void)state;
+    lm_rng_seed(&r, 6);
+    fill(&r, inp, N * C, 1);
+    for (k = 0; k < 3; k++) {
+        fill(&r, w[k], OC * C, 0.3);
+        fill(&r, b[k], OC, 1);
+    }
+    for (threads = 1; threads <= 2; threads++) {
+        const lm_ops_ctx ctx = {threads};
+        lm_matmul3_forward(&ctx, out3, 3 * OC, inp, ws, bs, N, C, OC);
+        for (k = 0; k < 3; k++) {
+            lm_matmul_forward(&ctx, one, OC, inp, ws[k], bs[k], N, C, OC);
+            for (n = 0; n < N; n++) {
+                assert_memory_equal(out3 + n * 3 * OC + k * OC, one + n * OC, OC * sizeof(float));
+            }
+        }
+    }
+    fill(&r, a, N * C, 2);
+    fill(&r, y, N * C, 2);
+    fill(&r, g, C, 1);
+    fill(&r, be, C, 1);
+    lm_residual_forward(&ctx2, ref, a, y, N * C);
+    lm_layernorm_forward(&ctx2, ref, NULL, NULL, ref, g, be, N, C, 1e-12f);
+    lm_residual_layernorm_forward(&ctx2, fused, a, y, g, be, N, C, 1e-12f);
+    for (n = 0; n < N * C; n++) {
+        assert_true(fabsf(fused[n] - ref[n]) <= 1e-6f);
+    }
+    lm_residual_layernorm_forward(&ctx1, y, a, y, g, be, N, C, 1e-12f); /* in place */
+    for (n = 0; n < N * C; n++) {
+        assert_true(fabsf(y[n] - ref[n]) <= 1e-6f);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_embedding),
+        cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_activations_residual_softmax),
+        cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_fused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
