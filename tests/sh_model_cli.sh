@@ -44,6 +44,16 @@ out=$(printf 'tok5 tok6 tok7\n' | $LM embed --model $T/model-gelu-f32 --normaliz
 echo "$out" | grep -q '^{"embedding":\[[-0-9.e,]*\]}$' || fail "embed: $out"
 n=$(echo "$out" | tr ',' '\n' | wc -l); [ "$n" -eq 32 ] || fail "embed size $n"
 
+# lines are run sorted by length; the output keeps the input order
+all=$(printf 'tok5 tok6 tok7 tok8 tok9\ntok5\ntok6 tok7\n' | $LM embed --model $T/model-gelu-f32 --batch-size 1) || fail "embed order"
+for k in 1 2 3; do
+    line=$(printf 'tok5 tok6 tok7 tok8 tok9\ntok5\ntok6 tok7\n' | sed -n ${k}p)
+    one=$(printf '%s\n' "$line" | $LM embed --model $T/model-gelu-f32)
+    a=$(echo "$all" | sed -n ${k}p | sed 's/{"embedding":\[\([^,]*\),.*/\1/')
+    b=$(echo "$one" | sed 's/{"embedding":\[\([^,]*\),.*/\1/')
+    near "$a" "$b" || fail "embed order line $k: $a vs $b"
+done
+
 out=$($LM info --model $T/mlm-relu-f16) || fail "info"
 echo "$out" | grep -q '"head":"masked-lm","hidden_size":32,"layers":2' || fail "info: $out"
 echo "$out" | grep -q '"nan_parameters":0' || fail "info nan: $out"
