@@ -98,12 +98,12 @@ LM_API void lm_model_options_init(lm_model_options *opts);
  * @param dir The folder.
  * @param opts Options, or NULL for the defaults.
  * @param[out] out The new model, freed with lm_model_free(); NULL on failure.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT (NULL argument, bad options);
- *         ::LM_ERR_NOT_FOUND (no config.json / model.safetensors, or a tensor missing: named);
- *         ::LM_ERR_SHAPE (a tensor's shape disagrees with config.json: both named);
- *         ::LM_ERR_FORMAT, ::LM_ERR_UTF8 (corrupt files); ::LM_ERR_UNSUPPORTED (configuration or
- *         dtype liblm does not run, only pytorch_model.bin); ::LM_ERR_IO, ::LM_ERR_PERMISSION,
- *         ::LM_ERR_NOMEM.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT (NULL argument, bad options);
+ *         LM_ERR_NOT_FOUND (no config.json / model.safetensors, or a tensor missing: named);
+ *         LM_ERR_SHAPE (a tensor's shape disagrees with config.json: both named);
+ *         LM_ERR_FORMAT, LM_ERR_UTF8 (corrupt files); LM_ERR_UNSUPPORTED (configuration or
+ *         dtype liblm does not run, only pytorch_model.bin); LM_ERR_IO, LM_ERR_PERMISSION,
+ *         LM_ERR_NOMEM.
  */
 LM_API lm_status lm_model_load(const char *dir, const lm_model_options *opts, lm_model_t **out);
 
@@ -117,8 +117,8 @@ LM_API lm_status lm_model_load(const char *dir, const lm_model_options *opts, lm
  * @param seed Seed of the generator; the same seed gives the same weights.
  * @param opts Options, or NULL. The head is opts->head, else config's "architectures".
  * @param[out] out The new model, freed with lm_model_free(); NULL on failure.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT; ::LM_ERR_FORMAT / ::LM_ERR_UNSUPPORTED /
- *         ::LM_ERR_RANGE (configuration, field named); ::LM_ERR_NOMEM.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT; LM_ERR_FORMAT / LM_ERR_UNSUPPORTED /
+ *         LM_ERR_RANGE (configuration, field named); LM_ERR_NOMEM.
  */
 LM_API lm_status lm_model_create(const char *config_json, size_t len, uint64_t seed,
                                  const lm_model_options *opts, lm_model_t **out);
@@ -131,8 +131,8 @@ LM_API lm_status lm_model_create(const char *config_json, size_t len, uint64_t s
  *        atomically (a crash leaves the old file or the new one, whole).
  * @param model The model.
  * @param dir The folder; created when missing (its parent must exist).
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT; ::LM_ERR_IO, ::LM_ERR_PERMISSION,
- *         ::LM_ERR_NOT_FOUND (no parent folder); ::LM_ERR_NOMEM.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT; LM_ERR_IO, LM_ERR_PERMISSION,
+ *         LM_ERR_NOT_FOUND (no parent folder); LM_ERR_NOMEM.
  */
 LM_API lm_status lm_model_save(const lm_model_t *model, const char *dir);
 
@@ -190,7 +190,7 @@ LM_API void lm_model_embedding_defaults(const lm_model_t *model, int *pooling, i
  * @brief The model's configuration as config.json text.
  * @param model The model.
  * @param[out] json_out NUL-terminated text; free with lm_free(). NULL on failure.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT; ::LM_ERR_NOMEM.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT; LM_ERR_NOMEM.
  */
 LM_API lm_status lm_model_config_json(const lm_model_t *model, char **json_out);
 
@@ -205,10 +205,10 @@ LM_API lm_status lm_model_config_json(const lm_model_t *model, char **json_out);
  * Results go to caller-provided float buffers of the documented size. The result for one
  * sequence does not depend on the other sequences of the batch nor on its padding (to 1e-6).
  * Each call allocates and frees its own scratch, so many threads may run forward passes on one
- * model at once. Errors: ::LM_ERR_INVALID_ARGUMENT (NULL pointer, batch or seq_len 0);
- * ::LM_ERR_RANGE (an id, type id or mask value out of range, or seq_len above
- * lm_model_max_length(): row and position named); ::LM_ERR_STATE (the model lacks the head);
- * ::LM_ERR_NOMEM. On error the output buffers hold unspecified values.
+ * model at once. Errors: LM_ERR_INVALID_ARGUMENT (NULL pointer, batch or seq_len 0);
+ * LM_ERR_RANGE (an id, type id or mask value out of range, or seq_len above
+ * lm_model_max_length(): row and position named); LM_ERR_STATE (the model lacks the head);
+ * LM_ERR_NOMEM. On error the output buffers hold unspecified values.
  * ------------------------------------------------------------------------------------------- */
 
 /**
@@ -221,7 +221,7 @@ LM_API lm_status lm_model_config_json(const lm_model_t *model, char **json_out);
  * @param seq_len Tokens per sequence (padded).
  * @param[out] hidden [batch * seq_len * hidden size] floats.
  * @param[out] pooled [batch * hidden size] floats (tanh pooler over the first token), or NULL.
- *             ::LM_ERR_STATE when requested from a model without a pooler.
+ *             LM_ERR_STATE when requested from a model without a pooler.
  * @return See the section comment.
  */
 LM_API lm_status lm_model_hidden_states(const lm_model_t *model, const int32_t *ids,
@@ -241,7 +241,7 @@ LM_API lm_status lm_model_hidden_states(const lm_model_t *model, const int32_t *
  * @param pooling An ::lm_pooling (::LM_POOLING_DEFAULT = the model's default).
  * @param normalize 1 to divide by the L2 norm, 0 not to, -1 for the model's default.
  * @param[out] embeddings [batch * hidden size] floats.
- * @return See the section comment; ::LM_ERR_INVALID_ARGUMENT for a bad pooling/normalize value.
+ * @return See the section comment; LM_ERR_INVALID_ARGUMENT for a bad pooling/normalize value.
  */
 LM_API lm_status lm_model_embed(const lm_model_t *model, const int32_t *ids,
                                 const int32_t *type_ids, const int32_t *mask, size_t batch,
@@ -307,7 +307,7 @@ LM_API lm_status lm_model_qa_logits(const lm_model_t *model, const int32_t *ids,
  * @param[out] end Last token of the span (inclusive).
  * @param[out] score The span's probability: softmax(start_logits)[start] *
  *             softmax(end_logits)[end] over the allowed tokens; may be NULL.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT (NULL pointer); ::LM_ERR_NOT_FOUND (no allowed token).
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT (NULL pointer); LM_ERR_NOT_FOUND (no allowed token).
  */
 LM_API lm_status lm_qa_best_span(const float *start_logits, const float *end_logits,
                                  const int32_t *allowed, size_t seq_len, size_t max_answer_len,
@@ -325,7 +325,7 @@ LM_API lm_status lm_qa_best_span(const float *start_logits, const float *end_log
  *        logits are wanted, or NULL for all tokens.
  * @param n_positions Number of positions (ignored when positions is NULL).
  * @param[out] logits [n * vocab size] floats, n = n_positions or batch * seq_len.
- * @return See the section comment; ::LM_ERR_RANGE for a position out of range.
+ * @return See the section comment; LM_ERR_RANGE for a position out of range.
  */
 LM_API lm_status lm_model_mlm_logits(const lm_model_t *model, const int32_t *ids,
                                      const int32_t *type_ids, const int32_t *mask, size_t batch,

@@ -27,7 +27,7 @@ typedef struct lm_tokenizer_options {
     int lower_case;              /**< 1 lower-case, 0 keep case, -1 from files (vocab.txt: 1). */
     int strip_accents;           /**< 1 strip (NFD, drop Mn), 0 keep, -1 follow lower_case. */
     int tokenize_chinese_chars;  /**< 1 split CJK ideographs into words (default), 0 no, -1 files. */
-    int replace_invalid_utf8;    /**< 0 (default): invalid UTF-8 is ::LM_ERR_UTF8 with the byte
+    int replace_invalid_utf8;    /**< 0 (default): invalid UTF-8 is LM_ERR_UTF8 with the byte
                                       offset; 1: each bad sequence counts as one U+FFFD, as Python's
                                       errors="replace" (which BERT's cleaning then drops). */
     int clean_text;              /**< 1 drop controls, map spaces (default), 0 no, -1 files. */
@@ -48,9 +48,9 @@ LM_API void lm_tokenizer_options_init(lm_tokenizer_options *opts);
  * @param vocab_txt Path of the vocabulary file.
  * @param opts Options, or NULL for the defaults.
  * @param out Receives the tokenizer; free with lm_tokenizer_free(). NULL on failure.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT; ::LM_ERR_NOT_FOUND / ::LM_ERR_IO / ::LM_ERR_PERMISSION
- *         for the file; ::LM_ERR_FORMAT for a file that is not a vocabulary (no `[UNK]`, a NUL
- *         byte, more than 2^31 tokens); ::LM_ERR_UTF8 with the byte offset; ::LM_ERR_NOMEM.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT; LM_ERR_NOT_FOUND / LM_ERR_IO / LM_ERR_PERMISSION
+ *         for the file; LM_ERR_FORMAT for a file that is not a vocabulary (no `[UNK]`, a NUL
+ *         byte, more than 2^31 tokens); LM_ERR_UTF8 with the byte offset; LM_ERR_NOMEM.
  */
 LM_API lm_status lm_tokenizer_load_vocab(const char *vocab_txt, const lm_tokenizer_options *opts,
                                          lm_tokenizer_t **out);
@@ -61,8 +61,8 @@ LM_API lm_status lm_tokenizer_load_vocab(const char *vocab_txt, const lm_tokeniz
  * @param tokenizer_json Path of the file. Options set to -1 follow the file.
  * @param opts Options, or NULL for the defaults.
  * @param out Receives the tokenizer; free with lm_tokenizer_free(). NULL on failure.
- * @return ::LM_OK; file errors as lm_tokenizer_load_vocab(); ::LM_ERR_FORMAT for malformed JSON or
- *         a missing field; ::LM_ERR_UNSUPPORTED for a tokenizer that is not of the BERT kind.
+ * @return LM_OK; file errors as lm_tokenizer_load_vocab(); LM_ERR_FORMAT for malformed JSON or
+ *         a missing field; LM_ERR_UNSUPPORTED for a tokenizer that is not of the BERT kind.
  */
 LM_API lm_status lm_tokenizer_load_json(const char *tokenizer_json,
                                         const lm_tokenizer_options *opts, lm_tokenizer_t **out);
@@ -73,7 +73,7 @@ LM_API lm_status lm_tokenizer_load_json(const char *tokenizer_json,
  * @param dir The folder.
  * @param opts Options, or NULL for the defaults; fields other than -1 override the files.
  * @param out Receives the tokenizer; free with lm_tokenizer_free(). NULL on failure.
- * @return As lm_tokenizer_load_json() / lm_tokenizer_load_vocab(); ::LM_ERR_NOT_FOUND when the
+ * @return As lm_tokenizer_load_json() / lm_tokenizer_load_vocab(); LM_ERR_NOT_FOUND when the
  *         folder has neither file.
  */
 LM_API lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opts,
@@ -84,8 +84,8 @@ LM_API lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_optio
  * that Hugging Face transformers loads the same tokenizer. Each file is written atomically.
  * @param tok The tokenizer.
  * @param dir An existing folder.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT; ::LM_ERR_IO / ::LM_ERR_PERMISSION / ::LM_ERR_NOT_FOUND
- *         from the file system; ::LM_ERR_NOMEM.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT; LM_ERR_IO / LM_ERR_PERMISSION / LM_ERR_NOT_FOUND
+ *         from the file system; LM_ERR_NOMEM.
  */
 LM_API lm_status lm_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir);
 
@@ -175,9 +175,9 @@ LM_API void lm_encode_options_init(lm_encode_options *opts);
  * @param text_len Length in bytes.
  * @param opts Options, or NULL for the defaults.
  * @param out Receives the encoding; free with lm_encoding_free(). NULL on failure.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT; ::LM_ERR_UTF8 with the byte offset (unless the
- *         tokenizer replaces invalid UTF-8); ::LM_ERR_UNSUPPORTED when special tokens are asked for
- *         and the vocabulary lacks `[CLS]`/`[SEP]` (or padding lacks `[PAD]`); ::LM_ERR_NOMEM.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT; LM_ERR_UTF8 with the byte offset (unless the
+ *         tokenizer replaces invalid UTF-8); LM_ERR_UNSUPPORTED when special tokens are asked for
+ *         and the vocabulary lacks `[CLS]`/`[SEP]` (or padding lacks `[PAD]`); LM_ERR_NOMEM.
  */
 LM_API lm_status lm_tokenizer_encode(const lm_tokenizer_t *tok, const char *text, size_t text_len,
                                      const lm_encode_options *opts, lm_encoding_t **out);
@@ -191,7 +191,7 @@ LM_API lm_status lm_tokenizer_encode(const lm_tokenizer_t *tok, const char *text
  * @param b_len Its length in bytes.
  * @param opts Options, or NULL for the defaults.
  * @param out Receives the encoding; free with lm_encoding_free(). NULL on failure.
- * @return As lm_tokenizer_encode(); ::LM_ERR_RANGE when only_first/only_second truncation cannot
+ * @return As lm_tokenizer_encode(); LM_ERR_RANGE when only_first/only_second truncation cannot
  *         reach max_length (that sequence is too short), as Hugging Face refuses it too.
  */
 LM_API lm_status lm_tokenizer_encode_pair(const lm_tokenizer_t *tok, const char *a, size_t a_len,
@@ -211,7 +211,7 @@ LM_API lm_status lm_tokenizer_encode_pair(const lm_tokenizer_t *tok, const char 
  * @param encs_out Caller's array of `n` pointers; each receives an encoding (free each with
  *        lm_encoding_free()) or NULL where that input failed.
  * @param statuses Caller's array of `n` statuses, or NULL.
- * @return ::LM_OK when every input was encoded; otherwise the status of the first failing input
+ * @return LM_OK when every input was encoded; otherwise the status of the first failing input
  *         (lm_last_error() names its index) while the others are still encoded.
  */
 LM_API lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n,
@@ -228,8 +228,8 @@ LM_API lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n,
  * @param n Number of ids.
  * @param skip_special_tokens 1 to leave out `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`.
  * @param text_out Receives a NUL-terminated UTF-8 string; free with lm_free(). NULL on failure.
- * @return ::LM_OK; ::LM_ERR_INVALID_ARGUMENT; ::LM_ERR_RANGE for an id outside the vocabulary;
- *         ::LM_ERR_NOMEM.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT; LM_ERR_RANGE for an id outside the vocabulary;
+ *         LM_ERR_NOMEM.
  */
 LM_API lm_status lm_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, size_t n,
                                      int skip_special_tokens, char **text_out);
