@@ -201,6 +201,11 @@ static void test_minilm(void **state) {
                       "$(bash scripts/find_minilm.sh) to run it\n");
         skip();
     }
+    if (test_quick()) {
+        print_message("SKIP: all-MiniLM-L6-v2 golden test in quick mode (LM_TEST_QUICK): the tiny "
+                      "models run the same code\n");
+        skip();
+    }
     snprintf(path, sizeof path, "%s/minilm/reference.safetensors", fixtures());
     if (lm_safetensors_open(path, &ref) != LM_OK) {
         print_message("SKIP: no fixture %s\n", path);

@@ -345,7 +345,9 @@ static int sst2_matches(const lm_encoding_t *e, const char *rec) {
 static void test_sst2(void **state) {
     const char *files[2] = {SHARED "/sst2/train.tsv", SHARED "/sst2/dev.tsv"};
     lm_tokenizer_t *tok;
-    size_t flen, nr, k, r = 0, bad = 0;
+    size_t flen, nr, k, r = 0, bad = 0, checked = 0;
+    /* quick mode (valgrind) checks every 40th sentence */
+    const size_t every = test_quick() ? 40 : 1;
     char *fix, **recs;
     size_t *rlens;
     lm_encode_options o;
@@ -369,6 +371,11 @@ static void test_sst2(void **state) {
             char *tab = memchr(lines[i], '\t', lens[i]);
             size_t l = tab ? (size_t)(tab - lines[i]) : lens[i];
             assert_true(r < nr);
+            if (r % every != 0) {
+                r++;
+                continue;
+            }
+            checked++;
             assert_int_equal(lm_tokenizer_encode(tok, lines[i], l, &o, &e), LM_OK);
             if (!sst2_matches(e, recs[r])) {
                 if (bad < 5) {
@@ -383,7 +390,8 @@ static void test_sst2(void **state) {
         free(lens);
         free(text);
     }
-    print_message("sst2: %zu of %zu sentences identical to BertTokenizerFast\n", r - bad, r);
+    print_message("sst2: %zu of %zu sentences checked, %zu identical to BertTokenizerFast\n",
+                  checked, r, checked - bad);
     assert_int_equal(r, nr);
     assert_int_equal(bad, 0);
     free(recs);

@@ -20,6 +20,15 @@
 #define LM_SOURCE_DIR "."
 #endif
 
+/* ---- quick mode ---- */
+
+/* 1 when LM_TEST_QUICK is set (make check-valgrind sets it): tests over large real data check a
+ * sample instead of everything, so the suite stays usable under a 50x slower runner. */
+static inline int test_quick(void) {
+    const char *q = getenv("LM_TEST_QUICK");
+    return q != NULL && q[0] != '\0' && q[0] != '0';
+}
+
 /* ---- temporary folders ---- */
 
 static inline char *test_make_temp_dir(void) {
