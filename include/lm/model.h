@@ -73,10 +73,11 @@ typedef enum lm_pooling {
 /** Options of lm_model_load() and lm_model_create(). Fill with lm_model_options_init(). */
 typedef struct lm_model_options {
     size_t struct_size; /**< sizeof(lm_model_options). */
-    int threads;        /**< Compute threads; 0 (default) = the cores available. liblm runs
-                             every op of a forward pass, BLAS products included, on one OpenMP
-                             team of this size, and sets the BLAS library's own thread count to
-                             1 (process-wide) so that two thread pools never compete. */
+    int threads;        /**< Compute threads; 0 (default) = OpenMP's default (OMP_NUM_THREADS,
+                             else the cores available). liblm runs every op of a forward pass,
+                             BLAS products included, on one OpenMP team of this size, and sets
+                             the BLAS library's own thread count to 1 (process-wide) so that two
+                             thread pools never compete. */
     int head;           /**< An lm_head value; LM_HEAD_AUTO (default) follows config.json. Another
                              value loads that head instead (its tensors must be present). */
 } lm_model_options;

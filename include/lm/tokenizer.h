@@ -207,7 +207,7 @@ LM_API lm_status lm_tokenizer_encode_pair(const lm_tokenizer_t *tok, const char 
  * @param pairs `n` second texts, or NULL for single texts.
  * @param pair_lens `n` lengths of the second texts, or NULL with `pairs`.
  * @param opts Options, or NULL; ::LM_PAD_LONGEST pads to the longest encoding of the batch.
- * @param threads Threads to use; 0 = as many as the machine has.
+ * @param threads Threads to use; 0 = OpenMP's default (OMP_NUM_THREADS, else the cores).
  * @param encs_out Caller's array of `n` pointers; each receives an encoding (free each with
  *        lm_encoding_free()) or NULL where that input failed.
  * @param statuses Caller's array of `n` statuses, or NULL.

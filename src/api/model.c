@@ -41,7 +41,7 @@ static lm_status read_options(const lm_model_options *opts, lm_model_options *o,
         return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.head is %d (not an lm_head)",
                         o->head);
     }
-    *threads = o->threads > 0 ? o->threads : omp_get_num_procs();
+    *threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     *threads = *threads > 0 ? *threads : 1;
     lm_blas_set_threads(1); /* one thread pool: OpenMP runs the BLAS per block (ops.c) */
     return LM_OK;

@@ -490,7 +490,7 @@ lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const c
     }
 #ifdef _OPENMP
     if (threads == 0) {
-        threads = omp_get_num_procs();
+        threads = omp_get_max_threads();
     }
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads > 0 ? threads : 1)
 #endif
