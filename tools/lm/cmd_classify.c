@@ -38,13 +38,7 @@ int cmd_classify(int argc, char **argv) {
             return 2;
         }
     }
-    if (tool_load(&c, 1) != 0) {
-        tool_free(&c);
-        return 1;
-    }
-    if (lm_model_head(c.model) != LM_HEAD_SEQUENCE_CLASSIFICATION) {
-        fprintf(stderr, "lm classify: %s is not a sequence-classification model "
-                        "(architectures: BertForSequenceClassification)\n", c.o.model_dir);
+    if (tool_load(&c, 1, LM_HEAD_SEQUENCE_CLASSIFICATION, "BertForSequenceClassification") != 0) {
         tool_free(&c);
         return 1;
     }

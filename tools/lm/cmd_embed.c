@@ -117,7 +117,7 @@ int cmd_embed(int argc, char **argv) {
             return 2;
         }
     }
-    if (tool_load(&c, 1) != 0) {
+    if (tool_load(&c, 1, LM_HEAD_AUTO, NULL) != 0) {
         tool_free(&c);
         return 1;
     }

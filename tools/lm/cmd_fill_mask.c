@@ -66,13 +66,7 @@ int cmd_fill_mask(int argc, char **argv) {
             return 2;
         }
     }
-    if (tool_load(&c, 1) != 0) {
-        tool_free(&c);
-        return 1;
-    }
-    if (lm_model_head(c.model) != LM_HEAD_MASKED_LM) {
-        fprintf(stderr, "lm fill-mask: %s is not a masked-LM model (BertForMaskedLM)\n",
-                c.o.model_dir);
+    if (tool_load(&c, 1, LM_HEAD_MASKED_LM, "BertForMaskedLM") != 0) {
         tool_free(&c);
         return 1;
     }

@@ -39,7 +39,7 @@ int cmd_info(int argc, char **argv) {
         fprintf(stderr, "lm info: unknown option '%s'\n", argv[i]);
         return 2;
     }
-    if (tool_load(&c, 0) != 0) {
+    if (tool_load(&c, 0, LM_HEAD_AUTO, NULL) != 0) {
         tool_free(&c);
         return 1;
     }

@@ -202,13 +202,7 @@ int cmd_qa(int argc, char **argv) {
             return 2;
         }
     }
-    if (tool_load(&c, 1) != 0) {
-        tool_free(&c);
-        return 1;
-    }
-    if (lm_model_head(c.model) != LM_HEAD_QUESTION_ANSWERING) {
-        fprintf(stderr, "lm qa: %s is not a question-answering model (BertForQuestionAnswering)\n",
-                c.o.model_dir);
+    if (tool_load(&c, 1, LM_HEAD_QUESTION_ANSWERING, "BertForQuestionAnswering") != 0) {
         tool_free(&c);
         return 1;
     }

@@ -33,13 +33,7 @@ int cmd_tag(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    if (tool_load(&c, 1) != 0) {
-        tool_free(&c);
-        return 1;
-    }
-    if (lm_model_head(c.model) != LM_HEAD_TOKEN_CLASSIFICATION) {
-        fprintf(stderr, "lm tag: %s is not a token-classification model "
-                        "(BertForTokenClassification)\n", c.o.model_dir);
+    if (tool_load(&c, 1, LM_HEAD_TOKEN_CLASSIFICATION, "BertForTokenClassification") != 0) {
         tool_free(&c);
         return 1;
     }

@@ -64,7 +64,7 @@ void tool_common_usage(FILE *out) {
                  "  --verbose         say which BLAS kernel runs\n");
 }
 
-int tool_load(tool_ctx *c, int need_tokenizer) {
+int tool_load(tool_ctx *c, int need_tokenizer, int required_head, const char *architecture) {
     lm_model_options mo;
     lm_status s;
     if (c->o.model_dir == NULL) {
@@ -76,6 +76,10 @@ int tool_load(tool_ctx *c, int need_tokenizer) {
     s = lm_model_load(c->o.model_dir, &mo, &c->model);
     if (s != LM_OK) {
         fprintf(stderr, "lm %s: %s: %s\n", c->o.name, lm_status_string(s), lm_last_error());
+        return 1;
+    }
+    if (required_head != LM_HEAD_AUTO && (int)lm_model_head(c->model) != required_head) {
+        fprintf(stderr, "lm %s: %s is not a %s model\n", c->o.name, c->o.model_dir, architecture);
         return 1;
     }
     if (need_tokenizer) {

@@ -34,8 +34,10 @@ typedef struct tool_ctx {
     lm_tokenizer_t *tok;
 } tool_ctx;
 
-/* Loads model and tokenizer from o->model_dir (message printed on failure); returns 0 or 1. */
-int tool_load(tool_ctx *c, int need_tokenizer);
+/* Loads model and tokenizer from o->model_dir and checks that the model has `required_head`
+ * (LM_HEAD_AUTO: any), named `architecture` in the message; prints why on failure and returns 1,
+ * else 0. */
+int tool_load(tool_ctx *c, int need_tokenizer, int required_head, const char *architecture);
 void tool_free(tool_ctx *c);
 
 /* A batch of input lines and their padded encodings. */
