@@ -16,27 +16,11 @@ static void usage(FILE *out) {
 
 int cmd_classify(int argc, char **argv) {
     tool_ctx c;
-    int i, failed = 0;
+    int code, failed = 0;
     memset(&c, 0, sizeof c);
     c.o.name = "classify";
-    for (i = 1; i < argc; i++) {
-        int r = tool_common_option(&c.o, argc, argv, &i);
-        if (r < 0) {
-            return 2;
-        }
-        if (r > 0) {
-            continue;
-        }
-        if (strcmp(argv[i], "--pairs") == 0) {
-            c.o.pairs = 1;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "lm classify: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+    if ((code = tool_parse_args(&c, argc, argv, usage, 1, NULL, NULL)) >= 0) {
+        return code;
     }
     if (tool_load(&c, 1, LM_HEAD_SEQUENCE_CLASSIFICATION, "BertForSequenceClassification") != 0) {
         tool_free(&c);

@@ -78,44 +78,44 @@ static lm_status embed_sorted(tool_ctx *c, const tool_batch *b, size_t run, int 
     return s;
 }
 
+/* lm embed's own options. */
+typedef struct embed_opts {
+    int pooling;   /* an lm_pooling */
+    int normalize; /* 1, 0, or -1 for the model's default */
+} embed_opts;
+
+static int embed_option(tool_ctx *c, int argc, char **argv, int *i, void *state) {
+    embed_opts *eo = state;
+    (void)c;
+    if (strcmp(argv[*i], "--pooling") == 0) {
+        const char *v = *i + 1 < argc ? argv[++*i] : "";
+        if (strcmp(v, "mean") == 0) {
+            eo->pooling = LM_POOLING_MEAN;
+        } else if (strcmp(v, "cls") == 0) {
+            eo->pooling = LM_POOLING_CLS;
+        } else {
+            fprintf(stderr, "lm embed: --pooling is mean or cls, not '%s'\n", v);
+            return -1;
+        }
+    } else if (strcmp(argv[*i], "--normalize") == 0) {
+        eo->normalize = 1;
+    } else if (strcmp(argv[*i], "--no-normalize") == 0) {
+        eo->normalize = 0;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 int cmd_embed(int argc, char **argv) {
     tool_ctx c;
-    int i, pooling = LM_POOLING_DEFAULT, normalize = -1, failed = 0;
+    embed_opts eo = {LM_POOLING_DEFAULT, -1};
+    int code, failed = 0;
     size_t run;
     memset(&c, 0, sizeof c);
     c.o.name = "embed";
-    for (i = 1; i < argc; i++) {
-        int r = tool_common_option(&c.o, argc, argv, &i);
-        if (r < 0) {
-            return 2;
-        }
-        if (r > 0) {
-            continue;
-        }
-        if (strcmp(argv[i], "--pooling") == 0 && i + 1 < argc) {
-            i++;
-            if (strcmp(argv[i], "mean") == 0) {
-                pooling = LM_POOLING_MEAN;
-            } else if (strcmp(argv[i], "cls") == 0) {
-                pooling = LM_POOLING_CLS;
-            } else {
-                fprintf(stderr, "lm embed: --pooling is mean or cls, not '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--normalize") == 0) {
-            normalize = 1;
-        } else if (strcmp(argv[i], "--no-normalize") == 0) {
-            normalize = 0;
-        } else if (strcmp(argv[i], "--pairs") == 0) {
-            c.o.pairs = 1;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "lm embed: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+    if ((code = tool_parse_args(&c, argc, argv, usage, 1, embed_option, &eo)) >= 0) {
+        return code;
     }
     if (tool_load(&c, 1, LM_HEAD_AUTO, NULL) != 0) {
         tool_free(&c);
@@ -146,7 +146,7 @@ int cmd_embed(int argc, char **argv) {
             failed = 1;
             break;
         }
-        s = embed_sorted(&c, &b, run, pooling, normalize, emb);
+        s = embed_sorted(&c, &b, run, eo.pooling, eo.normalize, emb);
         if (s == LM_ERR_NOMEM) {
             fprintf(stderr, "lm embed: out of memory\n");
             free(emb);

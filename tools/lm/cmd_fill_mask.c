@@ -39,32 +39,25 @@ static void put_top(const lm_tokenizer_t *tok, const float *logits, size_t V, si
     fputc(']', stdout);
 }
 
+static int fill_mask_option(tool_ctx *c, int argc, char **argv, int *i, void *state) {
+    (void)c;
+    if (strcmp(argv[*i], "--top-k") != 0) {
+        return 0;
+    }
+    if (*i + 1 >= argc || !tool_parse_size("fill-mask", "--top-k", argv[++*i], (size_t *)state)) {
+        return -1;
+    }
+    return 1;
+}
+
 int cmd_fill_mask(int argc, char **argv) {
     tool_ctx c;
     size_t top_k = 5;
-    int i, failed = 0;
+    int code, failed = 0;
     memset(&c, 0, sizeof c);
     c.o.name = "fill-mask";
-    for (i = 1; i < argc; i++) {
-        int r = tool_common_option(&c.o, argc, argv, &i);
-        if (r < 0) {
-            return 2;
-        }
-        if (r > 0) {
-            continue;
-        }
-        if (strcmp(argv[i], "--top-k") == 0) {
-            if (i + 1 >= argc || !tool_parse_size("fill-mask", "--top-k", argv[++i], &top_k)) {
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "lm fill-mask: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+    if ((code = tool_parse_args(&c, argc, argv, usage, 0, fill_mask_option, &top_k)) >= 0) {
+        return code;
     }
     if (tool_load(&c, 1, LM_HEAD_MASKED_LM, "BertForMaskedLM") != 0) {
         tool_free(&c);

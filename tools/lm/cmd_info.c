@@ -16,28 +16,21 @@ static const char *head_name(lm_head h) {
     }
 }
 
+static void usage(FILE *out) {
+    fprintf(out, "usage: lm info --model DIR\nPrints the model's head, sizes, parameter count, "
+                 "NaN parameters, the BLAS kernel and the configuration as JSON.\n");
+    tool_common_usage(out);
+}
+
 int cmd_info(int argc, char **argv) {
     tool_ctx c;
     char *json = NULL;
-    int i, pooling = 0, normalize = 0;
+    int code, i, pooling = 0, normalize = 0;
     lm_status s;
     memset(&c, 0, sizeof c);
     c.o.name = "info";
-    for (i = 1; i < argc; i++) {
-        int r = tool_common_option(&c.o, argc, argv, &i);
-        if (r < 0) {
-            return 2;
-        }
-        if (r > 0) {
-            continue;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: lm info --model DIR\nPrints the model's head, sizes, parameter count, "
-                   "NaN parameters, the BLAS kernel and the configuration as JSON.\n");
-            return 0;
-        }
-        fprintf(stderr, "lm info: unknown option '%s'\n", argv[i]);
-        return 2;
+    if ((code = tool_parse_args(&c, argc, argv, usage, 0, NULL, NULL)) >= 0) {
+        return code;
     }
     if (tool_load(&c, 0, LM_HEAD_AUTO, NULL) != 0) {
         tool_free(&c);

@@ -169,38 +169,42 @@ static int run_batch(tool_ctx *c, tool_batch *b, size_t stride, size_t max_answe
     return oom ? -1 : failed;
 }
 
+/* lm qa's own options. */
+typedef struct qa_opts {
+    size_t max_answer; /* --max-answer-length */
+    size_t stride;     /* --doc-stride */
+} qa_opts;
+
+static int qa_option(tool_ctx *c, int argc, char **argv, int *i, void *state) {
+    qa_opts *qo = state;
+    size_t *dst;
+    (void)c;
+    if (strcmp(argv[*i], "--max-answer-length") == 0) {
+        dst = &qo->max_answer;
+    } else if (strcmp(argv[*i], "--doc-stride") == 0) {
+        dst = &qo->stride;
+    } else {
+        return 0;
+    }
+    if (*i + 1 >= argc || !tool_parse_size("qa", argv[*i], argv[*i + 1], dst)) {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "lm qa: %s needs a value\n", argv[*i]);
+        }
+        return -1;
+    }
+    ++*i;
+    return 1;
+}
+
 int cmd_qa(int argc, char **argv) {
     tool_ctx c;
-    size_t max_answer = 30, stride = 128;
-    int i, failed = 0;
+    qa_opts qo = {30, 128};
+    int code, failed = 0;
     memset(&c, 0, sizeof c);
     c.o.name = "qa";
     c.o.pairs = 1;
-    for (i = 1; i < argc; i++) {
-        int r = tool_common_option(&c.o, argc, argv, &i);
-        if (r < 0) {
-            return 2;
-        }
-        if (r > 0) {
-            continue;
-        }
-        if (strcmp(argv[i], "--max-answer-length") == 0) {
-            if (i + 1 >= argc ||
-                !tool_parse_size("qa", "--max-answer-length", argv[++i], &max_answer)) {
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--doc-stride") == 0) {
-            if (i + 1 >= argc || !tool_parse_size("qa", "--doc-stride", argv[++i], &stride)) {
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "lm qa: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+    if ((code = tool_parse_args(&c, argc, argv, usage, 0, qa_option, &qo)) >= 0) {
+        return code;
     }
     if (tool_load(&c, 1, LM_HEAD_QUESTION_ANSWERING, "BertForQuestionAnswering") != 0) {
         tool_free(&c);
@@ -215,7 +219,7 @@ int cmd_qa(int argc, char **argv) {
             failed |= n < 0;
             break;
         }
-        r = run_batch(&c, &b, stride, max_answer);
+        r = run_batch(&c, &b, qo.stride, qo.max_answer);
         tool_batch_clear(&b);
         if (r < 0) {
             fprintf(stderr, "lm qa: out of memory\n");

@@ -14,24 +14,11 @@ static void usage(FILE *out) {
 
 int cmd_tag(int argc, char **argv) {
     tool_ctx c;
-    int i, failed = 0;
+    int code, failed = 0;
     memset(&c, 0, sizeof c);
     c.o.name = "tag";
-    for (i = 1; i < argc; i++) {
-        int r = tool_common_option(&c.o, argc, argv, &i);
-        if (r < 0) {
-            return 2;
-        }
-        if (r > 0) {
-            continue;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        fprintf(stderr, "lm tag: unknown option '%s'\n", argv[i]);
-        usage(stderr);
-        return 2;
+    if ((code = tool_parse_args(&c, argc, argv, usage, 0, NULL, NULL)) >= 0) {
+        return code;
     }
     if (tool_load(&c, 1, LM_HEAD_TOKEN_CLASSIFICATION, "BertForTokenClassification") != 0) {
         tool_free(&c);

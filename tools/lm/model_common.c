@@ -54,6 +54,34 @@ int tool_common_option(tool_opts *o, int argc, char **argv, int *i) {
     return 1;
 }
 
+int tool_parse_args(tool_ctx *c, int argc, char **argv, void (*usage)(FILE *), int allow_pairs,
+                    tool_option_fn extra, void *state) {
+    int i;
+    for (i = 1; i < argc; i++) {
+        int r = tool_common_option(&c->o, argc, argv, &i);
+        if (r == 0 && extra != NULL) {
+            r = extra(c, argc, argv, &i, state);
+        }
+        if (r < 0) {
+            return 2;
+        }
+        if (r > 0) {
+            continue;
+        }
+        if (allow_pairs && strcmp(argv[i], "--pairs") == 0) {
+            c->o.pairs = 1;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "lm %s: unknown option '%s'\n", c->o.name, argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    return -1;
+}
+
 void tool_common_usage(FILE *out) {
     fprintf(out, "common options:\n"
                  "  --model DIR       Hugging Face model folder (config.json, model.safetensors,\n"

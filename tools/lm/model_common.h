@@ -34,6 +34,16 @@ typedef struct tool_ctx {
     lm_tokenizer_t *tok;
 } tool_ctx;
 
+/* A subcommand's own options: returns 1 when it consumed argv[*i] (and its value), 0 when the
+ * option is not its own, -1 on a bad value (message printed). */
+typedef int (*tool_option_fn)(tool_ctx *c, int argc, char **argv, int *i, void *state);
+
+/* Parses the command line: the common options, then `extra` (may be NULL), --pairs when
+ * allow_pairs, and --help/-h (prints usage to stdout). Returns -1 to go on, or the exit code:
+ * 0 after --help, 2 for a bad or unknown option (message and usage printed to stderr). */
+int tool_parse_args(tool_ctx *c, int argc, char **argv, void (*usage)(FILE *), int allow_pairs,
+                    tool_option_fn extra, void *state);
+
 /* Loads model and tokenizer from o->model_dir and checks that the model has `required_head`
  * (LM_HEAD_AUTO: any), named `architecture` in the message; prints why on failure and returns 1,
  * else 0. */
