@@ -88,9 +88,11 @@ LM_CLONES static void softmax_row_biased(float *p, const float *bias, size_t n) 
     }
 }
 
-/* o[0..C) = layernorm(x (+ y when y is not NULL)) * weight + bias; o may equal x or y. */
+/* o[0..C) = layernorm(x (+ y when y is not NULL)) * weight + bias; o may equal x or y. The row's
+ * mean and 1/std go to *mean_out and *rstd_out when they are not NULL. */
 LM_CLONES static void layernorm_row(float *o, const float *x, const float *y, const float *weight,
-                                    const float *bias, size_t C, float eps) {
+                                    const float *bias, size_t C, float eps, float *mean_out,
+                                    float *rstd_out) {
     float m = 0.0f, v = 0.0f, s;
     size_t c;
     if (y != NULL) {
@@ -117,6 +119,12 @@ LM_CLONES static void layernorm_row(float *o, const float *x, const float *y, co
 #pragma omp simd
     for (c = 0; c < C; c++) {
         o[c] = (x[c] - m) * s * weight[c] + bias[c];
+    }
+    if (mean_out != NULL) {
+        *mean_out = m;
+    }
+    if (rstd_out != NULL) {
+        *rstd_out = s;
     }
 }
 
@@ -209,7 +217,7 @@ void lm_residual_layernorm_forward(const lm_ops_ctx *ctx, float *out, const floa
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
     for (n = 0; n < (long)N; n++) {
         layernorm_row(out + (size_t)n * C, a + (size_t)n * C, b + (size_t)n * C, weight, bias, C,
-                      eps);
+                      eps, NULL, NULL);
     }
 }
 
@@ -241,31 +249,8 @@ void lm_layernorm_forward(const lm_ops_ctx *ctx, float *out, float *mean, float 
     long n;
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
     for (n = 0; n < (long)N; n++) {
-        const float *x = inp + (size_t)n * C;
-        float *o = out + (size_t)n * C;
-        float m = 0.0f, v = 0.0f, s;
-        size_t c;
-#pragma omp simd reduction(+ : m)
-        for (c = 0; c < C; c++) {
-            m += x[c];
-        }
-        m /= (float)C;
-#pragma omp simd reduction(+ : v)
-        for (c = 0; c < C; c++) {
-            float d = x[c] - m;
-            v += d * d;
-        }
-        v /= (float)C;
-        s = 1.0f / sqrtf(v + eps);
-        for (c = 0; c < C; c++) {
-            o[c] = (x[c] - m) * s * weight[c] + bias[c];
-        }
-        if (mean != NULL) {
-            mean[n] = m;
-        }
-        if (rstd != NULL) {
-            rstd[n] = s;
-        }
+        layernorm_row(out + (size_t)n * C, inp + (size_t)n * C, NULL, weight, bias, C, eps,
+                      mean != NULL ? mean + n : NULL, rstd != NULL ? rstd + n : NULL);
     }
 }
 
