@@ -688,14 +688,18 @@ lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *ty
     const float eps = (float)m->cfg.layer_norm_eps;
     const lm_ops_ctx ctx = {m->threads};
     size_t att_scratch = lm_attention_scratch_floats(T, m->threads);
-    size_t floats = N * 3 * C + N * C + N * C + N * I + att_scratch + 64;
+    /* floats rounded up to a multiple of 4 so the spans after them are 16-byte aligned */
+    size_t floats = (N * 3 * C + N * C + N * C + N * I + att_scratch + 64 + 3) / 4 * 4;
     float *arena, *qkv, *att, *tmp, *ffn, *ascr, *x = hidden;
+    lm_row_span *spans;
     int32_t *pos;
-    size_t b, t, l;
+    size_t b, t, l, nspans = 0;
     if (N == 0) {
         return LM_OK;
     }
-    arena = lm_malloc_aligned(floats * sizeof(float) + N * sizeof(int32_t), LM_ALIGN);
+    arena = lm_malloc_aligned(floats * sizeof(float) + 2 * B * sizeof(lm_row_span) +
+                                  N * sizeof(int32_t),
+                              LM_ALIGN);
     if (arena == NULL) {
         return lm_error(LM_ERR_NOMEM, "out of memory for the activations of a %zu x %zu batch",
                         B, T);
@@ -705,10 +709,27 @@ lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *ty
     tmp = att + N * C;           /* [N, C] */
     ffn = tmp + N * C;           /* [N, I] */
     ascr = ffn + N * I;          /* attention scratch */
-    pos = (int32_t *)(arena + floats);
+    spans = (lm_row_span *)(arena + floats);
+    pos = (int32_t *)(spans + 2 * B);
     for (b = 0; b < B; b++) {
+        size_t len = T;
         for (t = 0; t < T; t++) {
             pos[b * T + t] = (int32_t)t;
+        }
+        /* Each sequence's tokens up to its last real one are one product, its padding another:
+         * the products of a sequence are the same whatever else is in the batch. */
+        if (mask != NULL) {
+            while (len > 0 && mask[b * T + len - 1] == 0) {
+                len--;
+            }
+        }
+        if (len > 0) {
+            spans[nspans].start = b * T;
+            spans[nspans++].count = len;
+        }
+        if (len < T) {
+            spans[nspans].start = b * T + len;
+            spans[nspans++].count = T - len;
         }
     }
     /* embeddings: word + position + token type, then LayerNorm */
@@ -726,13 +747,13 @@ lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *ty
         const lm_bert_layer *y = &m->w.layers[l];
         const float *const wqkv[3] = {y->q_w, y->k_w, y->v_w};
         const float *const bqkv[3] = {y->q_b, y->k_b, y->v_b};
-        lm_matmul3_forward(&ctx, qkv, 3 * C, x, wqkv, bqkv, N, C, C);
+        lm_matmul_spans_forward(&ctx, qkv, 3 * C, x, wqkv, bqkv, 3, spans, nspans, C, C);
         lm_attention_forward(&ctx, att, qkv, 3 * C, mask, ascr, B, T, C, NH);
-        lm_matmul_forward(&ctx, tmp, C, att, y->ao_w, y->ao_b, N, C, C);
+        lm_matmul_spans_forward(&ctx, tmp, C, att, &y->ao_w, &y->ao_b, 1, spans, nspans, C, C);
         lm_residual_layernorm_forward(&ctx, x, tmp, x, y->ln1_w, y->ln1_b, N, C, eps);
-        lm_matmul_forward(&ctx, ffn, I, x, y->i_w, y->i_b, N, C, I);
+        lm_matmul_spans_forward(&ctx, ffn, I, x, &y->i_w, &y->i_b, 1, spans, nspans, C, I);
         activation(&ctx, m->cfg.hidden_act, ffn, N * I);
-        lm_matmul_forward(&ctx, tmp, C, ffn, y->o_w, y->o_b, N, I, C);
+        lm_matmul_spans_forward(&ctx, tmp, C, ffn, &y->o_w, &y->o_b, 1, spans, nspans, I, C);
         lm_residual_layernorm_forward(&ctx, x, tmp, x, y->ln2_w, y->ln2_b, N, C, eps);
     }
     lm_free_aligned(arena);

@@ -175,35 +175,26 @@ void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const floa
     }
 }
 
-void lm_matmul3_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
-                        const float *const weights[3], const float *const biases[3], size_t N,
-                        size_t C, size_t OC) {
-    /* out[N, 3 OC] = inp[N, C] . [w0; w1; w2]^T + [b0, b1, b2]: three products sharing their
-     * input in one OpenMP region (one fork/join instead of three). */
-    int threads = ctx->threads, k;
-    if (threads <= 1 || (double)N * C * OC < 2e5) {
-        for (k = 0; k < 3; k++) {
-            gemm_block(out + (size_t)k * OC, ldo, inp, weights[k], biases[k], N, C, OC);
-        }
-        return;
-    }
-#pragma omp parallel num_threads(threads)
-    {
-        size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-        int j;
-        for (j = 0; j < 3; j++) {
-            if (N > OC) {
-                size_t lo = N * t / nt, hi = N * (t + 1) / nt;
-                gemm_block(out + lo * ldo + (size_t)j * OC, ldo, inp + lo * C, weights[j],
-                           biases[j], hi - lo, C, OC);
-            } else {
-                size_t blocks = (OC + 15) / 16;
-                size_t lo = blocks * t / nt * 16, hi = blocks * (t + 1) / nt * 16;
-                hi = hi < OC ? hi : OC;
-                lo = lo < hi ? lo : hi;
-                gemm_block(out + (size_t)j * OC + lo, ldo, inp, weights[j] + lo * C,
-                           biases[j] != NULL ? biases[j] + lo : NULL, N, C, hi - lo);
-            }
+void lm_matmul_spans_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+                             const float *const *weights, const float *const *biases, size_t nw,
+                             const lm_row_span *spans, size_t nspans, size_t C, size_t OC) {
+    /* out[rows of each span, k OC + cols] = inp[rows, C] . weights[k][cols, C]^T + biases[k][cols]
+     * Column blocks are multiples of 16 wide; their number is fixed by ctx->threads alone. */
+    const size_t nb = ctx->threads > 1 ? (size_t)ctx->threads : 1;
+    const size_t width = ((OC + nb - 1) / nb + 15) / 16 * 16;
+    const long tasks = (long)(nw * nspans * nb);
+    long task;
+#pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (tasks > 1)
+    for (task = 0; task < tasks; task++) {
+        size_t k = (size_t)task / (nspans * nb);
+        size_t s = (size_t)task / nb % nspans;
+        size_t lo = (size_t)task % nb * width;
+        size_t hi = lo + width < OC ? lo + width : OC;
+        const lm_row_span *sp = &spans[s];
+        if (lo < hi && sp->count > 0) {
+            gemm_block(out + sp->start * ldo + k * OC + lo, ldo, inp + sp->start * C,
+                       weights[k] + lo * C, biases[k] != NULL ? biases[k] + lo : NULL, sp->count,
+                       C, hi - lo);
         }
     }
 }
@@ -356,7 +347,7 @@ void lm_attention_forward(const lm_ops_ctx *ctx, float *out, const float *qkv, s
         const float *q = qkv + b * T * ldqkv + h * hd;
         const float *k = q + C, *v = q + 2 * C;
         const int32_t *mrow = mask != NULL ? mask + b * T : NULL;
-        size_t i, j, kend = 0; /* keys at or after kend are all padding */
+        size_t i, j, g, kend = 0; /* keys at or after kend are all padding */
         for (j = 0; j < T; j++) {
             int keep = mrow == NULL || mrow[j] != 0;
             bias[j] = keep ? 0.0f : -INFINITY;
@@ -370,14 +361,22 @@ void lm_attention_forward(const lm_ops_ctx *ctx, float *out, const float *qkv, s
                         S, (int)T, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
             continue;
         }
-        /* Only keys before kend take part, so a sequence computes exactly the same sums (same
-         * shapes, same order) whatever padding its batch adds after it. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)kend, (int)hd, scale, q,
-                    (int)ldqkv, k, (int)ldqkv, 0.0f, S, (int)kend);
-        for (i = 0; i < T; i++) {
-            softmax_row_biased(S + i * kend, bias, kend);
+        /* Only keys before kend take part, and the queries before kend are one product, those
+         * after it (padding) another: a sequence computes exactly the same sums (same shapes,
+         * same order) whatever padding its batch adds after it. */
+        for (g = 0; g < 2; g++) {
+            const size_t r0 = g == 0 ? 0 : kend, rows = g == 0 ? kend : T - kend;
+            if (rows == 0) {
+                continue;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)kend, (int)hd,
+                        scale, q + r0 * ldqkv, (int)ldqkv, k, (int)ldqkv, 0.0f, S, (int)kend);
+            for (i = 0; i < rows; i++) {
+                softmax_row_biased(S + i * kend, bias, kend);
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)hd, (int)kend,
+                        1.0f, S, (int)kend, v, (int)ldqkv, 0.0f, out + (b * T + r0) * C + h * hd,
+                        (int)C);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)kend, 1.0f, S,
-                    (int)kend, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
     }
 }

@@ -21,12 +21,21 @@ typedef struct lm_ops_ctx {
 void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                        const float *weight, const float *bias, size_t N, size_t C, size_t OC);
 
-/* Three products of one input into adjacent column blocks (Q, K, V):
- * out[N, ldo] columns [k OC, (k+1) OC) = inp[N, C] . weights[k][OC, C]^T + biases[k][OC]
- * (biases[k] may be NULL), for k = 0, 1, 2, in one OpenMP region. */
-void lm_matmul3_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
-                        const float *const weights[3], const float *const biases[3], size_t N,
-                        size_t C, size_t OC);
+/* A run of rows [start, start + count) multiplied as a product of its own. */
+typedef struct lm_row_span {
+    size_t start;
+    size_t count;
+} lm_row_span;
+
+/* `nw` products of one input into adjacent column blocks (e.g. Q, K, V):
+ * out[rows, ldo] columns [k OC, (k+1) OC) = inp[rows, C] . weights[k][OC, C]^T + biases[k][OC]
+ * (biases[k] may be NULL), computed span by span: every span of rows is its own product, cut into ctx->threads column blocks, and the blocks run as tasks on the OpenMP
+ * team. A row's result then depends only on its span's length and the thread count, never on
+ * the other rows of the batch (the BLAS rounds a row differently by its place in a product).
+ * The spans must cover the rows that matter; rows outside every span are not written. */
+void lm_matmul_spans_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+                             const float *const *weights, const float *const *biases, size_t nw,
+                             const lm_row_span *spans, size_t nspans, size_t C, size_t OC);
 
 /* out[N, C] = layernorm(a + b) * weight + bias per row (residual add fused with the layer norm,
  * as BERT's post-LN blocks do); out may equal a or b. */
