@@ -104,7 +104,7 @@ $(B)/tests/%: tests/%.c $(STATIC) tests/test_util.h
 
 # Fuzz targets: built here with a replay driver (runs the committed corpus in `make check`);
 # `make fuzz FUZZ=name SECONDS=60` runs libFuzzer with clang.
-$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC)
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L $(SANITIZE) -Iinclude -Isrc \
 	    $(DEP_CFLAGS) -o $@ $< tests/fuzz/replay.c $(STATIC) -fopenmp $(DEP_LIBS)
