@@ -428,44 +428,40 @@ static lm_status get_prob(const cJSON *root, const char *key, const char *what, 
     return s == LM_ERR_NOT_FOUND ? LM_OK : s;
 }
 
+/* A setting transformers knows but liblm supports only with one string value. Absent is fine. */
+static lm_status require_string(const cJSON *root, const char *key, const char *only,
+                                const char *what) {
+    const char *str;
+    lm_status s = lm_json_get_string(root, key, what, &str);
+    if (s == LM_OK && strcmp(str, only) != 0) {
+        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"%s\" is \"%.40s\"; only \"%s\" is supported",
+                        what, key, str, only);
+    }
+    return s == LM_ERR_NOT_FOUND ? LM_OK : s;
+}
+
+/* A flag that liblm supports only when false or absent. */
+static lm_status require_not_true(const cJSON *root, const char *key, const char *what) {
+    int flag;
+    lm_status s = lm_json_get_bool(root, key, what, &flag);
+    if (s == LM_OK && flag) {
+        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"%s\" true is not supported", what, key);
+    }
+    return s == LM_ERR_NOT_FOUND ? LM_OK : s;
+}
+
 static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config *c) {
     const char *str;
     const cJSON *item;
-    int flag;
     lm_status s;
 
     if (!cJSON_IsObject(root)) {
         return lm_error(LM_ERR_FORMAT, "%s: not a JSON object", what);
     }
-    s = lm_json_get_string(root, "model_type", what, &str);
-    if (s == LM_OK && strcmp(str, "bert") != 0) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"model_type\" is \"%.40s\"; only \"bert\" is "
-                        "supported", what, str);
-    }
-    if (s != LM_OK && s != LM_ERR_NOT_FOUND) {
-        return s;
-    }
-    s = lm_json_get_string(root, "position_embedding_type", what, &str);
-    if (s == LM_OK && strcmp(str, "absolute") != 0) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"position_embedding_type\" \"%.40s\" is not "
-                        "supported (only \"absolute\")", what, str);
-    }
-    if (s != LM_OK && s != LM_ERR_NOT_FOUND) {
-        return s;
-    }
-    s = lm_json_get_bool(root, "is_decoder", what, &flag);
-    if (s == LM_OK && flag) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"is_decoder\" true is not supported", what);
-    }
-    if (s != LM_OK && s != LM_ERR_NOT_FOUND) {
-        return s;
-    }
-    s = lm_json_get_bool(root, "add_cross_attention", what, &flag);
-    if (s == LM_OK && flag) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"add_cross_attention\" true is not supported",
-                        what);
-    }
-    if (s != LM_OK && s != LM_ERR_NOT_FOUND) {
+    if ((s = require_string(root, "model_type", "bert", what)) != LM_OK ||
+        (s = require_string(root, "position_embedding_type", "absolute", what)) != LM_OK ||
+        (s = require_not_true(root, "is_decoder", what)) != LM_OK ||
+        (s = require_not_true(root, "add_cross_attention", what)) != LM_OK) {
         return s;
     }
     {
