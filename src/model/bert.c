@@ -823,26 +823,27 @@ void lm_bert_sentence_embedding(const lm_bert *m, const float *hidden, const int
     }
 }
 
-lm_status lm_bert_seq_logits(const lm_bert *m, const float *pooled, size_t B, float *logits) {
+/* logits[rows, num_labels] = in[rows, C] . classifier^T + bias, when the model has `head`. */
+static lm_status classifier_logits(const lm_bert *m, int head, const char *head_what,
+                                   const float *in, size_t rows, float *logits) {
     const lm_ops_ctx ctx = {m->threads};
-    if (m->w.cls_w == NULL || m->head != LM_BERT_HEAD_SEQ_CLASS) {
-        return lm_error(LM_ERR_STATE, "this model has no sequence-classification head (it is %s)",
+    if (m->w.cls_w == NULL || m->head != head) {
+        return lm_error(LM_ERR_STATE, "this model has no %s head (it is %s)", head_what,
                         lm_bert_head_name(m->head));
     }
-    lm_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, pooled, m->w.cls_w, m->w.cls_b, B,
+    lm_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, in, m->w.cls_w, m->w.cls_b, rows,
                       (size_t)m->cfg.hidden_size, (size_t)m->cfg.num_labels);
     return LM_OK;
 }
 
+lm_status lm_bert_seq_logits(const lm_bert *m, const float *pooled, size_t B, float *logits) {
+    return classifier_logits(m, LM_BERT_HEAD_SEQ_CLASS, "sequence-classification", pooled, B,
+                             logits);
+}
+
 lm_status lm_bert_token_logits(const lm_bert *m, const float *hidden, size_t N, float *logits) {
-    const lm_ops_ctx ctx = {m->threads};
-    if (m->w.cls_w == NULL || m->head != LM_BERT_HEAD_TOKEN_CLASS) {
-        return lm_error(LM_ERR_STATE, "this model has no token-classification head (it is %s)",
-                        lm_bert_head_name(m->head));
-    }
-    lm_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, hidden, m->w.cls_w, m->w.cls_b, N,
-                      (size_t)m->cfg.hidden_size, (size_t)m->cfg.num_labels);
-    return LM_OK;
+    return classifier_logits(m, LM_BERT_HEAD_TOKEN_CLASS, "token-classification", hidden, N,
+                             logits);
 }
 
 lm_status lm_bert_qa_logits(const lm_bert *m, const float *hidden, size_t B, size_t T,
