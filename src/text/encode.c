@@ -433,7 +433,9 @@ static lm_status encode_impl(const lm_tokenizer_t *tok, const char *a, size_t a_
     return st;
 }
 
-lm_status lm_tokenizer_encode(const lm_tokenizer_t *tok, const char *text, size_t text_len,
+/* The public entry of both encode functions: argument checks, then the pipeline. */
+static lm_status encode_entry(const lm_tokenizer_t *tok, const char *a, size_t a_len,
+                              const char *b, size_t b_len, int is_pair,
                               const lm_encode_options *opts, lm_encoding_t **out) {
     lm_encode_options o;
     lm_status st;
@@ -444,22 +446,18 @@ lm_status lm_tokenizer_encode(const lm_tokenizer_t *tok, const char *text, size_
     if ((st = check_args(tok, opts, &o)) != LM_OK) {
         return st;
     }
-    return encode_impl(tok, text, text_len, NULL, 0, 0, &o, out);
+    return encode_impl(tok, a, a_len, b, b_len, is_pair, &o, out);
+}
+
+lm_status lm_tokenizer_encode(const lm_tokenizer_t *tok, const char *text, size_t text_len,
+                              const lm_encode_options *opts, lm_encoding_t **out) {
+    return encode_entry(tok, text, text_len, NULL, 0, 0, opts, out);
 }
 
 lm_status lm_tokenizer_encode_pair(const lm_tokenizer_t *tok, const char *a, size_t a_len,
                                    const char *b, size_t b_len, const lm_encode_options *opts,
                                    lm_encoding_t **out) {
-    lm_encode_options o;
-    lm_status st;
-    if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: out is NULL");
-    }
-    *out = NULL;
-    if ((st = check_args(tok, opts, &o)) != LM_OK) {
-        return st;
-    }
-    return encode_impl(tok, a, a_len, b, b_len, 1, &o, out);
+    return encode_entry(tok, a, a_len, b, b_len, 1, opts, out);
 }
 
 lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const char *const *texts,

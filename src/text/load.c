@@ -225,19 +225,26 @@ lm_status lm_tokenizer_vocab_from_memory(const char *data, size_t len,
     return vocab_from_data(data, len, &o, fs, "vocab", out);
 }
 
+/* The checks every public loader starts with: out and the path given, options read into *o.
+ * *out is NULL afterwards (also on failure). */
+static lm_status loader_entry(const char *fn, const char *path, const lm_tokenizer_options *opts,
+                              lm_tokenizer_options *o, lm_tokenizer_t **out) {
+    if (out == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
+    }
+    *out = NULL;
+    if (path == NULL) {
+        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: the path is NULL", fn);
+    }
+    return read_options(opts, o);
+}
+
 lm_status lm_tokenizer_load_vocab(const char *vocab_txt, const lm_tokenizer_options *opts,
                                   lm_tokenizer_t **out) {
     lm_tokenizer_options o;
     file_settings fs = {-1, -1, -1, -1};
     lm_status st;
-    if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_load_vocab: out is NULL");
-    }
-    *out = NULL;
-    if (vocab_txt == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_load_vocab: path is NULL");
-    }
-    if ((st = read_options(opts, &o)) != LM_OK) {
+    if ((st = loader_entry("lm_tokenizer_load_vocab", vocab_txt, opts, &o, out)) != LM_OK) {
         return st;
     }
     return load_vocab_file(vocab_txt, &o, fs, out);
@@ -482,14 +489,7 @@ lm_status lm_tokenizer_load_json(const char *tokenizer_json, const lm_tokenizer_
     file_settings fs = {-1, -1, -1, -1};
     cJSON *root = NULL;
     lm_status st;
-    if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_load_json: out is NULL");
-    }
-    *out = NULL;
-    if (tokenizer_json == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_load_json: path is NULL");
-    }
-    if ((st = read_options(opts, &o)) != LM_OK) {
+    if ((st = loader_entry("lm_tokenizer_load_json", tokenizer_json, opts, &o, out)) != LM_OK) {
         return st;
     }
     if ((st = lm_json_parse_file(tokenizer_json, JSON_MAX_BYTES, &root)) != LM_OK) {
@@ -520,14 +520,7 @@ lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opt
     file_settings fs = {-1, -1, -1, -1};
     char *json = NULL, *vocab = NULL, *config = NULL;
     lm_status st;
-    if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_load_dir: out is NULL");
-    }
-    *out = NULL;
-    if (dir == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_load_dir: dir is NULL");
-    }
-    if ((st = read_options(opts, &o)) != LM_OK) {
+    if ((st = loader_entry("lm_tokenizer_load_dir", dir, opts, &o, out)) != LM_OK) {
         return st;
     }
     json = lm_path_join(dir, "tokenizer.json");
