@@ -26,9 +26,9 @@ static void test_last_error(void **state) {
     (void)state;
     lm_clear_error();
     assert_string_equal(lm_last_error(), "");
-    assert_int_equal(lm_error(LM_ERR_IO, "cannot read %s at byte %d", "x.bin", 42), LM_ERR_IO);
+    assert_int_equal(lmi_error(LM_ERR_IO, "cannot read %s at byte %d", "x.bin", 42), LM_ERR_IO);
     assert_string_equal(lm_last_error(), "cannot read x.bin at byte 42");
-    assert_int_equal(lm_error_prefix(LM_ERR_IO, "model %s", "m"), LM_ERR_IO);
+    assert_int_equal(lmi_error_prefix(LM_ERR_IO, "model %s", "m"), LM_ERR_IO);
     assert_string_equal(lm_last_error(), "model m: cannot read x.bin at byte 42");
     lm_clear_error();
     assert_string_equal(lm_last_error(), "");
@@ -36,14 +36,14 @@ static void test_last_error(void **state) {
 
 static void *thread_sets_error(void *arg) {
     (void)arg;
-    lm_error(LM_ERR_RANGE, "other thread");
+    lmi_error(LM_ERR_RANGE, "other thread");
     return NULL;
 }
 
 static void test_last_error_is_thread_local(void **state) {
     pthread_t t;
     (void)state;
-    lm_error(LM_ERR_IO, "main thread");
+    lmi_error(LM_ERR_IO, "main thread");
     assert_int_equal(pthread_create(&t, NULL, thread_sets_error, NULL), 0);
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_string_equal(lm_last_error(), "main thread");
@@ -54,7 +54,7 @@ static void test_long_error_is_truncated(void **state) {
     (void)state;
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    lm_error(LM_ERR_FORMAT, "%s", big);
+    lmi_error(LM_ERR_FORMAT, "%s", big);
     assert_true(strlen(lm_last_error()) < sizeof big);
     assert_true(strlen(lm_last_error()) > 500);
 }
@@ -80,16 +80,16 @@ static void log_collect(lm_log_level level, const char *message, void *user) {
 static void test_log_callback(void **state) {
     (void)state;
     log_calls = 0;
-    lm_log(LM_LOG_WARN, "dropped: no callback");
+    lmi_log(LM_LOG_WARN, "dropped: no callback");
     assert_int_equal(log_calls, 0);
     lm_set_log_callback(log_collect, LM_LOG_WARN, &log_calls);
-    lm_log(LM_LOG_WARN, "kernel %s", "Prescott");
+    lmi_log(LM_LOG_WARN, "kernel %s", "Prescott");
     assert_int_equal(log_calls, 1);
     assert_string_equal(log_last, "kernel Prescott");
-    lm_log(LM_LOG_DEBUG, "too detailed");
+    lmi_log(LM_LOG_DEBUG, "too detailed");
     assert_int_equal(log_calls, 1);
     lm_set_log_callback(NULL, LM_LOG_ERROR, NULL);
-    lm_log(LM_LOG_ERROR, "dropped again");
+    lmi_log(LM_LOG_ERROR, "dropped again");
     assert_int_equal(log_calls, 1);
 }
 
@@ -104,7 +104,7 @@ static void test_allocator_hooks(void **state) {
     assert_int_equal(lm_set_allocator(&bad), LM_ERR_INVALID_ARGUMENT);
 
     test_alloc_begin(0);
-    s = lm_strdup("hello");
+    s = lmi_strdup("hello");
     assert_string_equal(s, "hello");
     assert_int_equal(test_alloc.live, 1);
     lm_free(s);
@@ -112,8 +112,8 @@ static void test_allocator_hooks(void **state) {
     assert_int_equal(test_alloc_end(), 0);
 
     test_alloc_begin(1);
-    assert_null(lm_malloc(10));
-    assert_null(lm_strdup("x"));
+    assert_null(lmi_malloc(10));
+    assert_null(lmi_strdup("x"));
     assert_int_equal(test_alloc_end(), 0);
 }
 
@@ -121,19 +121,19 @@ static void test_allocation_overflow(void **state) {
     size_t out = 7;
     void *p;
     (void)state;
-    assert_null(lm_malloc_array(SIZE_MAX / 2, 4));
-    assert_null(lm_calloc(SIZE_MAX / 8, 16));
-    assert_false(lm_size_mul(SIZE_MAX, 2, &out));
+    assert_null(lmi_malloc_array(SIZE_MAX / 2, 4));
+    assert_null(lmi_calloc(SIZE_MAX / 8, 16));
+    assert_false(lmi_size_mul(SIZE_MAX, 2, &out));
     assert_int_equal(out, 7);
-    assert_true(lm_size_mul(3, 5, &out));
+    assert_true(lmi_size_mul(3, 5, &out));
     assert_int_equal(out, 15);
-    p = lm_malloc_aligned(1000, 64);
+    p = lmi_malloc_aligned(1000, 64);
     assert_non_null(p);
     assert_int_equal((uintptr_t)p % 64, 0);
     memset(p, 1, 1000);
-    lm_free_aligned(p);
-    assert_null(lm_malloc_aligned(10, 3));
-    lm_free_aligned(NULL);
+    lmi_free_aligned(p);
+    assert_null(lmi_malloc_aligned(10, 3));
+    lmi_free_aligned(NULL);
 }
 
 /* An options struct as a library version knows it, and a newer caller's bigger one. */
@@ -152,22 +152,22 @@ static void test_options_read(void **state) {
     demo_options_v2 newer;
     size_t tiny = 2;
     (void)state;
-    assert_int_equal(lm_options_read(&lib, sizeof lib, NULL, sizeof lib, "demo"), LM_OK);
+    assert_int_equal(lmi_options_read(&lib, sizeof lib, NULL, sizeof lib, "demo"), LM_OK);
     assert_int_equal(lib.threads, 4);
 
     memset(&newer, 0, sizeof newer);
     newer.struct_size = sizeof newer;
     newer.threads = 2;
-    assert_int_equal(lm_options_read(&lib, sizeof lib, &newer, sizeof lib, "demo"), LM_OK);
+    assert_int_equal(lmi_options_read(&lib, sizeof lib, &newer, sizeof lib, "demo"), LM_OK);
     assert_int_equal(lib.threads, 2);
     assert_int_equal(lib.struct_size, sizeof lib);
 
     newer.extra = 1; /* a field this library does not know is set: refuse, don't ignore */
-    assert_int_equal(lm_options_read(&lib, sizeof lib, &newer, sizeof lib, "demo"),
+    assert_int_equal(lmi_options_read(&lib, sizeof lib, &newer, sizeof lib, "demo"),
                      LM_ERR_UNSUPPORTED);
     assert_non_null(strstr(lm_last_error(), "demo"));
 
-    assert_int_equal(lm_options_read(&lib, sizeof lib, &tiny, sizeof lib, "demo"),
+    assert_int_equal(lmi_options_read(&lib, sizeof lib, &tiny, sizeof lib, "demo"),
                      LM_ERR_INVALID_ARGUMENT);
 }
 

@@ -6,15 +6,15 @@
 
 #include "model/config.h"
 
-static lm_status parse(const char *json, lm_bert_config *c) {
-    return lm_bert_config_parse(json, strlen(json), "cfg.json", c);
+static lm_status parse(const char *json, lmi_bert_config *c) {
+    return lmi_bert_config_parse(json, strlen(json), "cfg.json", c);
 }
 
 static lm_status parse_only(const char *json) {
-    lm_bert_config c;
+    lmi_bert_config c;
     lm_status s = parse(json, &c);
     if (s == LM_OK) {
-        lm_bert_config_free(&c);
+        lmi_bert_config_free(&c);
     } else {
         assert_null(c.id2label);
         assert_null(c.architecture);
@@ -35,29 +35,29 @@ static const char *minilm =
     "  \"type_vocab_size\": 2,\n  \"use_cache\": true,\n  \"vocab_size\": 30522\n}\n";
 
 static void test_defaults(void **state) {
-    lm_bert_config c;
+    lmi_bert_config c;
     (void)state;
-    assert_int_equal(lm_bert_config_default(&c), LM_OK);
+    assert_int_equal(lmi_bert_config_default(&c), LM_OK);
     assert_int_equal(c.vocab_size, 30522);
     assert_int_equal(c.hidden_size, 768);
     assert_int_equal(c.num_labels, 2);
-    assert_string_equal(lm_bert_config_label(&c, 1), "LABEL_1");
-    assert_null(lm_bert_config_label(&c, 2));
-    assert_null(lm_bert_config_label(&c, -1));
+    assert_string_equal(lmi_bert_config_label(&c, 1), "LABEL_1");
+    assert_null(lmi_bert_config_label(&c, 2));
+    assert_null(lmi_bert_config_label(&c, -1));
     assert_true(c.layer_norm_eps == 1e-12);
-    assert_int_equal(lm_bert_config_validate(&c, NULL), LM_OK);
-    lm_bert_config_free(&c);
-    lm_bert_config_free(&c); /* idempotent */
-    lm_bert_config_free(NULL);
+    assert_int_equal(lmi_bert_config_validate(&c, NULL), LM_OK);
+    lmi_bert_config_free(&c);
+    lmi_bert_config_free(&c); /* idempotent */
+    lmi_bert_config_free(NULL);
     assert_int_equal(parse("{}", &c), LM_OK);
     assert_int_equal(c.num_hidden_layers, 12);
     assert_int_equal(c.problem_type, LM_PROBLEM_NONE);
     assert_true(c.classifier_dropout == -1.0);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
 }
 
 static void test_minilm(void **state) {
-    lm_bert_config c;
+    lmi_bert_config c;
     (void)state;
     assert_int_equal(parse(minilm, &c), LM_OK);
     assert_int_equal(c.hidden_size, 384);
@@ -67,11 +67,11 @@ static void test_minilm(void **state) {
     assert_int_equal(c.tie_word_embeddings, 1);
     assert_string_equal(c.architecture, "BertModel");
     assert_int_equal(c.num_labels, 2);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
 }
 
 static void test_labels(void **state) {
-    lm_bert_config c;
+    lmi_bert_config c;
     (void)state;
     assert_int_equal(parse("{\"id2label\":{\"0\":\"NEG\",\"1\":\"NEU\",\"2\":\"POS\"},"
                            "\"label2id\":{\"NEG\":0,\"NEU\":1,\"POS\":2},"
@@ -82,21 +82,21 @@ static void test_labels(void **state) {
     assert_int_equal(c.num_labels, 3);
     assert_string_equal(c.id2label[2], "POS");
     assert_int_equal(c.problem_type, LM_PROBLEM_SINGLE_LABEL);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
     /* keys in any order */
     assert_int_equal(parse("{\"id2label\":{\"1\":\"b\",\"0\":\"a\"}}", &c), LM_OK);
     assert_string_equal(c.id2label[0], "a");
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
     /* num_labels alone, label2id alone */
     assert_int_equal(parse("{\"num_labels\":1,\"problem_type\":\"regression\"}", &c), LM_OK);
     assert_int_equal(c.num_labels, 1);
     assert_string_equal(c.id2label[0], "LABEL_0");
     assert_int_equal(c.problem_type, LM_PROBLEM_REGRESSION);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
     assert_int_equal(parse("{\"label2id\":{\"x\":1,\"y\":0,\"z\":2}}", &c), LM_OK);
     assert_string_equal(c.id2label[0], "y");
     assert_int_equal(c.num_labels, 3);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
     /* disagreements */
     assert_int_equal(parse_only("{\"num_labels\":3,\"id2label\":{\"0\":\"a\",\"1\":\"b\"}}"),
                      LM_ERR_FORMAT);
@@ -117,17 +117,17 @@ static void test_labels(void **state) {
     assert_int_equal(parse_only("{\"label2id\":{\"a\":0.5}}"), LM_ERR_FORMAT);
     assert_int_equal(parse_only("{\"num_labels\":0}"), LM_ERR_RANGE);
     /* set_labels */
-    assert_int_equal(lm_bert_config_default(&c), LM_OK);
+    assert_int_equal(lmi_bert_config_default(&c), LM_OK);
     {
         const char *names[] = {"neg", "pos", "mixed"};
-        assert_int_equal(lm_bert_config_set_labels(&c, 3, names), LM_OK);
-        assert_string_equal(lm_bert_config_label(&c, 2), "mixed");
-        assert_int_equal(lm_bert_config_set_labels(&c, 0, NULL), LM_ERR_INVALID_ARGUMENT);
+        assert_int_equal(lmi_bert_config_set_labels(&c, 3, names), LM_OK);
+        assert_string_equal(lmi_bert_config_label(&c, 2), "mixed");
+        assert_int_equal(lmi_bert_config_set_labels(&c, 0, NULL), LM_ERR_INVALID_ARGUMENT);
         assert_int_equal(c.num_labels, 3);
-        assert_int_equal(lm_bert_config_set_labels(&c, 4, NULL), LM_OK);
-        assert_string_equal(lm_bert_config_label(&c, 3), "LABEL_3");
+        assert_int_equal(lmi_bert_config_set_labels(&c, 4, NULL), LM_OK);
+        assert_string_equal(lmi_bert_config_label(&c, 3), "LABEL_3");
     }
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
 }
 
 static void test_unsupported(void **state) {
@@ -151,17 +151,17 @@ static void test_unsupported(void **state) {
 }
 
 static void test_activations(void **state) {
-    lm_bert_config c;
+    lmi_bert_config c;
     (void)state;
     assert_int_equal(parse("{\"hidden_act\":\"gelu_new\"}", &c), LM_OK);
     assert_int_equal(c.hidden_act, LM_ACT_GELU_TANH);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
     assert_int_equal(parse("{\"hidden_act\":\"gelu_pytorch_tanh\"}", &c), LM_OK);
     assert_int_equal(c.hidden_act, LM_ACT_GELU_TANH);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
     assert_int_equal(parse("{\"hidden_act\":\"relu\"}", &c), LM_OK);
     assert_int_equal(c.hidden_act, LM_ACT_RELU);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
 }
 
 static void test_bad_values(void **state) {
@@ -190,12 +190,12 @@ static void test_bad_values(void **state) {
     assert_int_equal(parse_only("{\"classifier_dropout\":null,\"problem_type\":null,"
                                 "\"architectures\":null,\"id2label\":null}"),
                      LM_OK);
-    assert_int_equal(lm_bert_config_parse(NULL, 1, "x", NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_bert_config_parse(NULL, 1, "x", NULL), LM_ERR_INVALID_ARGUMENT);
 }
 
 static void test_roundtrip_and_file(void **state) {
-    lm_bert_config c;
-    lm_bert_config d;
+    lmi_bert_config c;
+    lmi_bert_config d;
     char *json = NULL;
     char *dir = test_make_temp_dir();
     char path[4200];
@@ -208,13 +208,13 @@ static void test_roundtrip_and_file(void **state) {
                            "\"layer_norm_eps\":1e-7,\"vocab_size\":99,\"tie_word_embeddings\":false}",
                            &c),
                      LM_OK);
-    assert_int_equal(lm_bert_config_to_json(&c, &json), LM_OK);
+    assert_int_equal(lmi_bert_config_to_json(&c, &json), LM_OK);
     assert_non_null(strstr(json, "\"model_type\":\t\"bert\""));
     assert_non_null(strstr(json, "gelu_pytorch_tanh"));
     snprintf(path, sizeof path, "%s/config.json", dir);
     test_write_file(path, json, strlen(json));
     lm_free(json);
-    assert_int_equal(lm_bert_config_load(path, &d), LM_OK);
+    assert_int_equal(lmi_bert_config_load(path, &d), LM_OK);
     assert_int_equal(d.hidden_size, 32);
     assert_int_equal(d.intermediate_size, 37);
     assert_int_equal(d.vocab_size, 99);
@@ -225,28 +225,28 @@ static void test_roundtrip_and_file(void **state) {
     assert_int_equal(d.problem_type, LM_PROBLEM_MULTI_LABEL);
     assert_string_equal(d.id2label[0], "NEG \"x\"");
     assert_string_equal(d.architecture, "BertForSequenceClassification");
-    lm_bert_config_free(&d);
-    assert_int_equal(lm_bert_config_copy(&d, &c), LM_OK);
+    lmi_bert_config_free(&d);
+    assert_int_equal(lmi_bert_config_copy(&d, &c), LM_OK);
     assert_string_equal(d.id2label[1], "POS");
     assert_true(d.id2label != c.id2label);
-    lm_bert_config_free(&d);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&d);
+    lmi_bert_config_free(&c);
     /* a config built in code with a bad field is refused by the writer */
-    assert_int_equal(lm_bert_config_default(&c), LM_OK);
+    assert_int_equal(lmi_bert_config_default(&c), LM_OK);
     c.num_attention_heads = 7;
-    assert_int_equal(lm_bert_config_to_json(&c, &json), LM_ERR_UNSUPPORTED);
+    assert_int_equal(lmi_bert_config_to_json(&c, &json), LM_ERR_UNSUPPORTED);
     assert_null(json);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
     snprintf(path, sizeof path, "%s/missing.json", dir);
-    assert_int_equal(lm_bert_config_load(path, &d), LM_ERR_NOT_FOUND);
+    assert_int_equal(lmi_bert_config_load(path, &d), LM_ERR_NOT_FOUND);
     assert_null(d.id2label);
     test_remove_tree(dir);
     free(dir);
 }
 
 static lm_status parse_write_copy(void *arg) {
-    lm_bert_config c;
-    lm_bert_config d;
+    lmi_bert_config c;
+    lmi_bert_config d;
     char *json;
     lm_status s;
     (void)arg;
@@ -257,21 +257,21 @@ static lm_status parse_write_copy(void *arg) {
         assert_null(c.id2label);
         return s;
     }
-    s = lm_bert_config_to_json(&c, &json);
+    s = lmi_bert_config_to_json(&c, &json);
     if (s == LM_OK) {
         lm_free(json);
-        s = lm_bert_config_copy(&d, &c);
+        s = lmi_bert_config_copy(&d, &c);
         if (s == LM_OK) {
-            lm_bert_config_free(&d);
+            lmi_bert_config_free(&d);
         }
     }
     if (s == LM_OK) {
-        s = lm_bert_config_set_labels(&c, 5, NULL);
+        s = lmi_bert_config_set_labels(&c, 5, NULL);
     }
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&c);
     if (s == LM_OK) {
-        s = lm_bert_config_default(&c);
-        lm_bert_config_free(&c);
+        s = lmi_bert_config_default(&c);
+        lmi_bert_config_free(&c);
     }
     return s;
 }

@@ -24,7 +24,7 @@ static int teardown(void **state) {
 }
 
 static char *path_in(const char *name) {
-    char *p = lm_path_join(dir, name);
+    char *p = lmi_path_join(dir, name);
     assert_non_null(p);
     return p;
 }
@@ -47,13 +47,13 @@ static void test_read_all(void **state) {
     size_t len;
     (void)state;
     test_write_file(p, "hello\0world", 11);
-    assert_int_equal(lm_file_read_all(p, 1 << 20, &data, &len), LM_OK);
+    assert_int_equal(lmi_file_read_all(p, 1 << 20, &data, &len), LM_OK);
     assert_int_equal(len, 11);
     assert_memory_equal(data, "hello\0world", 11);
     assert_int_equal(data[11], '\0');
     lm_free(data);
     /* over the size limit */
-    assert_int_equal(lm_file_read_all(p, 5, &data, &len), LM_ERR_RANGE);
+    assert_int_equal(lmi_file_read_all(p, 5, &data, &len), LM_ERR_RANGE);
     assert_null(data);
     assert_non_null(strstr(lm_last_error(), "a.txt"));
     lm_free(p);
@@ -65,12 +65,12 @@ static void test_read_empty_and_proc(void **state) {
     size_t len;
     (void)state;
     test_write_file(p, "", 0);
-    assert_int_equal(lm_file_read_all(p, 100, &data, &len), LM_OK);
+    assert_int_equal(lmi_file_read_all(p, 100, &data, &len), LM_OK);
     assert_int_equal(len, 0);
     assert_string_equal(data, "");
     lm_free(data);
     /* /proc files report size 0 but have content */
-    assert_int_equal(lm_file_read_all("/proc/self/status", 1 << 20, &data, &len), LM_OK);
+    assert_int_equal(lmi_file_read_all("/proc/self/status", 1 << 20, &data, &len), LM_OK);
     assert_true(len > 0);
     lm_free(data);
     lm_free(p);
@@ -80,16 +80,16 @@ static void test_missing_and_folder(void **state) {
     char *p = path_in("nope");
     char *data;
     size_t len;
-    lm_mapped_file map;
+    lmi_mapped_file map;
     (void)state;
-    assert_int_equal(lm_file_read_all(p, 100, &data, &len), LM_ERR_NOT_FOUND);
+    assert_int_equal(lmi_file_read_all(p, 100, &data, &len), LM_ERR_NOT_FOUND);
     assert_non_null(strstr(lm_last_error(), "nope"));
-    assert_int_equal(lm_file_map(p, &map), LM_ERR_NOT_FOUND);
+    assert_int_equal(lmi_file_map(p, &map), LM_ERR_NOT_FOUND);
     assert_null(map.data);
-    assert_int_equal(lm_file_read_all(dir, 100, &data, &len), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_file_read_all(dir, 100, &data, &len), LM_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(lm_last_error(), "folder"));
-    assert_false(lm_file_exists(p));
-    assert_false(lm_file_exists(dir));
+    assert_false(lmi_file_exists(p));
+    assert_false(lmi_file_exists(dir));
     lm_free(p);
 }
 
@@ -107,20 +107,20 @@ static void test_permission_denied(void **state) {
     if (pid == 0) {
         char *data;
         size_t len;
-        lm_mapped_file map;
+        lmi_mapped_file map;
         if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
             _exit(2);
         }
-        if (lm_file_read_all(p, 100, &data, &len) != LM_ERR_PERMISSION) {
+        if (lmi_file_read_all(p, 100, &data, &len) != LM_ERR_PERMISSION) {
             _exit(3);
         }
         if (strstr(lm_last_error(), "ermission") == NULL) {
             _exit(4);
         }
-        if (lm_file_map(p, &map) != LM_ERR_PERMISSION) {
+        if (lmi_file_map(p, &map) != LM_ERR_PERMISSION) {
             _exit(5);
         }
-        if (lm_file_write_atomic(p, "y", 1) != LM_ERR_PERMISSION) {
+        if (lmi_file_write_atomic(p, "y", 1) != LM_ERR_PERMISSION) {
             _exit(6); /* the folder is not writable for nobody */
         }
         _exit(0);
@@ -137,26 +137,26 @@ static void test_short_read(void **state) {
     char buf[16];
     (void)state;
     test_write_file(p, "0123456789", 10);
-    assert_int_equal(lm_file_read_range(p, 2, 4, buf), LM_OK);
+    assert_int_equal(lmi_file_read_range(p, 2, 4, buf), LM_OK);
     assert_memory_equal(buf, "2345", 4);
-    assert_int_equal(lm_file_read_range(p, 8, 8, buf), LM_ERR_FORMAT);
+    assert_int_equal(lmi_file_read_range(p, 8, 8, buf), LM_ERR_FORMAT);
     assert_non_null(strstr(lm_last_error(), "short read"));
     lm_free(p);
 }
 
 static void test_map(void **state) {
     char *p = path_in("m.bin");
-    lm_mapped_file map;
+    lmi_mapped_file map;
     (void)state;
     test_write_file(p, "mapped bytes", 12);
-    assert_int_equal(lm_file_map(p, &map), LM_OK);
+    assert_int_equal(lmi_file_map(p, &map), LM_OK);
     assert_int_equal(map.size, 12);
     assert_memory_equal(map.data, "mapped bytes", 12);
-    lm_file_unmap(&map);
+    lmi_file_unmap(&map);
     assert_null(map.data);
-    lm_file_unmap(&map);
+    lmi_file_unmap(&map);
     test_write_file(p, "", 0);
-    assert_int_equal(lm_file_map(p, &map), LM_OK);
+    assert_int_equal(lmi_file_map(p, &map), LM_OK);
     assert_null(map.data);
     assert_int_equal(map.size, 0);
     lm_free(p);
@@ -166,53 +166,53 @@ static void test_atomic_write(void **state) {
     char *p = path_in("out.json");
     char *data;
     size_t len;
-    lm_atomic_file *f;
+    lmi_atomic_file *f;
     struct stat st;
     (void)state;
-    assert_int_equal(lm_file_write_atomic(p, "first", 5), LM_OK);
-    assert_int_equal(lm_file_write_atomic(p, "second", 6), LM_OK);
-    assert_int_equal(lm_file_read_all(p, 100, &data, &len), LM_OK);
+    assert_int_equal(lmi_file_write_atomic(p, "first", 5), LM_OK);
+    assert_int_equal(lmi_file_write_atomic(p, "second", 6), LM_OK);
+    assert_int_equal(lmi_file_read_all(p, 100, &data, &len), LM_OK);
     assert_string_equal(data, "second");
     lm_free(data);
     assert_int_equal(stat(p, &st), 0);
     assert_true((st.st_mode & 0444) != 0);
 
     /* An aborted write leaves the old file whole and no temporary behind. */
-    assert_int_equal(lm_atomic_file_open(p, &f), LM_OK);
-    assert_int_equal(lm_atomic_file_write(f, "half", 4), LM_OK);
+    assert_int_equal(lmi_atomic_file_open(p, &f), LM_OK);
+    assert_int_equal(lmi_atomic_file_write(f, "half", 4), LM_OK);
     assert_int_equal(count_entries(dir), 2);
-    lm_atomic_file_abort(f);
-    lm_atomic_file_abort(NULL);
+    lmi_atomic_file_abort(f);
+    lmi_atomic_file_abort(NULL);
     assert_int_equal(count_entries(dir), 1);
-    assert_int_equal(lm_file_read_all(p, 100, &data, &len), LM_OK);
+    assert_int_equal(lmi_file_read_all(p, 100, &data, &len), LM_OK);
     assert_string_equal(data, "second");
     lm_free(data);
     lm_free(p);
 
     /* A folder that does not exist */
     p = path_in("no/such/dir/file");
-    assert_int_equal(lm_file_write_atomic(p, "x", 1), LM_ERR_NOT_FOUND);
+    assert_int_equal(lmi_file_write_atomic(p, "x", 1), LM_ERR_NOT_FOUND);
     lm_free(p);
 }
 
 /* Writing to a full device fails cleanly (/dev/full exists on Linux). */
 static void test_write_failure_keeps_old(void **state) {
-    lm_atomic_file *f;
+    lmi_atomic_file *f;
     (void)state;
     if (access("/dev/full", W_OK) != 0) {
         skip();
     }
     /* Can't create a temporary beside /dev/full as non-root; as root mkstemp in /dev works, so
      * only check that a failed write reports LM_ERR_IO and abort cleans up. */
-    if (lm_atomic_file_open("/dev/full", &f) == LM_OK) {
-        lm_atomic_file_abort(f);
+    if (lmi_atomic_file_open("/dev/full", &f) == LM_OK) {
+        lmi_atomic_file_abort(f);
     }
 }
 
 static lm_status read_all_body(void *arg) {
     char *data;
     size_t len;
-    lm_status st = lm_file_read_all((const char *)arg, 1 << 20, &data, &len);
+    lm_status st = lmi_file_read_all((const char *)arg, 1 << 20, &data, &len);
     if (st == LM_OK) {
         lm_free(data);
     }
@@ -220,7 +220,7 @@ static lm_status read_all_body(void *arg) {
 }
 
 static lm_status write_atomic_body(void *arg) {
-    return lm_file_write_atomic((const char *)arg, "abc", 3);
+    return lmi_file_write_atomic((const char *)arg, "abc", 3);
 }
 
 static void test_allocation_failures(void **state) {

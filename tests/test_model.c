@@ -261,18 +261,18 @@ static int old_ln_names; /* rewrite(): rename LayerNorm weight/bias to gamma/bet
 
 static lm_status rewrite(const char *dir, const char *drop, const char *reshape, const char *nan) {
     char path[4200];
-    lm_safetensors *st = NULL;
-    lm_st_write w[64];
+    lmi_safetensors *st = NULL;
+    lmi_st_write w[64];
     float *copies[64];
     static char renamed[64][128];
     size_t i, n, k = 0;
     lm_status s;
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    assert_int_equal(lm_safetensors_open(path, &st), LM_OK);
-    n = lm_safetensors_count(st);
+    assert_int_equal(lmi_safetensors_open(path, &st), LM_OK);
+    n = lmi_safetensors_count(st);
     assert_true(n <= 64);
     for (i = 0; i < n; i++) {
-        const lm_st_tensor *t = lm_safetensors_at(st, i);
+        const lmi_st_tensor *t = lmi_safetensors_at(st, i);
         copies[k] = malloc(t->nbytes + 4);
         memcpy(copies[k], t->data, t->nbytes);
         if (drop != NULL && strcmp(t->name, drop) == 0) {
@@ -300,11 +300,11 @@ static lm_status rewrite(const char *dir, const char *drop, const char *reshape,
         }
         k++;
     }
-    s = lm_safetensors_write(path, w, k, NULL);
+    s = lmi_safetensors_write(path, w, k, NULL);
     for (i = 0; i < k; i++) {
         free(copies[i]);
     }
-    lm_safetensors_close(st);
+    lmi_safetensors_close(st);
     return s;
 }
 

@@ -18,15 +18,15 @@ static const char *fixtures(void) {
 }
 
 /* A tensor of the expected file as float32 (new buffer, free()). */
-static float *get_f32(const lm_safetensors *st, const char *name, size_t *numel) {
-    const lm_st_tensor *t = lm_safetensors_find(st, name);
+static float *get_f32(const lmi_safetensors *st, const char *name, size_t *numel) {
+    const lmi_st_tensor *t = lmi_safetensors_find(st, name);
     float *x;
     if (t == NULL) {
         return NULL;
     }
     x = malloc(t->numel * sizeof *x + 4);
     assert_non_null(x);
-    assert_int_equal(lm_tensor_to_f32(t, x), LM_OK);
+    assert_int_equal(lmi_tensor_to_f32(t, x), LM_OK);
     if (numel != NULL) {
         *numel = t->numel;
     }
@@ -34,8 +34,8 @@ static float *get_f32(const lm_safetensors *st, const char *name, size_t *numel)
 }
 
 /* An I64 tensor as int32 (new buffer, free()). */
-static int32_t *get_i32(const lm_safetensors *st, const char *name, size_t *numel) {
-    const lm_st_tensor *t = lm_safetensors_find(st, name);
+static int32_t *get_i32(const lmi_safetensors *st, const char *name, size_t *numel) {
+    const lmi_st_tensor *t = lmi_safetensors_find(st, name);
     int32_t *x;
     size_t i;
     assert_non_null(t);
@@ -71,7 +71,7 @@ static double diff_rows(const float *a, const float *b, const int32_t *mask, siz
 }
 
 /* Runs every output the fixture has and returns the largest difference. */
-static double check_case(const lm_model_t *m, const lm_safetensors *ex, const char *name) {
+static double check_case(const lm_model_t *m, const lmi_safetensors *ex, const char *name) {
     size_t n, B = 3, T = 12, C = lm_model_hidden_size(m), V = lm_model_vocab_size(m);
     int32_t *ids = get_i32(ex, "input_ids", &n), *types = get_i32(ex, "token_type_ids", NULL),
             *mask = get_i32(ex, "attention_mask", NULL);
@@ -153,7 +153,7 @@ static void test_tiny_cases(void **state) {
     while ((e = readdir(d)) != NULL) {
         char path[4400], ex_path[4500];
         lm_model_t *m = NULL, *m2 = NULL;
-        lm_safetensors *ex = NULL;
+        lmi_safetensors *ex = NULL;
         double diff, diff2, tol;
         lm_status s;
         if (e->d_name[0] == '.' || strchr(e->d_name, '-') == NULL) {
@@ -166,7 +166,7 @@ static void test_tiny_cases(void **state) {
             print_error("%s: %s\n", e->d_name, lm_last_error());
         }
         assert_int_equal(s, LM_OK);
-        assert_int_equal(lm_safetensors_open(ex_path, &ex), LM_OK);
+        assert_int_equal(lmi_safetensors_open(ex_path, &ex), LM_OK);
         diff = check_case(m, ex, e->d_name);
         /* saved by liblm (F32), loaded back: the same numbers */
         assert_int_equal(lm_model_save(m, tmp), LM_OK);
@@ -176,7 +176,7 @@ static void test_tiny_cases(void **state) {
         print_message("%-26s max abs diff %.3g (after save/load %.3g)\n", e->d_name, diff, diff2);
         assert_true(diff <= tol);
         assert_true(diff2 <= tol);
-        lm_safetensors_close(ex);
+        lmi_safetensors_close(ex);
         lm_model_free(m);
         lm_model_free(m2);
         cases++;
@@ -190,7 +190,7 @@ static void test_tiny_cases(void **state) {
 static void test_minilm(void **state) {
     const char *dir = getenv("LM_MINILM_DIR");
     char path[4096];
-    lm_safetensors *ref = NULL;
+    lmi_safetensors *ref = NULL;
     lm_model_t *m = NULL;
     int32_t *ids, *types, *mask, *lengths, *subset;
     float *emb_ref, *first_ref, *last_ref, *sub_ref, *hidden, *emb, *alone;
@@ -208,7 +208,7 @@ static void test_minilm(void **state) {
         skip();
     }
     snprintf(path, sizeof path, "%s/minilm/reference.safetensors", fixtures());
-    if (lm_safetensors_open(path, &ref) != LM_OK) {
+    if (lmi_safetensors_open(path, &ref) != LM_OK) {
         print_message("SKIP: no fixture %s\n", path);
         skip();
     }
@@ -314,7 +314,7 @@ static void test_minilm(void **state) {
     free(hidden);
     free(emb);
     free(alone);
-    lm_safetensors_close(ref);
+    lmi_safetensors_close(ref);
     lm_model_free(m);
 }
 

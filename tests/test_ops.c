@@ -6,10 +6,10 @@
 #include "base/rng.h"
 #include "tensor/ops.h"
 
-static void fill(lm_rng *r, float *x, size_t n, double scale) {
+static void fill(lmi_rng *r, float *x, size_t n, double scale) {
     size_t i;
     for (i = 0; i < n; i++) {
-        x[i] = (float)(lm_rng_normal(r) * scale);
+        x[i] = (float)(lmi_rng_normal(r) * scale);
     }
 }
 
@@ -23,18 +23,18 @@ static double max_diff(const float *a, const double *b, size_t n) {
     return m;
 }
 
-static const lm_ops_ctx ctx1 = {1};
-static const lm_ops_ctx ctx2 = {2};
+static const lmi_ops_ctx ctx1 = {1};
+static const lmi_ops_ctx ctx2 = {2};
 
 static void test_matmul(void **state) {
     enum { N = 37, C = 45, OC = 29, LD = 33 };
     static float inp[N * C], w[OC * C], b[OC], out[N * LD];
     static double ref[N * OC];
-    lm_rng r;
+    lmi_rng r;
     size_t n, o, c;
     int with_bias;
     (void)state;
-    lm_rng_seed(&r, 1);
+    lmi_rng_seed(&r, 1);
     fill(&r, inp, N * C, 1);
     fill(&r, w, OC * C, 0.2);
     fill(&r, b, OC, 1);
@@ -52,7 +52,7 @@ static void test_matmul(void **state) {
         for (n = 0; n < N * LD; n++) {
             out[n] = 12345.0f;
         }
-        lm_matmul_forward(with_bias ? &ctx2 : &ctx1, out, LD, inp, w, with_bias ? b : NULL, N, C, OC);
+        lmi_matmul_forward(with_bias ? &ctx2 : &ctx1, out, LD, inp, w, with_bias ? b : NULL, N, C, OC);
         for (n = 0; n < N; n++) {
             for (o = 0; o < OC; o++) {
                 double d = fabs(out[n * LD + o] - ref[n * OC + o]);
@@ -71,19 +71,19 @@ static void test_embedding(void **state) {
     float table[V * C], out[N * C];
     double ref[N * C];
     int32_t ids[N] = {0, 10, 3, 3, 5, 1, 0, 9, 2};
-    lm_rng r;
+    lmi_rng r;
     size_t n, c;
     (void)state;
-    lm_rng_seed(&r, 2);
+    lmi_rng_seed(&r, 2);
     fill(&r, table, V * C, 1);
-    lm_embedding_forward(&ctx1, out, ids, table, N, C, 0);
+    lmi_embedding_forward(&ctx1, out, ids, table, N, C, 0);
     for (n = 0; n < N; n++) {
         for (c = 0; c < C; c++) {
             ref[n * C + c] = table[ids[n] * C + c];
         }
     }
     assert_true(max_diff(out, ref, N * C) == 0);
-    lm_embedding_forward(&ctx2, out, ids, table, N, C, 1);
+    lmi_embedding_forward(&ctx2, out, ids, table, N, C, 1);
     for (n = 0; n < N * C; n++) {
         ref[n] *= 2;
     }
@@ -94,10 +94,10 @@ static void test_layernorm(void **state) {
     enum { N = 300, C = 77 };
     static float inp[N * C], out[N * C], w[C], b[C], mean[N], rstd[N];
     static double ref[N * C];
-    lm_rng r;
+    lmi_rng r;
     size_t n, c;
     (void)state;
-    lm_rng_seed(&r, 3);
+    lmi_rng_seed(&r, 3);
     fill(&r, inp, N * C, 3);
     fill(&r, w, C, 1);
     fill(&r, b, C, 1);
@@ -115,9 +115,9 @@ static void test_layernorm(void **state) {
             ref[n * C + c] = (inp[n * C + c] - m) / sqrt(v + 1e-12) * w[c] + b[c];
         }
     }
-    lm_layernorm_forward(&ctx2, out, mean, rstd, inp, w, b, N, C, 1e-12f);
+    lmi_layernorm_forward(&ctx2, out, mean, rstd, inp, w, b, N, C, 1e-12f);
     assert_true(max_diff(out, ref, N * C) < 1e-5);
-    lm_layernorm_forward(&ctx1, inp, NULL, NULL, inp, w, b, N, C, 1e-12f); /* in place */
+    lmi_layernorm_forward(&ctx1, inp, NULL, NULL, inp, w, b, N, C, 1e-12f); /* in place */
     assert_true(max_diff(inp, ref, N * C) < 1e-5);
 }
 
@@ -125,34 +125,34 @@ static void test_activations_residual_softmax(void **state) {
     enum { N = 41, C = 503 };
     static float x[N * C], y[N * C], out[N * C];
     static double ref[N * C];
-    lm_rng r;
+    lmi_rng r;
     size_t i, n, c;
     (void)state;
-    lm_rng_seed(&r, 4);
+    lmi_rng_seed(&r, 4);
     fill(&r, x, N * C, 3);
     fill(&r, y, N * C, 3);
-    lm_gelu_forward(&ctx2, out, x, N * C);
+    lmi_gelu_forward(&ctx2, out, x, N * C);
     for (i = 0; i < N * C; i++) {
         ref[i] = 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)));
     }
     assert_true(max_diff(out, ref, N * C) < 2e-6); /* erf to 1.5e-7 (as PyTorch's CPU kernel) */
-    lm_gelu_tanh_forward(&ctx2, out, x, N * C);
+    lmi_gelu_tanh_forward(&ctx2, out, x, N * C);
     for (i = 0; i < N * C; i++) {
         double v = x[i];
         ref[i] = 0.5 * v * (1 + tanh(sqrt(2 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
     }
     assert_true(max_diff(out, ref, N * C) < 2e-6);
-    lm_relu_forward(&ctx1, out, x, N * C);
+    lmi_relu_forward(&ctx1, out, x, N * C);
     for (i = 0; i < N * C; i++) {
         ref[i] = x[i] > 0 ? x[i] : 0;
     }
     assert_true(max_diff(out, ref, N * C) == 0);
-    lm_tanh_forward(&ctx2, out, x, N * C);
+    lmi_tanh_forward(&ctx2, out, x, N * C);
     for (i = 0; i < N * C; i++) {
         ref[i] = tanh(x[i]);
     }
     assert_true(max_diff(out, ref, N * C) < 1e-6);
-    lm_residual_forward(&ctx2, out, x, y, N * C);
+    lmi_residual_forward(&ctx2, out, x, y, N * C);
     for (i = 0; i < N * C; i++) {
         ref[i] = (double)x[i] + y[i];
     }
@@ -169,7 +169,7 @@ static void test_activations_residual_softmax(void **state) {
             ref[n * C + c] = exp(x[n * C + c] - mx) / s;
         }
     }
-    lm_softmax_forward(&ctx2, x, x, N, C); /* in place */
+    lmi_softmax_forward(&ctx2, x, x, N, C); /* in place */
     assert_true(max_diff(x, ref, N * C) < 1e-6);
 }
 
@@ -215,23 +215,23 @@ static void test_attention(void **state) {
     static float qkv[B * T * LD], out[B * T * C], out1[T * C];
     static double ref[B * T * C];
     int32_t mask[B * T];
-    float *scratch = malloc(lm_attention_scratch_floats(T, 2) * sizeof(float));
-    lm_rng r;
+    float *scratch = malloc(lmi_attention_scratch_floats(T, 2) * sizeof(float));
+    lmi_rng r;
     size_t i, t;
     (void)state;
     assert_non_null(scratch);
-    lm_rng_seed(&r, 5);
+    lmi_rng_seed(&r, 5);
     fill(&r, qkv, B * T * LD, 1);
     for (i = 0; i < B; i++) {
         for (t = 0; t < T; t++) {
             mask[i * T + t] = (i == 0) ? 1 : (i == 1 ? t < 5 : 0); /* full, padded, all padding */
         }
     }
-    lm_attention_forward(&ctx2, out, qkv, LD, mask, scratch, B, T, C, NH);
+    lmi_attention_forward(&ctx2, out, qkv, LD, mask, scratch, B, T, C, NH);
     attention_ref(ref, qkv, LD, mask, B, T, C, NH);
     assert_true(max_diff(out, ref, B * T * C) < 1e-5);
     /* batch independence: sequence 1 alone, truncated to its 5 real tokens, gives its rows. */
-    lm_attention_forward(&ctx1, out1, qkv + 1 * T * LD, LD, mask + T, scratch, 1, 5, C, NH);
+    lmi_attention_forward(&ctx1, out1, qkv + 1 * T * LD, LD, mask + T, scratch, 1, 5, C, NH);
     for (i = 0; i < 5 * C; i++) {
         assert_true(fabsf(out1[i] - out[T * C + i]) <= 1e-6f);
     }
@@ -245,42 +245,42 @@ static void test_fused(void **state) {
     static float inp[N * C], w[3][OC * C], b[3][OC], out3[N * 3 * OC], one[N * OC], alone[N * 3 * OC];
     static float a[N * C], y[N * C], g[C], be[C], fused[N * C], ref[N * C];
     const float *ws[3] = {w[0], w[1], w[2]}, *bs[3] = {b[0], NULL, b[2]};
-    const lm_row_span spans[3] = {{0, 9}, {9, 40}, {49, 21}};
-    lm_rng r;
+    const lmi_row_span spans[3] = {{0, 9}, {9, 40}, {49, 21}};
+    lmi_rng r;
     size_t k, n;
     int threads;
     (void)state;
-    lm_rng_seed(&r, 6);
+    lmi_rng_seed(&r, 6);
     fill(&r, inp, N * C, 1);
     for (k = 0; k < 3; k++) {
         fill(&r, w[k], OC * C, 0.3);
         fill(&r, b[k], OC, 1);
     }
     for (threads = 1; threads <= 2; threads++) {
-        const lm_ops_ctx ctx = {threads};
-        lm_matmul_spans_forward(&ctx, out3, 3 * OC, inp, ws, bs, 3, spans, 3, C, OC);
+        const lmi_ops_ctx ctx = {threads};
+        lmi_matmul_spans_forward(&ctx, out3, 3 * OC, inp, ws, bs, 3, spans, 3, C, OC);
         for (k = 0; k < 3; k++) {
-            lm_matmul_forward(&ctx, one, OC, inp, ws[k], bs[k], N, C, OC);
+            lmi_matmul_forward(&ctx, one, OC, inp, ws[k], bs[k], N, C, OC);
             for (n = 0; n < N * OC; n++) {
                 assert_true(fabsf(out3[n / OC * 3 * OC + k * OC + n % OC] - one[n]) <= 1e-5f);
             }
         }
         /* the middle span on its own, at the start of another buffer */
-        lm_matmul_spans_forward(&ctx, alone, 3 * OC, inp + 9 * C, ws, bs, 3,
-                                &(const lm_row_span){0, 40}, 1, C, OC);
+        lmi_matmul_spans_forward(&ctx, alone, 3 * OC, inp + 9 * C, ws, bs, 3,
+                                &(const lmi_row_span){0, 40}, 1, C, OC);
         assert_memory_equal(alone, out3 + 9 * 3 * OC, 40 * 3 * OC * sizeof(float));
     }
     fill(&r, a, N * C, 2);
     fill(&r, y, N * C, 2);
     fill(&r, g, C, 1);
     fill(&r, be, C, 1);
-    lm_residual_forward(&ctx2, ref, a, y, N * C);
-    lm_layernorm_forward(&ctx2, ref, NULL, NULL, ref, g, be, N, C, 1e-12f);
-    lm_residual_layernorm_forward(&ctx2, fused, a, y, g, be, N, C, 1e-12f);
+    lmi_residual_forward(&ctx2, ref, a, y, N * C);
+    lmi_layernorm_forward(&ctx2, ref, NULL, NULL, ref, g, be, N, C, 1e-12f);
+    lmi_residual_layernorm_forward(&ctx2, fused, a, y, g, be, N, C, 1e-12f);
     for (n = 0; n < N * C; n++) {
         assert_true(fabsf(fused[n] - ref[n]) <= 1e-6f);
     }
-    lm_residual_layernorm_forward(&ctx1, y, a, y, g, be, N, C, 1e-12f); /* in place */
+    lmi_residual_layernorm_forward(&ctx1, y, a, y, g, be, N, C, 1e-12f); /* in place */
     for (n = 0; n < N * C; n++) {
         assert_true(fabsf(y[n] - ref[n]) <= 1e-6f);
     }

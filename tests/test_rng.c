@@ -7,17 +7,17 @@
 #include "base/timer.h"
 
 static void test_same_seed_same_sequence(void **state) {
-    lm_rng a, b, c;
+    lmi_rng a, b, c;
     int i;
     int differ = 0;
     (void)state;
-    lm_rng_seed(&a, 42);
-    lm_rng_seed(&b, 42);
-    lm_rng_seed(&c, 43);
+    lmi_rng_seed(&a, 42);
+    lmi_rng_seed(&b, 42);
+    lmi_rng_seed(&c, 43);
     for (i = 0; i < 1000; i++) {
-        uint64_t x = lm_rng_next(&a);
-        assert_true(x == lm_rng_next(&b));
-        differ += x != lm_rng_next(&c);
+        uint64_t x = lmi_rng_next(&a);
+        assert_true(x == lmi_rng_next(&b));
+        differ += x != lmi_rng_next(&c);
     }
     assert_true(differ > 990);
 }
@@ -25,26 +25,26 @@ static void test_same_seed_same_sequence(void **state) {
 static void test_known_values(void **state) {
     /* splitmix64(0) first output is 0xE220A8397B1DCDAF (Vigna's reference); the generator state
      * therefore starts from it, and the first xoshiro256** output is fixed forever. */
-    lm_rng r;
+    lmi_rng r;
     uint64_t first;
     (void)state;
-    lm_rng_seed(&r, 0);
+    lmi_rng_seed(&r, 0);
     assert_true(r.s[0] == 0xE220A8397B1DCDAFull);
-    first = lm_rng_next(&r);
-    lm_rng_seed(&r, 0);
-    assert_true(first == lm_rng_next(&r));
+    first = lmi_rng_next(&r);
+    lmi_rng_seed(&r, 0);
+    assert_true(first == lmi_rng_next(&r));
 }
 
 static void test_uniform_and_normal_moments(void **state) {
-    lm_rng r;
+    lmi_rng r;
     int i;
     const int n = 200000;
     double sum = 0, sum2 = 0, usum = 0;
     (void)state;
-    lm_rng_seed(&r, 7);
+    lmi_rng_seed(&r, 7);
     for (i = 0; i < n; i++) {
-        double z = lm_rng_normal(&r);
-        float u = lm_rng_uniform(&r);
+        double z = lmi_rng_normal(&r);
+        float u = lmi_rng_uniform(&r);
         assert_true(u >= 0.0f && u < 1.0f);
         assert_true(isfinite(z));
         sum += z;
@@ -57,15 +57,15 @@ static void test_uniform_and_normal_moments(void **state) {
 }
 
 static void test_below_and_shuffle(void **state) {
-    lm_rng r;
+    lmi_rng r;
     uint32_t v[100];
     int seen[100] = {0};
     int counts[3] = {0, 0, 0};
     int i;
     (void)state;
-    lm_rng_seed(&r, 1);
+    lmi_rng_seed(&r, 1);
     for (i = 0; i < 30000; i++) {
-        uint64_t x = lm_rng_below(&r, 3);
+        uint64_t x = lmi_rng_below(&r, 3);
         assert_true(x < 3);
         counts[x]++;
     }
@@ -75,7 +75,7 @@ static void test_below_and_shuffle(void **state) {
     for (i = 0; i < 100; i++) {
         v[i] = (uint32_t)i;
     }
-    lm_rng_shuffle_u32(&r, v, 100);
+    lmi_rng_shuffle_u32(&r, v, 100);
     for (i = 0; i < 100; i++) {
         seen[v[i]]++;
     }
@@ -85,11 +85,11 @@ static void test_below_and_shuffle(void **state) {
 }
 
 static void test_timer_monotonic(void **state) {
-    uint64_t a = lm_time_ns();
-    uint64_t b = lm_time_ns();
+    uint64_t a = lmi_time_ns();
+    uint64_t b = lmi_time_ns();
     (void)state;
     assert_true(b >= a);
-    assert_true(lm_time_since(a) >= 0.0);
+    assert_true(lmi_time_since(a) >= 0.0);
 }
 
 int main(void) {

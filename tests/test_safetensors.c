@@ -26,11 +26,11 @@ static size_t build(const char *header, const void *data, size_t data_len) {
 
 static lm_status open_header(const char *header, size_t data_len) {
     static unsigned char zeros[4096];
-    lm_safetensors *st = (lm_safetensors *)1;
+    lmi_safetensors *st = (lmi_safetensors *)1;
     size_t size = build(header, zeros, data_len);
-    lm_status s = lm_safetensors_open_memory(buf, size, "mem.safetensors", &st);
+    lm_status s = lmi_safetensors_open_memory(buf, size, "mem.safetensors", &st);
     if (s == LM_OK) {
-        lm_safetensors_close(st);
+        lmi_safetensors_close(st);
     } else {
         assert_null(st);
         assert_non_null(strstr(lm_last_error(), "mem.safetensors"));
@@ -53,24 +53,24 @@ static void test_valid_minimal(void **state) {
 }
 
 static void test_hostile_headers(void **state) {
-    lm_safetensors *st = NULL;
+    lmi_safetensors *st = NULL;
     unsigned char tiny[7] = {0};
     unsigned char big[16] = {0, 0, 0, 0, 0, 0, 0, 0x80, '{', '}'}; /* 2^63 */
     unsigned char over[16] = {0x01, 0xe1, 0xf5, 0x05, 0, 0, 0, 0, '{', '}'}; /* 100000001 */
     (void)state;
-    assert_int_equal(lm_safetensors_open_memory(tiny, sizeof tiny, "t", &st), LM_ERR_FORMAT);
+    assert_int_equal(lmi_safetensors_open_memory(tiny, sizeof tiny, "t", &st), LM_ERR_FORMAT);
     assert_null(st);
-    assert_int_equal(lm_safetensors_open_memory(tiny, 0, "t", &st), LM_ERR_FORMAT);
-    assert_int_equal(lm_safetensors_open_memory(big, 10, "t", &st), LM_ERR_FORMAT);
+    assert_int_equal(lmi_safetensors_open_memory(tiny, 0, "t", &st), LM_ERR_FORMAT);
+    assert_int_equal(lmi_safetensors_open_memory(big, 10, "t", &st), LM_ERR_FORMAT);
     assert_non_null(strstr(lm_last_error(), "9223372036854775808"));
-    assert_int_equal(lm_safetensors_open_memory(over, 10, "t", &st), LM_ERR_FORMAT);
+    assert_int_equal(lmi_safetensors_open_memory(over, 10, "t", &st), LM_ERR_FORMAT);
     assert_non_null(strstr(lm_last_error(), "limit"));
     /* header length past the end of the file */
     build("{}", NULL, 0);
     buf[0] = 3;
-    assert_int_equal(lm_safetensors_open_memory(buf, 10, "t", &st), LM_ERR_FORMAT);
-    assert_int_equal(lm_safetensors_open_memory(NULL, 10, "t", &st), LM_ERR_INVALID_ARGUMENT);
-    assert_int_equal(lm_safetensors_open_memory(buf, 10, "t", NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_open_memory(buf, 10, "t", &st), LM_ERR_FORMAT);
+    assert_int_equal(lmi_safetensors_open_memory(NULL, 10, "t", &st), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_open_memory(buf, 10, "t", NULL), LM_ERR_INVALID_ARGUMENT);
 
     assert_int_equal(open_header("", 0), LM_ERR_FORMAT);
     assert_int_equal(open_header("{\"a\":\"\xff\"}", 0), LM_ERR_UTF8);
@@ -166,46 +166,46 @@ static void write_sample(const char *path) {
     uint16_t f16[6];
     uint16_t bf16[6];
     int i;
-    lm_st_write w[6];
+    lmi_st_write w[6];
     const char *meta[] = {"format", "pt", "note", "quote \" and \\", NULL};
     for (i = 0; i < 6; i++) {
-        f16[i] = lm_f32_to_f16(f32[i]);
-        bf16[i] = lm_f32_to_bf16(f32[i]);
+        f16[i] = lmi_f32_to_f16(f32[i]);
+        bf16[i] = lmi_f32_to_bf16(f32[i]);
     }
     memset(w, 0, sizeof w);
-    w[0] = (lm_st_write){"bool", LM_DTYPE_BOOL, 1, {3}, b};
-    w[1] = (lm_st_write){"w.f32", LM_DTYPE_F32, 2, {2, 3}, f32};
-    w[2] = (lm_st_write){"w.f16", LM_DTYPE_F16, 2, {3, 2}, f16};
-    w[3] = (lm_st_write){"w.bf16", LM_DTYPE_BF16, 1, {6}, bf16};
-    w[4] = (lm_st_write){"ids", LM_DTYPE_I64, 1, {2}, i64};
-    w[5] = (lm_st_write){"empty", LM_DTYPE_F32, 2, {0, 4}, NULL};
-    assert_int_equal(lm_safetensors_write(path, w, 6, meta), LM_OK);
+    w[0] = (lmi_st_write){"bool", LM_DTYPE_BOOL, 1, {3}, b};
+    w[1] = (lmi_st_write){"w.f32", LM_DTYPE_F32, 2, {2, 3}, f32};
+    w[2] = (lmi_st_write){"w.f16", LM_DTYPE_F16, 2, {3, 2}, f16};
+    w[3] = (lmi_st_write){"w.bf16", LM_DTYPE_BF16, 1, {6}, bf16};
+    w[4] = (lmi_st_write){"ids", LM_DTYPE_I64, 1, {2}, i64};
+    w[5] = (lmi_st_write){"empty", LM_DTYPE_F32, 2, {0, 4}, NULL};
+    assert_int_equal(lmi_safetensors_write(path, w, 6, meta), LM_OK);
 }
 
 static void test_roundtrip(void **state) {
     char *dir = test_make_temp_dir();
     char path[4200];
-    lm_safetensors *st = NULL;
-    const lm_st_tensor *t;
+    lmi_safetensors *st = NULL;
+    const lmi_st_tensor *t;
     float out[6];
     size_t i;
     (void)state;
     snprintf(path, sizeof path, "%s/x.safetensors", dir);
     write_sample(path);
-    assert_int_equal(lm_safetensors_open(path, &st), LM_OK);
-    assert_int_equal(lm_safetensors_count(st), 6);
-    assert_string_equal(lm_safetensors_path(st), path);
-    assert_string_equal(lm_safetensors_metadata(st, "format"), "pt");
-    assert_string_equal(lm_safetensors_metadata(st, "note"), "quote \" and \\");
-    assert_null(lm_safetensors_metadata(st, "nope"));
-    assert_null(lm_safetensors_find(st, "nope"));
-    assert_null(lm_safetensors_at(st, 6));
+    assert_int_equal(lmi_safetensors_open(path, &st), LM_OK);
+    assert_int_equal(lmi_safetensors_count(st), 6);
+    assert_string_equal(lmi_safetensors_path(st), path);
+    assert_string_equal(lmi_safetensors_metadata(st, "format"), "pt");
+    assert_string_equal(lmi_safetensors_metadata(st, "note"), "quote \" and \\");
+    assert_null(lmi_safetensors_metadata(st, "nope"));
+    assert_null(lmi_safetensors_find(st, "nope"));
+    assert_null(lmi_safetensors_at(st, 6));
     /* Largest element size first: every tensor aligned in the page-aligned map. */
-    assert_string_equal(lm_safetensors_at(st, 0)->name, "ids");
-    for (i = 0; i < lm_safetensors_count(st); i++) {
-        assert_true(lm_st_tensor_is_aligned(lm_safetensors_at(st, i)));
+    assert_string_equal(lmi_safetensors_at(st, 0)->name, "ids");
+    for (i = 0; i < lmi_safetensors_count(st); i++) {
+        assert_true(lmi_st_tensor_is_aligned(lmi_safetensors_at(st, i)));
     }
-    t = lm_safetensors_find(st, "w.f32");
+    t = lmi_safetensors_find(st, "w.f32");
     assert_non_null(t);
     assert_int_equal(t->dtype, LM_DTYPE_F32);
     assert_int_equal(t->ndim, 2);
@@ -213,41 +213,41 @@ static void test_roundtrip(void **state) {
     assert_int_equal(t->shape[1], 3);
     assert_int_equal(t->numel, 6);
     assert_int_equal(t->nbytes, 24);
-    assert_int_equal(lm_tensor_to_f32(t, out), LM_OK);
+    assert_int_equal(lmi_tensor_to_f32(t, out), LM_OK);
     assert_true(out[1] == -2.5f && out[5] == 65504.0f);
     assert_true(((const float *)t->data)[2] == 3.25f); /* zero copy */
     {
         const int64_t good[2] = {2, 3};
         const int64_t bad[2] = {3, 2};
-        const lm_st_tensor *e = NULL;
-        assert_int_equal(lm_safetensors_expect(st, "w.f32", 2, good, &e), LM_OK);
+        const lmi_st_tensor *e = NULL;
+        assert_int_equal(lmi_safetensors_expect(st, "w.f32", 2, good, &e), LM_OK);
         assert_ptr_equal(e, t);
-        assert_int_equal(lm_safetensors_expect(st, "w.f32", 2, bad, &e), LM_ERR_SHAPE);
+        assert_int_equal(lmi_safetensors_expect(st, "w.f32", 2, bad, &e), LM_ERR_SHAPE);
         assert_null(e);
         assert_non_null(strstr(lm_last_error(), "has shape [2, 3], expected [3, 2]"));
         assert_non_null(strstr(lm_last_error(), path));
-        assert_int_equal(lm_safetensors_expect(st, "w.f32", 1, good, &e), LM_ERR_SHAPE);
-        assert_int_equal(lm_safetensors_expect(st, "nope", 1, good, &e), LM_ERR_NOT_FOUND);
+        assert_int_equal(lmi_safetensors_expect(st, "w.f32", 1, good, &e), LM_ERR_SHAPE);
+        assert_int_equal(lmi_safetensors_expect(st, "nope", 1, good, &e), LM_ERR_NOT_FOUND);
         assert_non_null(strstr(lm_last_error(), "nope"));
     }
-    t = lm_safetensors_find(st, "w.f16");
-    assert_int_equal(lm_tensor_to_f32(t, out), LM_OK);
+    t = lmi_safetensors_find(st, "w.f16");
+    assert_int_equal(lmi_tensor_to_f32(t, out), LM_OK);
     assert_true(out[0] == 1.0f && out[1] == -2.5f && out[2] == 3.25f && out[5] == 65504.0f);
     assert_true(out[4] == 0.0f); /* 1e-8 is below half the smallest f16 subnormal */
-    t = lm_safetensors_find(st, "w.bf16");
-    assert_int_equal(lm_tensor_to_f32(t, out), LM_OK);
+    t = lmi_safetensors_find(st, "w.bf16");
+    assert_int_equal(lmi_tensor_to_f32(t, out), LM_OK);
     assert_true(out[0] == 1.0f && out[1] == -2.5f && out[2] == 3.25f && out[5] == 65536.0f);
-    t = lm_safetensors_find(st, "ids");
-    assert_int_equal(lm_tensor_to_f32(t, out), LM_ERR_UNSUPPORTED);
+    t = lmi_safetensors_find(st, "ids");
+    assert_int_equal(lmi_tensor_to_f32(t, out), LM_ERR_UNSUPPORTED);
     assert_non_null(strstr(lm_last_error(), "ids"));
     assert_int_equal(((const int64_t *)t->data)[1], 42);
-    t = lm_safetensors_find(st, "empty");
+    t = lmi_safetensors_find(st, "empty");
     assert_int_equal(t->numel, 0);
-    assert_int_equal(lm_tensor_to_f32(t, out), LM_OK);
-    t = lm_safetensors_find(st, "bool");
+    assert_int_equal(lmi_tensor_to_f32(t, out), LM_OK);
+    t = lmi_safetensors_find(st, "bool");
     assert_int_equal(t->nbytes, 3);
-    lm_safetensors_close(st);
-    lm_safetensors_close(NULL);
+    lmi_safetensors_close(st);
+    lmi_safetensors_close(NULL);
     test_remove_tree(dir);
     free(dir);
 }
@@ -258,7 +258,7 @@ static void test_truncated_files(void **state) {
     char *data;
     size_t len;
     size_t cut;
-    lm_safetensors *st;
+    lmi_safetensors *st;
     (void)state;
     snprintf(path, sizeof path, "%s/x.safetensors", dir);
     write_sample(path);
@@ -273,7 +273,7 @@ static void test_truncated_files(void **state) {
         fclose(f);
     }
     for (cut = 0; cut < len; cut++) {
-        lm_status s = lm_safetensors_open_memory(data, cut, "cut", &st);
+        lm_status s = lmi_safetensors_open_memory(data, cut, "cut", &st);
         assert_int_not_equal(s, LM_OK);
         assert_null(st);
     }
@@ -281,8 +281,8 @@ static void test_truncated_files(void **state) {
     for (cut = 0; cut < len; cut++) {
         char saved = data[cut];
         data[cut] = (char)(saved ^ 0x5a);
-        if (lm_safetensors_open_memory(data, len, "flip", &st) == LM_OK) {
-            lm_safetensors_close(st);
+        if (lmi_safetensors_open_memory(data, len, "flip", &st) == LM_OK) {
+            lmi_safetensors_close(st);
         }
         data[cut] = saved;
     }
@@ -294,35 +294,35 @@ static void test_truncated_files(void **state) {
         assert_int_equal(ftruncate(fileno(f), (off_t)(len - 1)), 0);
         fclose(f);
     }
-    assert_int_equal(lm_safetensors_open(path, &st), LM_ERR_FORMAT);
+    assert_int_equal(lmi_safetensors_open(path, &st), LM_ERR_FORMAT);
     assert_non_null(strstr(lm_last_error(), path));
     assert_null(st);
     snprintf(path, sizeof path, "%s/empty.safetensors", dir);
     test_write_file(path, "", 0);
-    assert_int_equal(lm_safetensors_open(path, &st), LM_ERR_FORMAT);
-    assert_int_not_equal(lm_safetensors_open(dir, &st), LM_OK); /* a folder */
+    assert_int_equal(lmi_safetensors_open(path, &st), LM_ERR_FORMAT);
+    assert_int_not_equal(lmi_safetensors_open(dir, &st), LM_OK); /* a folder */
     assert_null(st);
     snprintf(path, sizeof path, "%s/missing.safetensors", dir);
-    assert_int_equal(lm_safetensors_open(path, &st), LM_ERR_NOT_FOUND);
-    assert_int_equal(lm_safetensors_open(NULL, &st), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_open(path, &st), LM_ERR_NOT_FOUND);
+    assert_int_equal(lmi_safetensors_open(NULL, &st), LM_ERR_INVALID_ARGUMENT);
     test_remove_tree(dir);
     free(dir);
 }
 
 static void test_nan_weights_load(void **state) {
     float v[4] = {NAN, INFINITY, -INFINITY, 1.0f};
-    lm_st_write w = {"nan", LM_DTYPE_F32, 1, {4}, v};
+    lmi_st_write w = {"nan", LM_DTYPE_F32, 1, {4}, v};
     char *dir = test_make_temp_dir();
     char path[4200];
-    lm_safetensors *st;
+    lmi_safetensors *st;
     float out[4];
     (void)state;
     snprintf(path, sizeof path, "%s/n.safetensors", dir);
-    assert_int_equal(lm_safetensors_write(path, &w, 1, NULL), LM_OK);
-    assert_int_equal(lm_safetensors_open(path, &st), LM_OK);
-    assert_int_equal(lm_tensor_to_f32(lm_safetensors_find(st, "nan"), out), LM_OK);
+    assert_int_equal(lmi_safetensors_write(path, &w, 1, NULL), LM_OK);
+    assert_int_equal(lmi_safetensors_open(path, &st), LM_OK);
+    assert_int_equal(lmi_tensor_to_f32(lmi_safetensors_find(st, "nan"), out), LM_OK);
     assert_true(isnan(out[0]) && isinf(out[1]) && out[2] < 0 && out[3] == 1.0f);
-    lm_safetensors_close(st);
+    lmi_safetensors_close(st);
     test_remove_tree(dir);
     free(dir);
 }
@@ -331,7 +331,7 @@ static void test_unaligned_data(void **state) {
     /* A legal file whose F32 tensor starts at an odd address: conversion still works. */
     float v = 1.5f;
     unsigned char data[5] = {7};
-    lm_safetensors *st;
+    lmi_safetensors *st;
     float out;
     size_t size;
     (void)state;
@@ -339,79 +339,79 @@ static void test_unaligned_data(void **state) {
     size = build("{\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
                  "\"f\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[1,5]}}",
                  data, 5);
-    assert_int_equal(lm_safetensors_open_memory(buf, size, "u", &st), LM_OK);
-    assert_int_equal(lm_safetensors_count(st), 2);
-    assert_int_equal(lm_safetensors_at(st, 1)->offset, size - 4);
-    assert_int_equal(lm_tensor_to_f32(lm_safetensors_find(st, "f"), &out), LM_OK);
+    assert_int_equal(lmi_safetensors_open_memory(buf, size, "u", &st), LM_OK);
+    assert_int_equal(lmi_safetensors_count(st), 2);
+    assert_int_equal(lmi_safetensors_at(st, 1)->offset, size - 4);
+    assert_int_equal(lmi_tensor_to_f32(lmi_safetensors_find(st, "f"), &out), LM_OK);
     assert_true(out == 1.5f);
-    lm_safetensors_close(st);
+    lmi_safetensors_close(st);
 }
 
 static void test_half_conversions(void **state) {
     uint32_t h;
     (void)state;
     for (h = 0; h < 65536; h++) {
-        float f = lm_f16_to_f32((uint16_t)h);
-        float g = lm_bf16_to_f32((uint16_t)h);
+        float f = lmi_f16_to_f32((uint16_t)h);
+        float g = lmi_bf16_to_f32((uint16_t)h);
         if (isnan(f)) {
-            assert_true(isnan(lm_f16_to_f32(lm_f32_to_f16(f))));
+            assert_true(isnan(lmi_f16_to_f32(lmi_f32_to_f16(f))));
         } else {
-            assert_int_equal(lm_f32_to_f16(f), h);
+            assert_int_equal(lmi_f32_to_f16(f), h);
         }
         if (isnan(g)) {
-            assert_true(isnan(lm_bf16_to_f32(lm_f32_to_bf16(g))));
+            assert_true(isnan(lmi_bf16_to_f32(lmi_f32_to_bf16(g))));
         } else {
-            assert_int_equal(lm_f32_to_bf16(g), h);
+            assert_int_equal(lmi_f32_to_bf16(g), h);
         }
     }
     /* round to nearest even, overflow, underflow */
-    assert_int_equal(lm_f32_to_f16(1.0f + 1.0f / 2048), 0x3c00);      /* tie -> even */
-    assert_int_equal(lm_f32_to_f16(1.0f + 3.0f / 2048), 0x3c02);      /* tie -> even (up) */
-    assert_int_equal(lm_f32_to_f16(65520.0f), 0x7c00);
-    assert_int_equal(lm_f32_to_f16(65519.0f), 0x7bff);
-    assert_int_equal(lm_f32_to_f16(-1e-10f), 0x8000);
-    assert_int_equal(lm_f32_to_f16(2.9802322387695312e-08f), 0x0000); /* 2^-25: tie -> 0 */
-    assert_int_equal(lm_f32_to_f16(2.99e-08f), 0x0001);
-    assert_int_equal(lm_f32_to_bf16(1.0f + 1.0f / 256), 0x3f80);      /* tie -> even */
-    assert_int_equal(lm_f32_to_bf16(1.0f + 3.0f / 256), 0x3f82);
-    assert_int_equal(lm_f32_to_bf16(3.4028235e38f), 0x7f80);         /* rounds to inf */
-    assert_int_equal(lm_dtype_size(LM_DTYPE_BF16), 2);
-    assert_int_equal(lm_dtype_size((lm_dtype)99), 0);
-    assert_string_equal(lm_dtype_name((lm_dtype)99), "?");
+    assert_int_equal(lmi_f32_to_f16(1.0f + 1.0f / 2048), 0x3c00);      /* tie -> even */
+    assert_int_equal(lmi_f32_to_f16(1.0f + 3.0f / 2048), 0x3c02);      /* tie -> even (up) */
+    assert_int_equal(lmi_f32_to_f16(65520.0f), 0x7c00);
+    assert_int_equal(lmi_f32_to_f16(65519.0f), 0x7bff);
+    assert_int_equal(lmi_f32_to_f16(-1e-10f), 0x8000);
+    assert_int_equal(lmi_f32_to_f16(2.9802322387695312e-08f), 0x0000); /* 2^-25: tie -> 0 */
+    assert_int_equal(lmi_f32_to_f16(2.99e-08f), 0x0001);
+    assert_int_equal(lmi_f32_to_bf16(1.0f + 1.0f / 256), 0x3f80);      /* tie -> even */
+    assert_int_equal(lmi_f32_to_bf16(1.0f + 3.0f / 256), 0x3f82);
+    assert_int_equal(lmi_f32_to_bf16(3.4028235e38f), 0x7f80);         /* rounds to inf */
+    assert_int_equal(lmi_dtype_size(LM_DTYPE_BF16), 2);
+    assert_int_equal(lmi_dtype_size((lmi_dtype)99), 0);
+    assert_string_equal(lmi_dtype_name((lmi_dtype)99), "?");
 }
 
 static void test_writer_errors(void **state) {
     char *dir = test_make_temp_dir();
     char path[4200];
     float v[2] = {1, 2};
-    lm_st_write w[2] = {{"a", LM_DTYPE_F32, 1, {2}, v}, {"a", LM_DTYPE_F32, 1, {2}, v}};
+    lmi_st_write w[2] = {{"a", LM_DTYPE_F32, 1, {2}, v}, {"a", LM_DTYPE_F32, 1, {2}, v}};
     const char *odd[] = {"k", NULL, NULL};
     (void)state;
     snprintf(path, sizeof path, "%s/w.safetensors", dir);
-    assert_int_equal(lm_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
     w[1].name = "__metadata__";
-    assert_int_equal(lm_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
     w[1].name = "";
-    assert_int_equal(lm_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
     w[1].name = "b";
     w[1].shape[0] = -2;
-    assert_int_equal(lm_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
     w[1].shape[0] = 2;
     w[1].ndim = 9;
-    assert_int_equal(lm_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
     w[1].ndim = 1;
     w[1].data = NULL;
-    assert_int_equal(lm_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
     w[1].data = v;
     w[1].dtype = LM_DTYPE_COUNT;
-    assert_int_equal(lm_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, NULL), LM_ERR_INVALID_ARGUMENT);
     w[1].dtype = LM_DTYPE_F32;
-    assert_int_equal(lm_safetensors_write(path, w, 2, odd), LM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, odd), LM_ERR_INVALID_ARGUMENT);
     assert_int_not_equal(access(path, F_OK), 0);
-    assert_int_equal(lm_safetensors_write(path, w, 2, NULL), LM_OK);
+    assert_int_equal(lmi_safetensors_write(path, w, 2, NULL), LM_OK);
     /* a folder that does not exist */
     snprintf(path, sizeof path, "%s/no/such/w.safetensors", dir);
-    assert_int_not_equal(lm_safetensors_write(path, w, 2, NULL), LM_OK);
+    assert_int_not_equal(lmi_safetensors_write(path, w, 2, NULL), LM_OK);
     test_remove_tree(dir);
     free(dir);
 }
@@ -421,23 +421,23 @@ static const char *alloc_dir;
 static lm_status write_then_read(void *arg) {
     char path[4200];
     float v[3] = {1, 2, 3};
-    lm_st_write w[2] = {{"x", LM_DTYPE_F32, 1, {3}, v}, {"y", LM_DTYPE_U8, 1, {2}, v}};
+    lmi_st_write w[2] = {{"x", LM_DTYPE_F32, 1, {3}, v}, {"y", LM_DTYPE_U8, 1, {2}, v}};
     const char *meta[] = {"format", "pt", NULL};
-    lm_safetensors *st = NULL;
+    lmi_safetensors *st = NULL;
     lm_status s;
     (void)arg;
     snprintf(path, sizeof path, "%s/a.safetensors", alloc_dir);
-    s = lm_safetensors_write(path, w, 2, meta);
+    s = lmi_safetensors_write(path, w, 2, meta);
     if (s != LM_OK) {
         return s;
     }
-    s = lm_safetensors_open(path, &st);
+    s = lmi_safetensors_open(path, &st);
     if (s != LM_OK) {
         assert_null(st);
         return s;
     }
-    assert_non_null(lm_safetensors_find(st, "y"));
-    lm_safetensors_close(st);
+    assert_non_null(lmi_safetensors_find(st, "y"));
+    lmi_safetensors_close(st);
     return LM_OK;
 }
 

@@ -217,7 +217,7 @@ static void check_corpus(const char *name, lm_tokenizer_t *tok, const char *text
     for (i = 0; i < n; i++) {
         lm_encoding_t *e = NULL;
         cJSON *r = NULL;
-        assert_int_equal(lm_json_parse(recs[i], rlens[i], fixture, &r), LM_OK);
+        assert_int_equal(lmi_json_parse(recs[i], rlens[i], fixture, &r), LM_OK);
         if (lm_tokenizer_encode(tok, lines[i], lens[i], NULL, &e) != LM_OK) {
             fail_msg("%s line %zu: %s", name, i + 1, lm_last_error());
         }
@@ -419,13 +419,13 @@ static void test_pairs(void **state) {
         const char *a = NULL, *b = NULL, *strat = NULL, *pad = NULL;
         int64_t ml = 0, stride = 0;
         lm_status st;
-        assert_int_equal(lm_json_parse(recs[i], rlens[i], "pairs", &r), LM_OK);
-        lm_json_get_string(r, "a", "", &a);
-        lm_json_get_string(r, "b", "", &b);
-        lm_json_get_string(r, "strategy", "", &strat);
-        lm_json_get_string(r, "padding", "", &pad);
-        lm_json_get_int(r, "max_length", "", 0, 100000, &ml);
-        lm_json_get_int(r, "stride", "", 0, 100000, &stride);
+        assert_int_equal(lmi_json_parse(recs[i], rlens[i], "pairs", &r), LM_OK);
+        lmi_json_get_string(r, "a", "", &a);
+        lmi_json_get_string(r, "b", "", &b);
+        lmi_json_get_string(r, "strategy", "", &strat);
+        lmi_json_get_string(r, "padding", "", &pad);
+        lmi_json_get_int(r, "max_length", "", 0, 100000, &ml);
+        lmi_json_get_int(r, "stride", "", 0, 100000, &stride);
         lm_encode_options_init(&o);
         o.max_length = (size_t)ml;
         o.stride = (size_t)stride;
@@ -488,8 +488,8 @@ static void test_invalid_utf8_replace(void **state) {
         const char *hex = NULL;
         char bytes[256];
         size_t n = 0;
-        assert_int_equal(lm_json_parse(recs[i], rlens[i], "invalid", &r), LM_OK);
-        assert_int_equal(lm_json_get_string(r, "hex", "", &hex), LM_OK);
+        assert_int_equal(lmi_json_parse(recs[i], rlens[i], "invalid", &r), LM_OK);
+        assert_int_equal(lmi_json_get_string(r, "hex", "", &hex), LM_OK);
         for (n = 0; hex[2 * n]; n++) {
             unsigned v;
             sscanf(hex + 2 * n, "%2x", &v);
@@ -532,12 +532,12 @@ static void test_decode(void **state) {
         int64_t skip_special = 0;
         const char *expect = NULL;
         char *text = NULL;
-        assert_int_equal(lm_json_parse(recs[i], rlens[i], "decode", &r), LM_OK);
+        assert_int_equal(lmi_json_parse(recs[i], rlens[i], "decode", &r), LM_OK);
         cJSON_ArrayForEach(it, cJSON_GetObjectItem(r, "ids")) {
             ids[n++] = (int32_t)it->valuedouble;
         }
-        lm_json_get_int(r, "skip", "", 0, 1, &skip_special);
-        lm_json_get_string(r, "text", "", &expect);
+        lmi_json_get_int(r, "skip", "", 0, 1, &skip_special);
+        lmi_json_get_string(r, "text", "", &expect);
         assert_int_equal(lm_tokenizer_decode(tok, ids, n, (int)skip_special, &text), LM_OK);
         if (strcmp(text, expect) != 0) {
             if (bad < 5) {

@@ -6,30 +6,30 @@
 static void test_decode_valid(void **state) {
     uint32_t cp = 0;
     (void)state;
-    assert_int_equal(lm_utf8_decode("A", 1, &cp), 1);
+    assert_int_equal(lmi_utf8_decode("A", 1, &cp), 1);
     assert_int_equal(cp, 'A');
-    assert_int_equal(lm_utf8_decode("\xC3\xA9", 2, &cp), 2);
+    assert_int_equal(lmi_utf8_decode("\xC3\xA9", 2, &cp), 2);
     assert_int_equal(cp, 0xE9);
-    assert_int_equal(lm_utf8_decode("\xE4\xB8\xAD", 3, &cp), 3);
+    assert_int_equal(lmi_utf8_decode("\xE4\xB8\xAD", 3, &cp), 3);
     assert_int_equal(cp, 0x4E2D);
-    assert_int_equal(lm_utf8_decode("\xF0\x9F\x98\x80", 4, &cp), 4);
+    assert_int_equal(lmi_utf8_decode("\xF0\x9F\x98\x80", 4, &cp), 4);
     assert_int_equal(cp, 0x1F600);
-    assert_int_equal(lm_utf8_decode("\xF4\x8F\xBF\xBF", 4, &cp), 4);
+    assert_int_equal(lmi_utf8_decode("\xF4\x8F\xBF\xBF", 4, &cp), 4);
     assert_int_equal(cp, 0x10FFFF);
 }
 
 static void test_decode_invalid(void **state) {
     uint32_t cp = 12345;
     (void)state;
-    assert_int_equal(lm_utf8_decode("\x80", 1, &cp), 0);          /* lone continuation */
-    assert_int_equal(lm_utf8_decode("\xC0\xAF", 2, &cp), 0);      /* overlong '/' */
-    assert_int_equal(lm_utf8_decode("\xE0\x80\xAF", 3, &cp), 0);  /* overlong 3-byte */
-    assert_int_equal(lm_utf8_decode("\xED\xA0\x80", 3, &cp), 0);  /* surrogate U+D800 */
-    assert_int_equal(lm_utf8_decode("\xF4\x90\x80\x80", 4, &cp), 0); /* above U+10FFFF */
-    assert_int_equal(lm_utf8_decode("\xF5\x80\x80\x80", 4, &cp), 0);
-    assert_int_equal(lm_utf8_decode("\xE4\xB8", 2, &cp), 0);      /* truncated */
-    assert_int_equal(lm_utf8_decode("\xC3\x41", 2, &cp), 0);      /* bad continuation */
-    assert_int_equal(lm_utf8_decode("", 0, &cp), 0);
+    assert_int_equal(lmi_utf8_decode("\x80", 1, &cp), 0);          /* lone continuation */
+    assert_int_equal(lmi_utf8_decode("\xC0\xAF", 2, &cp), 0);      /* overlong '/' */
+    assert_int_equal(lmi_utf8_decode("\xE0\x80\xAF", 3, &cp), 0);  /* overlong 3-byte */
+    assert_int_equal(lmi_utf8_decode("\xED\xA0\x80", 3, &cp), 0);  /* surrogate U+D800 */
+    assert_int_equal(lmi_utf8_decode("\xF4\x90\x80\x80", 4, &cp), 0); /* above U+10FFFF */
+    assert_int_equal(lmi_utf8_decode("\xF5\x80\x80\x80", 4, &cp), 0);
+    assert_int_equal(lmi_utf8_decode("\xE4\xB8", 2, &cp), 0);      /* truncated */
+    assert_int_equal(lmi_utf8_decode("\xC3\x41", 2, &cp), 0);      /* bad continuation */
+    assert_int_equal(lmi_utf8_decode("", 0, &cp), 0);
     assert_int_equal(cp, 12345);
 }
 
@@ -40,15 +40,15 @@ static void test_encode_roundtrip(void **state) {
     for (i = 0; i < sizeof cps / sizeof cps[0]; i++) {
         char buf[4];
         uint32_t back;
-        size_t n = lm_utf8_encode(cps[i], buf);
+        size_t n = lmi_utf8_encode(cps[i], buf);
         assert_true(n >= 1 && n <= 4);
-        assert_int_equal(lm_utf8_decode(buf, n, &back), n);
+        assert_int_equal(lmi_utf8_decode(buf, n, &back), n);
         assert_int_equal(back, cps[i]);
     }
     {
         char buf[4];
-        assert_int_equal(lm_utf8_encode(0xD800, buf), 0);
-        assert_int_equal(lm_utf8_encode(0x110000, buf), 0);
+        assert_int_equal(lmi_utf8_encode(0xD800, buf), 0);
+        assert_int_equal(lmi_utf8_encode(0x110000, buf), 0);
     }
 }
 
@@ -57,13 +57,13 @@ static void test_validate(void **state) {
     const char ok[] = "caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80";
     const char broken[] = "abc\xC3\xA9\xFF" "def";
     (void)state;
-    assert_true(lm_utf8_validate(ok, sizeof ok - 1, &bad));
-    assert_false(lm_utf8_validate(broken, sizeof broken - 1, &bad));
+    assert_true(lmi_utf8_validate(ok, sizeof ok - 1, &bad));
+    assert_false(lmi_utf8_validate(broken, sizeof broken - 1, &bad));
     assert_int_equal(bad, 5);
-    assert_true(lm_utf8_validate("", 0, NULL));
-    assert_false(lm_utf8_validate("\xE4\xB8", 2, &bad));
+    assert_true(lmi_utf8_validate("", 0, NULL));
+    assert_false(lmi_utf8_validate("\xE4\xB8", 2, &bad));
     assert_int_equal(bad, 0);
-    assert_int_equal(lm_utf8_length(ok, sizeof ok - 1), 9);
+    assert_int_equal(lmi_utf8_length(ok, sizeof ok - 1), 9);
 }
 
 int main(void) {

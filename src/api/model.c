@@ -13,7 +13,7 @@
 #include "tensor/blas.h"
 
 struct lm_model {
-    lm_bert *bert;
+    lmi_bert *bert;
 };
 
 void lm_model_options_init(lm_model_options *opts) {
@@ -29,29 +29,29 @@ void lm_model_options_init(lm_model_options *opts) {
 static lm_status read_options(const lm_model_options *opts, lm_model_options *o, int *threads) {
     lm_status s;
     lm_model_options_init(o);
-    s = lm_options_read(o, sizeof *o, opts, sizeof *o, "lm_model_options");
+    s = lmi_options_read(o, sizeof *o, opts, sizeof *o, "lm_model_options");
     if (s != LM_OK) {
         return s;
     }
     if (o->threads < 0) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.threads is %d (0 or more)",
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.threads is %d (0 or more)",
                         o->threads);
     }
     if (o->head < LM_HEAD_AUTO || o->head > LM_HEAD_MASKED_LM) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.head is %d (not an lm_head)",
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.head is %d (not an lm_head)",
                         o->head);
     }
     *threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     *threads = *threads > 0 ? *threads : 1;
-    lm_blas_set_threads(1); /* one thread pool: OpenMP runs the BLAS per block (ops.c) */
+    lmi_blas_set_threads(1); /* one thread pool: OpenMP runs the BLAS per block (ops.c) */
     return LM_OK;
 }
 
-static lm_status wrap(lm_bert *b, lm_model_t **out) {
-    lm_model_t *m = lm_calloc(1, sizeof *m);
+static lm_status wrap(lmi_bert *b, lm_model_t **out) {
+    lm_model_t *m = lmi_calloc(1, sizeof *m);
     if (m == NULL) {
-        lm_bert_free(b);
-        return lm_error(LM_ERR_NOMEM, "out of memory for a model handle");
+        lmi_bert_free(b);
+        return lmi_error(LM_ERR_NOMEM, "out of memory for a model handle");
     }
     m->bert = b;
     *out = m;
@@ -60,19 +60,19 @@ static lm_status wrap(lm_bert *b, lm_model_t **out) {
 
 lm_status lm_model_load(const char *dir, const lm_model_options *opts, lm_model_t **out) {
     lm_model_options o;
-    lm_bert *b = NULL;
+    lmi_bert *b = NULL;
     int threads = 1;
     lm_status s;
     if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_load: out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_load: out is NULL");
     }
     *out = NULL;
     if (dir == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_load: dir is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_load: dir is NULL");
     }
     s = read_options(opts, &o, &threads);
     if (s == LM_OK) {
-        s = lm_bert_load(dir, o.head, threads, &b);
+        s = lmi_bert_load(dir, o.head, threads, &b);
     }
     return s != LM_OK ? s : wrap(b, out);
 }
@@ -80,41 +80,41 @@ lm_status lm_model_load(const char *dir, const lm_model_options *opts, lm_model_
 lm_status lm_model_create(const char *config_json, size_t len, uint64_t seed,
                           const lm_model_options *opts, lm_model_t **out) {
     lm_model_options o;
-    lm_bert_config cfg;
-    lm_bert *b = NULL;
+    lmi_bert_config cfg;
+    lmi_bert *b = NULL;
     int threads = 1;
     lm_status s;
     if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_create: out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_create: out is NULL");
     }
     *out = NULL;
     if (config_json == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_create: config_json is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_create: config_json is NULL");
     }
     s = read_options(opts, &o, &threads);
     if (s != LM_OK) {
         return s;
     }
     memset(&cfg, 0, sizeof cfg);
-    s = lm_bert_config_parse(config_json, len, "config", &cfg);
+    s = lmi_bert_config_parse(config_json, len, "config", &cfg);
     if (s == LM_OK) {
-        s = lm_bert_create(&cfg, o.head, threads, seed, &b);
+        s = lmi_bert_create(&cfg, o.head, threads, seed, &b);
     }
-    lm_bert_config_free(&cfg);
+    lmi_bert_config_free(&cfg);
     return s != LM_OK ? s : wrap(b, out);
 }
 
 lm_status lm_model_save(const lm_model_t *model, const char *dir) {
     if (model == NULL || dir == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_save: %s is NULL",
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_save: %s is NULL",
                         model == NULL ? "model" : "dir");
     }
-    return lm_bert_save(model->bert, dir);
+    return lmi_bert_save(model->bert, dir);
 }
 
 void lm_model_free(lm_model_t *model) {
     if (model != NULL) {
-        lm_bert_free(model->bert);
+        lmi_bert_free(model->bert);
         lm_free(model);
     }
 }
@@ -147,13 +147,13 @@ const char *lm_model_label_name(const lm_model_t *model, size_t id) {
     if (id >= (size_t)model->bert->cfg.num_labels) {
         return NULL;
     }
-    return lm_bert_config_label(&model->bert->cfg, (int64_t)id);
+    return lmi_bert_config_label(&model->bert->cfg, (int64_t)id);
 }
 uint64_t lm_model_parameter_count(const lm_model_t *model) {
-    return lm_bert_parameter_count(model->bert);
+    return lmi_bert_parameter_count(model->bert);
 }
 uint64_t lm_model_nan_count(const lm_model_t *model) {
-    return lm_bert_nan_count(model->bert);
+    return lmi_bert_nan_count(model->bert);
 }
 int lm_model_has_pooler(const lm_model_t *model) {
     return model->bert->w.pool_w != NULL;
@@ -168,18 +168,18 @@ void lm_model_embedding_defaults(const lm_model_t *model, int *pooling, int *nor
 }
 lm_status lm_model_config_json(const lm_model_t *model, char **json_out) {
     if (json_out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_config_json: json_out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_config_json: json_out is NULL");
     }
     *json_out = NULL;
     if (model == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_config_json: model is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_config_json: model is NULL");
     }
-    return lm_bert_config_to_json(&model->bert->cfg, json_out);
+    return lmi_bert_config_to_json(&model->bert->cfg, json_out);
 }
 
 /* ---- forward ---- */
 
-/* Checks the common arguments and runs the encoder into a new hidden buffer (lm_free_aligned). */
+/* Checks the common arguments and runs the encoder into a new hidden buffer (lmi_free_aligned). */
 static lm_status encode(const char *fn, const lm_model_t *model, const int32_t *ids,
                         const int32_t *type_ids, const int32_t *mask, size_t batch,
                         size_t seq_len, const void *out1, float **hidden_out) {
@@ -188,30 +188,30 @@ static lm_status encode(const char *fn, const lm_model_t *model, const int32_t *
     lm_status s;
     *hidden_out = NULL;
     if (model == NULL || ids == NULL || out1 == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
                         model == NULL ? "model" : ids == NULL ? "ids" : "the output buffer");
     }
     if (batch == 0 || seq_len == 0) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: batch (%zu) and seq_len (%zu) must be > 0",
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: batch (%zu) and seq_len (%zu) must be > 0",
                         fn, batch, seq_len);
     }
     C = (size_t)model->bert->cfg.hidden_size;
-    if (!lm_size_mul(batch, seq_len, &n) || !lm_size_mul(n, C * sizeof(float), &n)) {
-        return lm_error(LM_ERR_RANGE, "%s: batch %zu x seq_len %zu is too large", fn, batch,
+    if (!lmi_size_mul(batch, seq_len, &n) || !lmi_size_mul(n, C * sizeof(float), &n)) {
+        return lmi_error(LM_ERR_RANGE, "%s: batch %zu x seq_len %zu is too large", fn, batch,
                         seq_len);
     }
-    s = lm_bert_check_inputs(model->bert, ids, type_ids, mask, batch, seq_len);
+    s = lmi_bert_check_inputs(model->bert, ids, type_ids, mask, batch, seq_len);
     if (s != LM_OK) {
-        return lm_error_prefix(s, "%s", fn);
+        return lmi_error_prefix(s, "%s", fn);
     }
-    hidden = lm_malloc_aligned(n, 64);
+    hidden = lmi_malloc_aligned(n, 64);
     if (hidden == NULL) {
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory for %zu x %zu hidden states", fn, batch,
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory for %zu x %zu hidden states", fn, batch,
                         seq_len);
     }
-    s = lm_bert_encode(model->bert, ids, type_ids, mask, batch, seq_len, hidden);
+    s = lmi_bert_encode(model->bert, ids, type_ids, mask, batch, seq_len, hidden);
     if (s != LM_OK) {
-        lm_free_aligned(hidden);
+        lmi_free_aligned(hidden);
         return s;
     }
     *hidden_out = hidden;
@@ -224,7 +224,7 @@ lm_status lm_model_hidden_states(const lm_model_t *model, const int32_t *ids,
     float *h;
     lm_status s;
     if (pooled != NULL && model != NULL && model->bert->w.pool_w == NULL) {
-        return lm_error(LM_ERR_STATE, "lm_model_hidden_states: this model has no pooler");
+        return lmi_error(LM_ERR_STATE, "lm_model_hidden_states: this model has no pooler");
     }
     s = encode("lm_model_hidden_states", model, ids, type_ids, mask, batch, seq_len, hidden, &h);
     if (s != LM_OK) {
@@ -232,9 +232,9 @@ lm_status lm_model_hidden_states(const lm_model_t *model, const int32_t *ids,
     }
     memcpy(hidden, h, batch * seq_len * (size_t)model->bert->cfg.hidden_size * sizeof(float));
     if (pooled != NULL) {
-        s = lm_bert_pool(model->bert, h, batch, seq_len, pooled);
+        s = lmi_bert_pool(model->bert, h, batch, seq_len, pooled);
     }
-    lm_free_aligned(h);
+    lmi_free_aligned(h);
     return s;
 }
 
@@ -245,7 +245,7 @@ lm_status lm_model_embed(const lm_model_t *model, const int32_t *ids, const int3
     lm_status s;
     if (pooling < LM_POOLING_DEFAULT || pooling > LM_POOLING_CLS || normalize < -1 ||
         normalize > 1) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT,
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
                         "lm_model_embed: pooling %d / normalize %d out of range", pooling,
                         normalize);
     }
@@ -253,17 +253,17 @@ lm_status lm_model_embed(const lm_model_t *model, const int32_t *ids, const int3
     if (s != LM_OK) {
         return s;
     }
-    lm_bert_sentence_embedding(model->bert, h, mask, batch, seq_len,
+    lmi_bert_sentence_embedding(model->bert, h, mask, batch, seq_len,
                                pooling == LM_POOLING_DEFAULT ? model->bert->pooling : pooling,
                                normalize < 0 ? model->bert->normalize : normalize, embeddings);
-    lm_free_aligned(h);
+    lmi_free_aligned(h);
     return LM_OK;
 }
 
 static lm_status need_head(const lm_model_t *model, int head, const char *fn) {
     if (model != NULL && model->bert->head != head) {
-        return lm_error(LM_ERR_STATE, "%s: the model's head is %s, not %s", fn,
-                        lm_bert_head_name(model->bert->head), lm_bert_head_name(head));
+        return lmi_error(LM_ERR_STATE, "%s: the model's head is %s, not %s", fn,
+                        lmi_bert_head_name(model->bert->head), lmi_bert_head_name(head));
     }
     return LM_OK;
 }
@@ -278,17 +278,17 @@ lm_status lm_model_classify(const lm_model_t *model, const int32_t *ids, const i
     if (s != LM_OK) {
         return s;
     }
-    pooled = lm_malloc_array(batch * (size_t)model->bert->cfg.hidden_size, sizeof(float));
+    pooled = lmi_malloc_array(batch * (size_t)model->bert->cfg.hidden_size, sizeof(float));
     if (pooled == NULL) {
-        s = lm_error(LM_ERR_NOMEM, "lm_model_classify: out of memory");
+        s = lmi_error(LM_ERR_NOMEM, "lm_model_classify: out of memory");
     } else {
-        s = lm_bert_pool(model->bert, h, batch, seq_len, pooled);
+        s = lmi_bert_pool(model->bert, h, batch, seq_len, pooled);
         if (s == LM_OK) {
-            s = lm_bert_seq_logits(model->bert, pooled, batch, logits);
+            s = lmi_bert_seq_logits(model->bert, pooled, batch, logits);
         }
     }
     lm_free(pooled);
-    lm_free_aligned(h);
+    lmi_free_aligned(h);
     return s;
 }
 
@@ -304,8 +304,8 @@ lm_status lm_model_token_logits(const lm_model_t *model, const int32_t *ids,
     if (s != LM_OK) {
         return s;
     }
-    s = lm_bert_token_logits(model->bert, h, batch * seq_len, logits);
-    lm_free_aligned(h);
+    s = lmi_bert_token_logits(model->bert, h, batch * seq_len, logits);
+    lmi_free_aligned(h);
     return s;
 }
 
@@ -315,7 +315,7 @@ lm_status lm_model_qa_logits(const lm_model_t *model, const int32_t *ids, const 
     float *h;
     lm_status s = need_head(model, LM_BERT_HEAD_QA, "lm_model_qa_logits");
     if (s == LM_OK && end_logits == NULL) {
-        s = lm_error(LM_ERR_INVALID_ARGUMENT, "lm_model_qa_logits: end_logits is NULL");
+        s = lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_qa_logits: end_logits is NULL");
     }
     if (s == LM_OK) {
         s = encode("lm_model_qa_logits", model, ids, type_ids, mask, batch, seq_len,
@@ -324,8 +324,8 @@ lm_status lm_model_qa_logits(const lm_model_t *model, const int32_t *ids, const 
     if (s != LM_OK) {
         return s;
     }
-    s = lm_bert_qa_logits(model->bert, h, batch, seq_len, start_logits, end_logits);
-    lm_free_aligned(h);
+    s = lmi_bert_qa_logits(model->bert, h, batch, seq_len, start_logits, end_logits);
+    lmi_free_aligned(h);
     return s;
 }
 
@@ -338,7 +338,7 @@ lm_status lm_model_mlm_logits(const lm_model_t *model, const int32_t *ids,
     lm_status s = need_head(model, LM_BERT_HEAD_MLM, "lm_model_mlm_logits");
     for (i = 0; s == LM_OK && positions != NULL && i < n_positions; i++) {
         if (positions[i] >= batch * seq_len) {
-            s = lm_error(LM_ERR_RANGE, "lm_model_mlm_logits: position %zu (index %zu) is outside "
+            s = lmi_error(LM_ERR_RANGE, "lm_model_mlm_logits: position %zu (index %zu) is outside "
                                        "the %zu x %zu batch",
                          positions[i], i, batch, seq_len);
         }
@@ -349,9 +349,9 @@ lm_status lm_model_mlm_logits(const lm_model_t *model, const int32_t *ids,
     if (s != LM_OK) {
         return s;
     }
-    s = lm_bert_mlm_logits(model->bert, h, positions,
+    s = lmi_bert_mlm_logits(model->bert, h, positions,
                            positions != NULL ? n_positions : batch * seq_len, logits);
-    lm_free_aligned(h);
+    lmi_free_aligned(h);
     return s;
 }
 
@@ -362,7 +362,7 @@ lm_status lm_qa_best_span(const float *start_logits, const float *end_logits,
     size_t i, j, bi = 0, bj = 0;
     int found = 0;
     if (start_logits == NULL || end_logits == NULL || start == NULL || end == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_qa_best_span: NULL argument");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_qa_best_span: NULL argument");
     }
     for (i = 0; i < seq_len; i++) {
         if (allowed != NULL && !allowed[i]) {
@@ -392,7 +392,7 @@ lm_status lm_qa_best_span(const float *start_logits, const float *end_logits,
         }
     }
     if (!found) {
-        return lm_error(LM_ERR_NOT_FOUND, "lm_qa_best_span: no token may hold an answer");
+        return lmi_error(LM_ERR_NOT_FOUND, "lm_qa_best_span: no token may hold an answer");
     }
     *start = bi;
     *end = bj;

@@ -33,12 +33,12 @@ lm_status lm_set_allocator(const lm_allocator *allocator) {
         return LM_OK;
     }
     if (allocator->struct_size < offsetof(lm_allocator, user_data) + sizeof(void *)) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_set_allocator: struct_size %zu is too small",
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_set_allocator: struct_size %zu is too small",
                         allocator->struct_size);
     }
     if (allocator->malloc_fn == NULL || allocator->realloc_fn == NULL ||
         allocator->free_fn == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT,
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
                         "lm_set_allocator: malloc_fn, realloc_fn and free_fn are all required");
     }
     current.malloc_fn = allocator->malloc_fn;
@@ -48,7 +48,7 @@ lm_status lm_set_allocator(const lm_allocator *allocator) {
     return LM_OK;
 }
 
-int lm_size_mul(size_t count, size_t size, size_t *out) {
+int lmi_size_mul(size_t count, size_t size, size_t *out) {
     if (size != 0 && count > SIZE_MAX / size) {
         return 0;
     }
@@ -56,33 +56,33 @@ int lm_size_mul(size_t count, size_t size, size_t *out) {
     return 1;
 }
 
-void *lm_malloc(size_t size) { return current.malloc_fn(size == 0 ? 1 : size, current.user_data); }
+void *lmi_malloc(size_t size) { return current.malloc_fn(size == 0 ? 1 : size, current.user_data); }
 
-void *lm_calloc(size_t count, size_t size) {
+void *lmi_calloc(size_t count, size_t size) {
     size_t total;
     void *p;
-    if (!lm_size_mul(count, size, &total)) {
+    if (!lmi_size_mul(count, size, &total)) {
         return NULL;
     }
-    p = lm_malloc(total);
+    p = lmi_malloc(total);
     if (p != NULL) {
         memset(p, 0, total);
     }
     return p;
 }
 
-void *lm_realloc(void *ptr, size_t size) {
+void *lmi_realloc(void *ptr, size_t size) {
     return current.realloc_fn(ptr, size == 0 ? 1 : size, current.user_data);
 }
 
-void *lm_malloc_array(size_t count, size_t size) {
+void *lmi_malloc_array(size_t count, size_t size) {
     size_t total;
-    return lm_size_mul(count, size, &total) ? lm_malloc(total) : NULL;
+    return lmi_size_mul(count, size, &total) ? lmi_malloc(total) : NULL;
 }
 
-void *lm_realloc_array(void *ptr, size_t count, size_t size) {
+void *lmi_realloc_array(void *ptr, size_t count, size_t size) {
     size_t total;
-    return lm_size_mul(count, size, &total) ? lm_realloc(ptr, total) : NULL;
+    return lmi_size_mul(count, size, &total) ? lmi_realloc(ptr, total) : NULL;
 }
 
 void lm_free(void *ptr) {
@@ -91,8 +91,8 @@ void lm_free(void *ptr) {
     }
 }
 
-char *lm_strndup(const char *s, size_t n) {
-    char *copy = lm_malloc(n + 1);
+char *lmi_strndup(const char *s, size_t n) {
+    char *copy = lmi_malloc(n + 1);
     if (copy != NULL) {
         memcpy(copy, s, n);
         copy[n] = '\0';
@@ -100,10 +100,10 @@ char *lm_strndup(const char *s, size_t n) {
     return copy;
 }
 
-char *lm_strdup(const char *s) { return lm_strndup(s, strlen(s)); }
+char *lmi_strdup(const char *s) { return lmi_strndup(s, strlen(s)); }
 
 /* Aligned blocks keep the raw pointer just before the aligned address. */
-void *lm_malloc_aligned(size_t size, size_t alignment) {
+void *lmi_malloc_aligned(size_t size, size_t alignment) {
     size_t total;
     uintptr_t raw;
     uintptr_t aligned;
@@ -112,7 +112,7 @@ void *lm_malloc_aligned(size_t size, size_t alignment) {
         return NULL;
     }
     total = size + alignment + sizeof(void *);
-    raw = (uintptr_t)lm_malloc(total);
+    raw = (uintptr_t)lmi_malloc(total);
     if (raw == 0) {
         return NULL;
     }
@@ -121,7 +121,7 @@ void *lm_malloc_aligned(size_t size, size_t alignment) {
     return (void *)aligned;
 }
 
-void lm_free_aligned(void *ptr) {
+void lmi_free_aligned(void *ptr) {
     if (ptr != NULL) {
         lm_free(((void **)ptr)[-1]);
     }

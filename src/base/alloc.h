@@ -6,20 +6,20 @@
 #include <stddef.h>
 
 /* Each returns NULL on failure without setting an error: callers report LM_ERR_NOMEM with context. */
-void *lm_malloc(size_t size);
-void *lm_calloc(size_t count, size_t size);            /* zeroed; NULL on count*size overflow */
-void *lm_realloc(void *ptr, size_t size);
-void *lm_malloc_array(size_t count, size_t size);      /* NULL on count*size overflow */
-void *lm_realloc_array(void *ptr, size_t count, size_t size);
-char *lm_strdup(const char *s);
-char *lm_strndup(const char *s, size_t n);
+void *lmi_malloc(size_t size);
+void *lmi_calloc(size_t count, size_t size);            /* zeroed; NULL on count*size overflow */
+void *lmi_realloc(void *ptr, size_t size);
+void *lmi_malloc_array(size_t count, size_t size);      /* NULL on count*size overflow */
+void *lmi_realloc_array(void *ptr, size_t count, size_t size);
+char *lmi_strdup(const char *s);
+char *lmi_strndup(const char *s, size_t n);
 /* lm_free() is public (lm.h). */
 
-/* Aligned blocks for tensors (alignment a power of two >= sizeof(void*)); free with lm_free_aligned. */
-void *lm_malloc_aligned(size_t size, size_t alignment);
-void lm_free_aligned(void *ptr);
+/* Aligned blocks for tensors (alignment a power of two >= sizeof(void*)); free with lmi_free_aligned. */
+void *lmi_malloc_aligned(size_t size, size_t alignment);
+void lmi_free_aligned(void *ptr);
 
 /* count*size without overflow: returns 0 and leaves *out untouched on overflow. */
-int lm_size_mul(size_t count, size_t size, size_t *out);
+int lmi_size_mul(size_t count, size_t size, size_t *out);
 
 #endif

@@ -42,16 +42,16 @@ const char *lm_last_error(void) { return last_error; }
 
 void lm_clear_error(void) { last_error[0] = '\0'; }
 
-lm_status lm_error(lm_status status, const char *fmt, ...) {
+lm_status lmi_error(lm_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    lm_log(LM_LOG_DEBUG, "%s: %s", lm_status_string(status), last_error);
+    lmi_log(LM_LOG_DEBUG, "%s: %s", lm_status_string(status), last_error);
     return status;
 }
 
-lm_status lm_error_prefix(lm_status status, const char *fmt, ...) {
+lm_status lmi_error_prefix(lm_status status, const char *fmt, ...) {
     char prefix[LM_ERROR_CAPACITY];
     char old[LM_ERROR_CAPACITY];
     va_list ap;
@@ -72,7 +72,7 @@ lm_status lm_error_prefix(lm_status status, const char *fmt, ...) {
     return status;
 }
 
-lm_status lm_status_from_errno(int err) {
+lm_status lmi_status_from_errno(int err) {
     switch (err) {
     case ENOENT:
     case ENOTDIR:
@@ -98,7 +98,7 @@ void lm_set_log_callback(lm_log_fn fn, lm_log_level max_level, void *user_data) 
     log_user_data = user_data;
 }
 
-void lm_log(lm_log_level level, const char *fmt, ...) {
+void lmi_log(lm_log_level level, const char *fmt, ...) {
     char message[LM_ERROR_CAPACITY];
     va_list ap;
     if (log_fn == NULL || level > log_max_level) {

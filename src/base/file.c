@@ -15,7 +15,7 @@
 #include "error.h"
 
 static lm_status errno_error(int err, const char *action, const char *path) {
-    return lm_error(lm_status_from_errno(err), "cannot %s %s: %s", action, path, strerror(err));
+    return lmi_error(lmi_status_from_errno(err), "cannot %s %s: %s", action, path, strerror(err));
 }
 
 static lm_status open_regular(const char *path, int *fd_out, size_t *size_out) {
@@ -31,14 +31,14 @@ static lm_status open_regular(const char *path, int *fd_out, size_t *size_out) {
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "cannot read %s: it is a folder", path);
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "cannot read %s: it is a folder", path);
     }
     *fd_out = fd;
     *size_out = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
     return LM_OK;
 }
 
-lm_status lm_file_read_all(const char *path, size_t max_size, char **data, size_t *len) {
+lm_status lmi_file_read_all(const char *path, size_t max_size, char **data, size_t *len) {
     int fd;
     size_t size_hint;
     size_t cap;
@@ -53,15 +53,15 @@ lm_status lm_file_read_all(const char *path, size_t max_size, char **data, size_
     }
     if (size_hint > max_size) {
         close(fd);
-        return lm_error(LM_ERR_RANGE, "%s is %zu bytes, more than the limit of %zu", path,
+        return lmi_error(LM_ERR_RANGE, "%s is %zu bytes, more than the limit of %zu", path,
                         size_hint, max_size);
     }
     /* Files may change size between stat and read (and /proc files report 0): grow as needed. */
     cap = size_hint + 1 < 4096 ? 4096 : size_hint + 1;
-    buf = lm_malloc(cap);
+    buf = lmi_malloc(cap);
     if (buf == NULL) {
         close(fd);
-        return lm_error(LM_ERR_NOMEM, "cannot allocate %zu bytes to read %s", cap, path);
+        return lmi_error(LM_ERR_NOMEM, "cannot allocate %zu bytes to read %s", cap, path);
     }
     for (;;) {
         ssize_t n;
@@ -71,14 +71,14 @@ lm_status lm_file_read_all(const char *path, size_t max_size, char **data, size_
             if (cap > max_size) {
                 lm_free(buf);
                 close(fd);
-                return lm_error(LM_ERR_RANGE, "%s is larger than the limit of %zu bytes", path,
+                return lmi_error(LM_ERR_RANGE, "%s is larger than the limit of %zu bytes", path,
                                 max_size);
             }
-            grown = lm_realloc(buf, new_cap);
+            grown = lmi_realloc(buf, new_cap);
             if (grown == NULL) {
                 lm_free(buf);
                 close(fd);
-                return lm_error(LM_ERR_NOMEM, "cannot allocate %zu bytes to read %s", new_cap,
+                return lmi_error(LM_ERR_NOMEM, "cannot allocate %zu bytes to read %s", new_cap,
                                 path);
             }
             buf = grown;
@@ -102,7 +102,7 @@ lm_status lm_file_read_all(const char *path, size_t max_size, char **data, size_
     close(fd);
     if (used > max_size) {
         lm_free(buf);
-        return lm_error(LM_ERR_RANGE, "%s is %zu bytes, more than the limit of %zu", path, used,
+        return lmi_error(LM_ERR_RANGE, "%s is %zu bytes, more than the limit of %zu", path, used,
                         max_size);
     }
     buf[used] = '\0';
@@ -111,7 +111,7 @@ lm_status lm_file_read_all(const char *path, size_t max_size, char **data, size_
     return LM_OK;
 }
 
-lm_status lm_file_read_range(const char *path, size_t offset, size_t len, void *out) {
+lm_status lmi_file_read_range(const char *path, size_t offset, size_t len, void *out) {
     int fd;
     size_t size;
     size_t done = 0;
@@ -131,7 +131,7 @@ lm_status lm_file_read_range(const char *path, size_t offset, size_t len, void *
         }
         if (n == 0) {
             close(fd);
-            return lm_error(LM_ERR_FORMAT,
+            return lmi_error(LM_ERR_FORMAT,
                             "short read from %s: wanted %zu bytes at offset %zu, the file ends "
                             "after %zu",
                             path, len, offset, offset + done);
@@ -142,7 +142,7 @@ lm_status lm_file_read_range(const char *path, size_t offset, size_t len, void *
     return LM_OK;
 }
 
-lm_status lm_file_map(const char *path, lm_mapped_file *out) {
+lm_status lmi_file_map(const char *path, lmi_mapped_file *out) {
     int fd;
     size_t size;
     void *p;
@@ -167,7 +167,7 @@ lm_status lm_file_map(const char *path, lm_mapped_file *out) {
     return LM_OK;
 }
 
-void lm_file_unmap(lm_mapped_file *map) {
+void lmi_file_unmap(lmi_mapped_file *map) {
     if (map != NULL && map->data != NULL) {
         munmap((void *)map->data, map->size);
         map->data = NULL;
@@ -175,16 +175,16 @@ void lm_file_unmap(lm_mapped_file *map) {
     }
 }
 
-int lm_file_exists(const char *path) {
+int lmi_file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-char *lm_path_join(const char *dir, const char *name) {
+char *lmi_path_join(const char *dir, const char *name) {
     size_t dl = strlen(dir);
     size_t nl = strlen(name);
     int slash = dl > 0 && dir[dl - 1] != '/';
-    char *p = lm_malloc(dl + (size_t)slash + nl + 1);
+    char *p = lmi_malloc(dl + (size_t)slash + nl + 1);
     if (p != NULL) {
         memcpy(p, dir, dl);
         if (slash) {
@@ -195,7 +195,7 @@ char *lm_path_join(const char *dir, const char *name) {
     return p;
 }
 
-struct lm_atomic_file {
+struct lmi_atomic_file {
     int fd;
     char *path;
     char *tmp_path;
@@ -206,35 +206,35 @@ struct lm_atomic_file {
 static char *parent_folder(const char *path) {
     const char *slash = strrchr(path, '/');
     if (slash == NULL) {
-        return lm_strdup(".");
+        return lmi_strdup(".");
     }
     if (slash == path) {
-        return lm_strdup("/");
+        return lmi_strdup("/");
     }
-    return lm_strndup(path, (size_t)(slash - path));
+    return lmi_strndup(path, (size_t)(slash - path));
 }
 
-static void atomic_file_release(lm_atomic_file *f) {
+static void atomic_file_release(lmi_atomic_file *f) {
     lm_free(f->path);
     lm_free(f->tmp_path);
     lm_free(f->dir_path);
     lm_free(f);
 }
 
-lm_status lm_atomic_file_open(const char *path, lm_atomic_file **out) {
-    lm_atomic_file *f;
+lm_status lmi_atomic_file_open(const char *path, lmi_atomic_file **out) {
+    lmi_atomic_file *f;
     size_t pl = strlen(path);
     *out = NULL;
-    f = lm_calloc(1, sizeof *f);
+    f = lmi_calloc(1, sizeof *f);
     if (f == NULL) {
-        return lm_error(LM_ERR_NOMEM, "cannot allocate a writer for %s", path);
+        return lmi_error(LM_ERR_NOMEM, "cannot allocate a writer for %s", path);
     }
-    f->path = lm_strdup(path);
-    f->tmp_path = lm_malloc(pl + 16);
+    f->path = lmi_strdup(path);
+    f->tmp_path = lmi_malloc(pl + 16);
     f->dir_path = parent_folder(path);
     if (f->path == NULL || f->tmp_path == NULL || f->dir_path == NULL) {
         atomic_file_release(f);
-        return lm_error(LM_ERR_NOMEM, "cannot allocate a writer for %s", path);
+        return lmi_error(LM_ERR_NOMEM, "cannot allocate a writer for %s", path);
     }
     memcpy(f->tmp_path, path, pl);
     memcpy(f->tmp_path + pl, ".tmp.XXXXXX", 12);
@@ -254,7 +254,7 @@ lm_status lm_atomic_file_open(const char *path, lm_atomic_file **out) {
     return LM_OK;
 }
 
-lm_status lm_atomic_file_write(lm_atomic_file *f, const void *data, size_t len) {
+lm_status lmi_atomic_file_write(lmi_atomic_file *f, const void *data, size_t len) {
     size_t done = 0;
     while (done < len) {
         ssize_t n = write(f->fd, (const char *)data + done, len - done);
@@ -269,7 +269,7 @@ lm_status lm_atomic_file_write(lm_atomic_file *f, const void *data, size_t len) 
     return LM_OK;
 }
 
-void lm_atomic_file_abort(lm_atomic_file *f) {
+void lmi_atomic_file_abort(lmi_atomic_file *f) {
     if (f == NULL) {
         return;
     }
@@ -288,24 +288,24 @@ static void fsync_folder(const char *dir) {
     }
 }
 
-lm_status lm_atomic_file_commit(lm_atomic_file *f) {
+lm_status lmi_atomic_file_commit(lmi_atomic_file *f) {
     int fd = f->fd;
     f->fd = -1;
     if (fsync(fd) != 0) {
         int err = errno;
         close(fd);
         lm_status st = errno_error(err, "flush", f->tmp_path);
-        lm_atomic_file_abort(f);
+        lmi_atomic_file_abort(f);
         return st;
     }
     if (close(fd) != 0) {
         lm_status st = errno_error(errno, "close", f->tmp_path);
-        lm_atomic_file_abort(f);
+        lmi_atomic_file_abort(f);
         return st;
     }
     if (rename(f->tmp_path, f->path) != 0) {
         lm_status st = errno_error(errno, "rename the temporary file to", f->path);
-        lm_atomic_file_abort(f);
+        lmi_atomic_file_abort(f);
         return st;
     }
     fsync_folder(f->dir_path);
@@ -313,16 +313,16 @@ lm_status lm_atomic_file_commit(lm_atomic_file *f) {
     return LM_OK;
 }
 
-lm_status lm_file_write_atomic(const char *path, const void *data, size_t len) {
-    lm_atomic_file *f;
-    lm_status st = lm_atomic_file_open(path, &f);
+lm_status lmi_file_write_atomic(const char *path, const void *data, size_t len) {
+    lmi_atomic_file *f;
+    lm_status st = lmi_atomic_file_open(path, &f);
     if (st != LM_OK) {
         return st;
     }
-    st = lm_atomic_file_write(f, data, len);
+    st = lmi_atomic_file_write(f, data, len);
     if (st != LM_OK) {
-        lm_atomic_file_abort(f);
+        lmi_atomic_file_abort(f);
         return st;
     }
-    return lm_atomic_file_commit(f);
+    return lmi_atomic_file_commit(f);
 }

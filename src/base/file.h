@@ -9,35 +9,35 @@
 
 /* Reads the whole file into a new buffer with a NUL byte after the data (not counted in *len).
  * Files larger than max_size are refused with LM_ERR_RANGE. Free *data with lm_free. */
-lm_status lm_file_read_all(const char *path, size_t max_size, char **data, size_t *len);
+lm_status lmi_file_read_all(const char *path, size_t max_size, char **data, size_t *len);
 
 /* Reads exactly len bytes at offset; a file that ends earlier gives LM_ERR_FORMAT ("short read"). */
-lm_status lm_file_read_range(const char *path, size_t offset, size_t len, void *out);
+lm_status lmi_file_read_range(const char *path, size_t offset, size_t len, void *out);
 
 /* A read-only map of a whole file. An empty file gives data == NULL, size == 0. */
-typedef struct lm_mapped_file {
+typedef struct lmi_mapped_file {
     const void *data;
     size_t size;
-} lm_mapped_file;
+} lmi_mapped_file;
 
-lm_status lm_file_map(const char *path, lm_mapped_file *out);
-void lm_file_unmap(lm_mapped_file *map);
+lm_status lmi_file_map(const char *path, lmi_mapped_file *out);
+void lmi_file_unmap(lmi_mapped_file *map);
 
 /* Writes data to path atomically: either the old file stays whole or the new one is there whole. */
-lm_status lm_file_write_atomic(const char *path, const void *data, size_t len);
+lm_status lmi_file_write_atomic(const char *path, const void *data, size_t len);
 
 /* A streaming variant for large outputs: open, write pieces, then commit (rename into place) or
  * abort (remove the temporary). After a failed write the caller must abort. */
-typedef struct lm_atomic_file lm_atomic_file;
-lm_status lm_atomic_file_open(const char *path, lm_atomic_file **out);
-lm_status lm_atomic_file_write(lm_atomic_file *f, const void *data, size_t len);
-lm_status lm_atomic_file_commit(lm_atomic_file *f); /* frees f, success or not */
-void lm_atomic_file_abort(lm_atomic_file *f);       /* frees f; NULL is a no-op */
+typedef struct lmi_atomic_file lmi_atomic_file;
+lm_status lmi_atomic_file_open(const char *path, lmi_atomic_file **out);
+lm_status lmi_atomic_file_write(lmi_atomic_file *f, const void *data, size_t len);
+lm_status lmi_atomic_file_commit(lmi_atomic_file *f); /* frees f, success or not */
+void lmi_atomic_file_abort(lmi_atomic_file *f);       /* frees f; NULL is a no-op */
 
 /* Joins folder and name with one '/'. Returns NULL on allocation failure; free with lm_free. */
-char *lm_path_join(const char *dir, const char *name);
+char *lmi_path_join(const char *dir, const char *name);
 
 /* 1 if path names an existing regular file, else 0. */
-int lm_file_exists(const char *path);
+int lmi_file_exists(const char *path);
 
 #endif

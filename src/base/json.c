@@ -9,22 +9,22 @@
 #include "file.h"
 #include "utf8.h"
 
-lm_status lm_json_parse(const char *text, size_t len, const char *what, cJSON **out) {
+lm_status lmi_json_parse(const char *text, size_t len, const char *what, cJSON **out) {
     size_t bad;
     const char *end = NULL;
     cJSON *root;
     *out = NULL;
-    if (!lm_utf8_validate(text, len, &bad)) {
-        return lm_error(LM_ERR_UTF8, "%s: invalid UTF-8 at byte %zu", what, bad);
+    if (!lmi_utf8_validate(text, len, &bad)) {
+        return lmi_error(LM_ERR_UTF8, "%s: invalid UTF-8 at byte %zu", what, bad);
     }
     if (memchr(text, '\0', len) != NULL) {
-        return lm_error(LM_ERR_FORMAT, "%s: NUL byte at offset %zu in JSON text", what,
+        return lmi_error(LM_ERR_FORMAT, "%s: NUL byte at offset %zu in JSON text", what,
                         (size_t)((const char *)memchr(text, '\0', len) - text));
     }
     root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (root == NULL) {
         size_t at = (end != NULL && end >= text && end <= text + len) ? (size_t)(end - text) : 0;
-        return lm_error(LM_ERR_FORMAT, "%s: malformed JSON near byte %zu", what, at);
+        return lmi_error(LM_ERR_FORMAT, "%s: malformed JSON near byte %zu", what, at);
     }
     /* Only whitespace may follow the value. */
     if (end != NULL) {
@@ -33,7 +33,7 @@ lm_status lm_json_parse(const char *text, size_t len, const char *what, cJSON **
         }
         if (end < text + len) {
             cJSON_Delete(root);
-            return lm_error(LM_ERR_FORMAT, "%s: unexpected data after the JSON value at byte %zu",
+            return lmi_error(LM_ERR_FORMAT, "%s: unexpected data after the JSON value at byte %zu",
                             what, (size_t)(end - text));
         }
     }
@@ -41,15 +41,15 @@ lm_status lm_json_parse(const char *text, size_t len, const char *what, cJSON **
     return LM_OK;
 }
 
-lm_status lm_json_parse_file(const char *path, size_t max_size, cJSON **out) {
+lm_status lmi_json_parse_file(const char *path, size_t max_size, cJSON **out) {
     char *text;
     size_t len;
-    lm_status st = lm_file_read_all(path, max_size, &text, &len);
+    lm_status st = lmi_file_read_all(path, max_size, &text, &len);
     *out = NULL;
     if (st != LM_OK) {
         return st;
     }
-    st = lm_json_parse(text, len, path, out);
+    st = lmi_json_parse(text, len, path, out);
     lm_free(text);
     return st;
 }
@@ -62,7 +62,7 @@ static lm_status get_item(const cJSON *obj, const char *key, const cJSON **item)
     return LM_OK;
 }
 
-lm_status lm_json_get_int(const cJSON *obj, const char *key, const char *what, int64_t min,
+lm_status lmi_json_get_int(const cJSON *obj, const char *key, const char *what, int64_t min,
                           int64_t max, int64_t *out) {
     const cJSON *item;
     double v;
@@ -70,55 +70,55 @@ lm_status lm_json_get_int(const cJSON *obj, const char *key, const char *what, i
         return LM_ERR_NOT_FOUND;
     }
     if (!cJSON_IsNumber(item)) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"%s\" must be an integer", what, key);
+        return lmi_error(LM_ERR_FORMAT, "%s: \"%s\" must be an integer", what, key);
     }
     v = item->valuedouble;
     if (!isfinite(v) || v != floor(v)) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"%s\" must be an integer, not %g", what, key, v);
+        return lmi_error(LM_ERR_FORMAT, "%s: \"%s\" must be an integer, not %g", what, key, v);
     }
     if (v < (double)min || v > (double)max) {
-        return lm_error(LM_ERR_RANGE, "%s: \"%s\" is %.0f, outside [%lld, %lld]", what, key, v,
+        return lmi_error(LM_ERR_RANGE, "%s: \"%s\" is %.0f, outside [%lld, %lld]", what, key, v,
                         (long long)min, (long long)max);
     }
     *out = (int64_t)v;
     return LM_OK;
 }
 
-lm_status lm_json_get_double(const cJSON *obj, const char *key, const char *what, double *out) {
+lm_status lmi_json_get_double(const cJSON *obj, const char *key, const char *what, double *out) {
     const cJSON *item;
     if (get_item(obj, key, &item) != LM_OK) {
         return LM_ERR_NOT_FOUND;
     }
     if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"%s\" must be a finite number", what, key);
+        return lmi_error(LM_ERR_FORMAT, "%s: \"%s\" must be a finite number", what, key);
     }
     *out = item->valuedouble;
     return LM_OK;
 }
 
-lm_status lm_json_get_bool(const cJSON *obj, const char *key, const char *what, int *out) {
+lm_status lmi_json_get_bool(const cJSON *obj, const char *key, const char *what, int *out) {
     const cJSON *item;
     if (get_item(obj, key, &item) != LM_OK) {
         return LM_ERR_NOT_FOUND;
     }
     if (!cJSON_IsBool(item)) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"%s\" must be true or false", what, key);
+        return lmi_error(LM_ERR_FORMAT, "%s: \"%s\" must be true or false", what, key);
     }
     *out = cJSON_IsTrue(item) ? 1 : 0;
     return LM_OK;
 }
 
-lm_status lm_json_get_string(const cJSON *obj, const char *key, const char *what,
+lm_status lmi_json_get_string(const cJSON *obj, const char *key, const char *what,
                              const char **out) {
     const cJSON *item;
     if (get_item(obj, key, &item) != LM_OK) {
         return LM_ERR_NOT_FOUND;
     }
     if (!cJSON_IsString(item) || item->valuestring == NULL) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"%s\" must be a string", what, key);
+        return lmi_error(LM_ERR_FORMAT, "%s: \"%s\" must be a string", what, key);
     }
     *out = item->valuestring;
     return LM_OK;
 }
 
-char *lm_json_print(const cJSON *item) { return cJSON_Print(item); }
+char *lmi_json_print(const cJSON *item) { return cJSON_Print(item); }

@@ -12,22 +12,22 @@
 
 /* Parses text[0..len) (need not be NUL-terminated). `what` names the input in error messages
  * (e.g. a file path). Free *out with cJSON_Delete. */
-lm_status lm_json_parse(const char *text, size_t len, const char *what, cJSON **out);
+lm_status lmi_json_parse(const char *text, size_t len, const char *what, cJSON **out);
 
 /* Reads and parses a JSON file of at most max_size bytes. */
-lm_status lm_json_parse_file(const char *path, size_t max_size, cJSON **out);
+lm_status lmi_json_parse_file(const char *path, size_t max_size, cJSON **out);
 
 /* Typed getters on an object. Each returns LM_OK and stores the value; LM_ERR_NOT_FOUND (no error
  * text set) when the key is absent, so callers can apply defaults; LM_ERR_FORMAT with a sentence
  * naming `what` and the key when the type is wrong or the value out of range. */
-lm_status lm_json_get_int(const cJSON *obj, const char *key, const char *what, int64_t min,
+lm_status lmi_json_get_int(const cJSON *obj, const char *key, const char *what, int64_t min,
                           int64_t max, int64_t *out);
-lm_status lm_json_get_double(const cJSON *obj, const char *key, const char *what, double *out);
-lm_status lm_json_get_bool(const cJSON *obj, const char *key, const char *what, int *out);
+lm_status lmi_json_get_double(const cJSON *obj, const char *key, const char *what, double *out);
+lm_status lmi_json_get_bool(const cJSON *obj, const char *key, const char *what, int *out);
 /* The string stays owned by obj. */
-lm_status lm_json_get_string(const cJSON *obj, const char *key, const char *what, const char **out);
+lm_status lmi_json_get_string(const cJSON *obj, const char *key, const char *what, const char **out);
 
 /* Serialises with indentation into a new buffer; free with cJSON_free. NULL on allocation failure. */
-char *lm_json_print(const cJSON *item);
+char *lmi_json_print(const cJSON *item);
 
 #endif

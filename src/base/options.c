@@ -5,7 +5,7 @@
 
 #include "error.h"
 
-lm_status lm_options_read(void *dst, size_t dst_size, const void *src, size_t min_size,
+lm_status lmi_options_read(void *dst, size_t dst_size, const void *src, size_t min_size,
                           const char *what) {
     size_t caller_size;
     size_t i;
@@ -14,7 +14,7 @@ lm_status lm_options_read(void *dst, size_t dst_size, const void *src, size_t mi
     }
     memcpy(&caller_size, src, sizeof caller_size);
     if (caller_size < sizeof(size_t) || caller_size < min_size) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT,
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
                         "%s: struct_size %zu is too small (at least %zu); call its _init function",
                         what, caller_size, min_size);
     }
@@ -22,7 +22,7 @@ lm_status lm_options_read(void *dst, size_t dst_size, const void *src, size_t mi
         const unsigned char *extra = (const unsigned char *)src + dst_size;
         for (i = 0; i < caller_size - dst_size; i++) {
             if (extra[i] != 0) {
-                return lm_error(LM_ERR_UNSUPPORTED,
+                return lmi_error(LM_ERR_UNSUPPORTED,
                                 "%s: field at byte %zu is set but this liblm %s does not know it",
                                 what, dst_size + i, lm_version_string());
             }

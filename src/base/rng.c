@@ -12,14 +12,14 @@ static uint64_t splitmix64(uint64_t *x) {
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-void lm_rng_seed(lm_rng *rng, uint64_t seed) {
+void lmi_rng_seed(lmi_rng *rng, uint64_t seed) {
     int i;
     for (i = 0; i < 4; i++) {
         rng->s[i] = splitmix64(&seed);
     }
 }
 
-uint64_t lm_rng_next(lm_rng *rng) {
+uint64_t lmi_rng_next(lmi_rng *rng) {
     uint64_t *s = rng->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -32,33 +32,33 @@ uint64_t lm_rng_next(lm_rng *rng) {
     return result;
 }
 
-float lm_rng_uniform(lm_rng *rng) { return (float)(lm_rng_next(rng) >> 40) * (1.0f / 16777216.0f); }
+float lmi_rng_uniform(lmi_rng *rng) { return (float)(lmi_rng_next(rng) >> 40) * (1.0f / 16777216.0f); }
 
-double lm_rng_uniform_double(lm_rng *rng) {
-    return (double)(lm_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+double lmi_rng_uniform_double(lmi_rng *rng) {
+    return (double)(lmi_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-uint64_t lm_rng_below(lm_rng *rng, uint64_t n) {
+uint64_t lmi_rng_below(lmi_rng *rng, uint64_t n) {
     /* Rejection sampling: draw until the value falls below the largest multiple of n. */
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
     do {
-        x = lm_rng_next(rng);
+        x = lmi_rng_next(rng);
     } while (x >= limit);
     return x % n;
 }
 
-double lm_rng_normal(lm_rng *rng) {
+double lmi_rng_normal(lmi_rng *rng) {
     /* Box-Muller; u1 in (0, 1] so log() is finite. */
-    double u1 = 1.0 - lm_rng_uniform_double(rng);
-    double u2 = lm_rng_uniform_double(rng);
+    double u1 = 1.0 - lmi_rng_uniform_double(rng);
+    double u2 = lmi_rng_uniform_double(rng);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-void lm_rng_shuffle_u32(lm_rng *rng, uint32_t *values, uint64_t n) {
+void lmi_rng_shuffle_u32(lmi_rng *rng, uint32_t *values, uint64_t n) {
     uint64_t i;
     for (i = n; i > 1; i--) {
-        uint64_t j = lm_rng_below(rng, i);
+        uint64_t j = lmi_rng_below(rng, i);
         uint32_t t = values[i - 1];
         values[i - 1] = values[j];
         values[j] = t;

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 /* Nanoseconds since an arbitrary fixed point; never goes backwards. */
-uint64_t lm_time_ns(void);
-/* Seconds elapsed since a value of lm_time_ns(). */
-double lm_time_since(uint64_t start_ns);
+uint64_t lmi_time_ns(void);
+/* Seconds elapsed since a value of lmi_time_ns(). */
+double lmi_time_since(uint64_t start_ns);
 
 #endif

@@ -1,7 +1,7 @@
 /* UTF-8 decoding, encoding and validation (RFC 3629). */
 #include "utf8.h"
 
-size_t lm_utf8_decode(const char *s, size_t len, uint32_t *cp) {
+size_t lmi_utf8_decode(const char *s, size_t len, uint32_t *cp) {
     const unsigned char *u = (const unsigned char *)s;
     uint32_t c;
     size_t need;
@@ -49,7 +49,7 @@ size_t lm_utf8_decode(const char *s, size_t len, uint32_t *cp) {
     return need;
 }
 
-size_t lm_utf8_encode(uint32_t cp, char out[4]) {
+size_t lmi_utf8_encode(uint32_t cp, char out[4]) {
     if (cp < 0x80) {
         out[0] = (char)cp;
         return 1;
@@ -78,7 +78,7 @@ size_t lm_utf8_encode(uint32_t cp, char out[4]) {
     return 0;
 }
 
-int lm_utf8_validate(const char *s, size_t len, size_t *bad_offset) {
+int lmi_utf8_validate(const char *s, size_t len, size_t *bad_offset) {
     size_t i = 0;
     while (i < len) {
         uint32_t cp;
@@ -87,7 +87,7 @@ int lm_utf8_validate(const char *s, size_t len, size_t *bad_offset) {
             i++;
             continue;
         }
-        n = lm_utf8_decode(s + i, len - i, &cp);
+        n = lmi_utf8_decode(s + i, len - i, &cp);
         if (n == 0) {
             if (bad_offset != NULL) {
                 *bad_offset = i;
@@ -99,7 +99,7 @@ int lm_utf8_validate(const char *s, size_t len, size_t *bad_offset) {
     return 1;
 }
 
-size_t lm_utf8_length(const char *s, size_t len) {
+size_t lmi_utf8_length(const char *s, size_t len) {
     size_t count = 0;
     size_t i;
     for (i = 0; i < len; i++) {

@@ -27,15 +27,15 @@ static const char *const head_archs[LM_BERT_HEAD_COUNT] = {
     "BertModel", "BertModel", "BertForSequenceClassification", "BertForTokenClassification",
     "BertForQuestionAnswering", "BertForMaskedLM"};
 
-const char *lm_bert_head_name(int head) {
+const char *lmi_bert_head_name(int head) {
     return head >= 0 && head < LM_BERT_HEAD_COUNT ? head_names[head] : "?";
 }
 
-const char *lm_bert_head_architecture(int head) {
+const char *lmi_bert_head_architecture(int head) {
     return head >= 0 && head < LM_BERT_HEAD_COUNT ? head_archs[head] : "BertModel";
 }
 
-int lm_bert_head_from_architecture(const char *a) {
+int lmi_bert_head_from_architecture(const char *a) {
     if (a == NULL) {
         return LM_BERT_HEAD_BASE;
     }
@@ -57,13 +57,13 @@ int lm_bert_head_from_architecture(const char *a) {
 /* ---- parameter table ---- */
 
 typedef struct spec_builder {
-    lm_bert_param *p;
+    lmi_bert_param *p;
     size_t n;
 } spec_builder;
 
 static void add(spec_builder *b, const float **slot, int encoder, int optional, int init,
                 int64_t d0, int64_t d1, const char *fmt, long layer) {
-    lm_bert_param *q = &b->p[b->n++];
+    lmi_bert_param *q = &b->p[b->n++];
     memset(q, 0, sizeof *q);
     snprintf(q->name, sizeof q->name, fmt, layer);
     q->encoder = encoder;
@@ -79,21 +79,21 @@ static void add(spec_builder *b, const float **slot, int encoder, int optional, 
 enum { INIT_NORMAL = 0, INIT_ONES = 1, INIT_ZEROS = 2 };
 
 /* Fills m->params for m->cfg and m->head; `pooler`: 1 include it. */
-static lm_status build_params(lm_bert *m, int pooler) {
-    const lm_bert_config *c = &m->cfg;
+static lm_status build_params(lmi_bert *m, int pooler) {
+    const lmi_bert_config *c = &m->cfg;
     const int64_t C = c->hidden_size, I = c->intermediate_size, V = c->vocab_size;
     const long L = (long)c->num_hidden_layers;
     size_t cap = 5 + 16 * (size_t)L + 2 + 8;
     spec_builder b;
     long l;
-    lm_bert_weights *w = &m->w;
-    w->layers = lm_calloc((size_t)L, sizeof *w->layers);
-    b.p = lm_calloc(cap, sizeof *b.p);
+    lmi_bert_weights *w = &m->w;
+    w->layers = lmi_calloc((size_t)L, sizeof *w->layers);
+    b.p = lmi_calloc(cap, sizeof *b.p);
     if (w->layers == NULL || b.p == NULL) {
         lm_free(w->layers);
         lm_free(b.p);
         w->layers = NULL;
-        return lm_error(LM_ERR_NOMEM, "out of memory for the parameter table (%ld layers)", L);
+        return lmi_error(LM_ERR_NOMEM, "out of memory for the parameter table (%ld layers)", L);
     }
     b.n = 0;
     add(&b, &w->wte, 1, 0, INIT_NORMAL, V, C, "embeddings.word_embeddings.weight", 0);
@@ -104,7 +104,7 @@ static lm_status build_params(lm_bert *m, int pooler) {
     add(&b, &w->emb_ln_w, 1, 0, INIT_ONES, C, 0, "embeddings.LayerNorm.weight", 0);
     add(&b, &w->emb_ln_b, 1, 0, INIT_ZEROS, C, 0, "embeddings.LayerNorm.bias", 0);
     for (l = 0; l < L; l++) {
-        lm_bert_layer *y = &w->layers[l];
+        lmi_bert_layer *y = &w->layers[l];
         add(&b, &y->q_w, 1, 0, INIT_NORMAL, C, C, "encoder.layer.%ld.attention.self.query.weight", l);
         add(&b, &y->q_b, 1, 0, INIT_ZEROS, C, 0, "encoder.layer.%ld.attention.self.query.bias", l);
         add(&b, &y->k_w, 1, 0, INIT_NORMAL, C, C, "encoder.layer.%ld.attention.self.key.weight", l);
@@ -159,46 +159,46 @@ static lm_status build_params(lm_bert *m, int pooler) {
 
 /* ---- lifetime ---- */
 
-void lm_bert_free(lm_bert *m) {
+void lmi_bert_free(lmi_bert *m) {
     if (m == NULL) {
         return;
     }
-    lm_bert_config_free(&m->cfg);
+    lmi_bert_config_free(&m->cfg);
     lm_free(m->w.layers);
     lm_free(m->params);
-    lm_safetensors_close(m->st);
-    lm_free_aligned(m->slab);
+    lmi_safetensors_close(m->st);
+    lmi_free_aligned(m->slab);
     lm_free(m->source_dir);
     lm_free(m);
 }
 
-static lm_status new_model(const lm_bert_config *cfg, int head, int threads, lm_bert **out) {
-    lm_bert *m = lm_calloc(1, sizeof *m);
+static lm_status new_model(const lmi_bert_config *cfg, int head, int threads, lmi_bert **out) {
+    lmi_bert *m = lmi_calloc(1, sizeof *m);
     lm_status s;
     *out = NULL;
     if (m == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory for a model");
+        return lmi_error(LM_ERR_NOMEM, "out of memory for a model");
     }
-    s = lm_bert_config_copy(&m->cfg, cfg);
+    s = lmi_bert_config_copy(&m->cfg, cfg);
     if (s != LM_OK) {
         lm_free(m);
         return s;
     }
-    m->head = head == LM_BERT_HEAD_AUTO ? lm_bert_head_from_architecture(cfg->architecture) : head;
+    m->head = head == LM_BERT_HEAD_AUTO ? lmi_bert_head_from_architecture(cfg->architecture) : head;
     m->threads = threads > 0 ? threads : 1; /* the OpenMP team of every op, BLAS included */
     m->pooling = 1;
     m->normalize = 0;
     if (m->head == LM_BERT_HEAD_QA && m->cfg.num_labels != 2) {
-        s = lm_error(LM_ERR_FORMAT, "config.json: a question-answering head needs num_labels 2, "
+        s = lmi_error(LM_ERR_FORMAT, "config.json: a question-answering head needs num_labels 2, "
                                     "not %lld", (long long)m->cfg.num_labels);
-        lm_bert_free(m);
+        lmi_bert_free(m);
         return s;
     }
     *out = m;
     return LM_OK;
 }
 
-uint64_t lm_bert_parameter_count(const lm_bert *m) {
+uint64_t lmi_bert_parameter_count(const lmi_bert *m) {
     uint64_t n = 0;
     size_t i;
     for (i = 0; i < m->nparams; i++) {
@@ -210,7 +210,7 @@ uint64_t lm_bert_parameter_count(const lm_bert *m) {
     return n;
 }
 
-uint64_t lm_bert_nan_count(const lm_bert *m) {
+uint64_t lmi_bert_nan_count(const lmi_bert *m) {
     uint64_t n = 0;
     size_t i;
     for (i = 0; i < m->nparams; i++) {
@@ -228,9 +228,9 @@ uint64_t lm_bert_nan_count(const lm_bert *m) {
 
 /* ---- create ---- */
 
-lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint64_t seed,
-                         lm_bert **out) {
-    lm_bert *m;
+lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uint64_t seed,
+                         lmi_bert **out) {
+    lmi_bert *m;
     lm_status s;
     size_t total = 0, off = 0;
     long i;
@@ -241,18 +241,18 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
     }
     s = build_params(m, m->head == LM_BERT_HEAD_BASE || m->head == LM_BERT_HEAD_SEQ_CLASS);
     if (s != LM_OK) {
-        lm_bert_free(m);
+        lmi_bert_free(m);
         *out = NULL;
         return s;
     }
     for (i = 0; i < (long)m->nparams; i++) {
         total += (m->params[i].numel + 15) & ~(size_t)15;
     }
-    m->slab = lm_malloc_aligned(total * sizeof(float), LM_ALIGN);
+    m->slab = lmi_malloc_aligned(total * sizeof(float), LM_ALIGN);
     if (m->slab == NULL) {
-        lm_bert_free(m);
+        lmi_bert_free(m);
         *out = NULL;
-        return lm_error(LM_ERR_NOMEM, "out of memory for %zu parameters", total);
+        return lmi_error(LM_ERR_NOMEM, "out of memory for %zu parameters", total);
     }
     for (i = 0; i < (long)m->nparams; i++) { /* place every tensor in the slab */
         *m->params[i].slot = m->slab + off;
@@ -262,16 +262,16 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
      * depend on the thread count; Box-Muller gives two deviates per pair of uniforms. */
 #pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(dynamic, 1)
     for (i = 0; i < (long)m->nparams; i++) {
-        lm_bert_param *p = &m->params[i];
+        lmi_bert_param *p = &m->params[i];
         float *x = (float *)(uintptr_t)*p->slot;
         size_t j;
-        lm_rng rng;
-        lm_rng_seed(&rng, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)));
+        lmi_rng rng;
+        lmi_rng_seed(&rng, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)));
         for (j = 0; j < p->numel; j++) {
             if (p->init == INIT_ONES || p->init == INIT_ZEROS) {
                 x[j] = p->init == INIT_ONES ? 1.0f : 0.0f;
             } else {
-                double u1 = 1.0 - lm_rng_uniform_double(&rng), u2 = lm_rng_uniform_double(&rng);
+                double u1 = 1.0 - lmi_rng_uniform_double(&rng), u2 = lmi_rng_uniform_double(&rng);
                 double r = sqrt(-2.0 * log(u1)) * m->cfg.initializer_range, a = 6.283185307179586 * u2;
                 x[j] = (float)(r * cos(a));
                 if (j + 1 < p->numel) {
@@ -294,19 +294,19 @@ lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint6
 
 /* ---- load ---- */
 
-static const lm_st_tensor *find_tensor(const lm_safetensors *st, const lm_bert_param *p) {
+static const lmi_st_tensor *find_tensor(const lmi_safetensors *st, const lmi_bert_param *p) {
     char name[LM_BERT_NAME_MAX + 8];
-    const lm_st_tensor *t;
+    const lmi_st_tensor *t;
     if (p->encoder) {
         snprintf(name, sizeof name, "bert.%s", p->name);
-        t = lm_safetensors_find(st, name);
+        t = lmi_safetensors_find(st, name);
         if (t != NULL) {
             return t;
         }
     }
-    t = lm_safetensors_find(st, p->name);
+    t = lmi_safetensors_find(st, p->name);
     if (t == NULL && p->slot != NULL && strcmp(p->name, "cls.predictions.bias") == 0) {
-        t = lm_safetensors_find(st, "cls.predictions.decoder.bias");
+        t = lmi_safetensors_find(st, "cls.predictions.decoder.bias");
     }
     if (t == NULL) { /* original BERT checkpoints name LayerNorm weight/bias gamma/beta */
         size_t n = strlen(p->name);
@@ -317,9 +317,9 @@ static const lm_st_tensor *find_tensor(const lm_safetensors *st, const lm_bert_p
             size_t stem = n - (suffix[0] == 'g' ? 6 : 4); /* keeps "...LayerNorm." */
             snprintf(name, sizeof name, "%s%.*s%s", p->encoder ? "bert." : "", (int)stem, p->name,
                      suffix);
-            t = lm_safetensors_find(st, name);
+            t = lmi_safetensors_find(st, name);
             if (t == NULL && p->encoder) {
-                t = lm_safetensors_find(st, name + 5);
+                t = lmi_safetensors_find(st, name + 5);
             }
         }
     }
@@ -339,18 +339,18 @@ static void shape_text(char *buf, size_t size, size_t ndim, const int64_t *shape
 }
 
 /* Reads sentence-transformers' modules.json / <pooling>/config.json for embedding defaults. */
-static lm_status read_pooling_defaults(lm_bert *m, const char *dir) {
-    char *path = lm_path_join(dir, "modules.json");
+static lm_status read_pooling_defaults(lmi_bert *m, const char *dir) {
+    char *path = lmi_path_join(dir, "modules.json");
     cJSON *mods = NULL, *item;
     lm_status s;
     if (path == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory");
+        return lmi_error(LM_ERR_NOMEM, "out of memory");
     }
-    if (!lm_file_exists(path)) {
+    if (!lmi_file_exists(path)) {
         lm_free(path);
         return LM_OK;
     }
-    s = lm_json_parse_file(path, 1 << 20, &mods);
+    s = lmi_json_parse_file(path, 1 << 20, &mods);
     lm_free(path);
     if (s != LM_OK) {
         return s;
@@ -364,22 +364,22 @@ static lm_status read_pooling_defaults(lm_bert *m, const char *dir) {
         if (strstr(type->valuestring, "Normalize") != NULL) {
             m->normalize = 1;
         } else if (strstr(type->valuestring, "Pooling") != NULL && cJSON_IsString(sub)) {
-            char *pdir = lm_path_join(dir, sub->valuestring);
-            char *pcfg = pdir != NULL ? lm_path_join(pdir, "config.json") : NULL;
+            char *pdir = lmi_path_join(dir, sub->valuestring);
+            char *pcfg = pdir != NULL ? lmi_path_join(pdir, "config.json") : NULL;
             cJSON *pc = NULL;
             lm_free(pdir);
             if (pcfg == NULL) {
                 cJSON_Delete(mods);
-                return lm_error(LM_ERR_NOMEM, "out of memory");
+                return lmi_error(LM_ERR_NOMEM, "out of memory");
             }
-            if (lm_file_exists(pcfg)) {
+            if (lmi_file_exists(pcfg)) {
                 int cls = 0, mean = 0;
-                s = lm_json_parse_file(pcfg, 1 << 20, &pc);
+                s = lmi_json_parse_file(pcfg, 1 << 20, &pc);
                 if (s == LM_OK) {
-                    if (lm_json_get_bool(pc, "pooling_mode_cls_token", pcfg, &cls) == LM_OK && cls) {
+                    if (lmi_json_get_bool(pc, "pooling_mode_cls_token", pcfg, &cls) == LM_OK && cls) {
                         m->pooling = 2;
                     }
-                    if (lm_json_get_bool(pc, "pooling_mode_mean_tokens", pcfg, &mean) == LM_OK &&
+                    if (lmi_json_get_bool(pc, "pooling_mode_mean_tokens", pcfg, &mean) == LM_OK &&
                         mean) {
                         m->pooling = 1;
                     }
@@ -397,21 +397,21 @@ static lm_status read_pooling_defaults(lm_bert *m, const char *dir) {
     return LM_OK;
 }
 
-static lm_status load_weights(lm_bert *m, const char *st_path) {
+static lm_status load_weights(lmi_bert *m, const char *st_path) {
     size_t i, total = 0, off = 0;
     char a[80], b[80];
-    lm_status s = lm_safetensors_open(st_path, &m->st);
-    const lm_st_tensor **found;
+    lm_status s = lmi_safetensors_open(st_path, &m->st);
+    const lmi_st_tensor **found;
     if (s != LM_OK) {
         return s;
     }
-    found = lm_calloc(m->nparams, sizeof *found);
+    found = lmi_calloc(m->nparams, sizeof *found);
     if (found == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory");
+        return lmi_error(LM_ERR_NOMEM, "out of memory");
     }
     for (i = 0; i < m->nparams; i++) {
-        lm_bert_param *p = &m->params[i];
-        const lm_st_tensor *t = find_tensor(m->st, p);
+        lmi_bert_param *p = &m->params[i];
+        const lmi_st_tensor *t = find_tensor(m->st, p);
         size_t d;
         int same;
         if (t == NULL) {
@@ -419,9 +419,9 @@ static lm_status load_weights(lm_bert *m, const char *st_path) {
                 continue;
             }
             lm_free(found);
-            return lm_error(LM_ERR_NOT_FOUND, "%s: tensor '%s%s' is missing (needed by the %s head)",
+            return lmi_error(LM_ERR_NOT_FOUND, "%s: tensor '%s%s' is missing (needed by the %s head)",
                             st_path, p->encoder && m->head != LM_BERT_HEAD_BASE ? "bert." : "",
-                            p->name, lm_bert_head_name(m->head));
+                            p->name, lmi_bert_head_name(m->head));
         }
         same = t->ndim == p->ndim;
         for (d = 0; same && d < p->ndim; d++) {
@@ -431,34 +431,34 @@ static lm_status load_weights(lm_bert *m, const char *st_path) {
             shape_text(a, sizeof a, t->ndim, t->shape);
             shape_text(b, sizeof b, p->ndim, p->shape);
             lm_free(found);
-            return lm_error(LM_ERR_SHAPE,
+            return lmi_error(LM_ERR_SHAPE,
                             "%s: tensor '%s' has shape %s but config.json implies %s",
                             st_path, t->name, a, b);
         }
         if (t->dtype != LM_DTYPE_F32 && t->dtype != LM_DTYPE_F16 && t->dtype != LM_DTYPE_BF16) {
             lm_free(found);
-            return lm_error(LM_ERR_UNSUPPORTED,
+            return lmi_error(LM_ERR_UNSUPPORTED,
                             "%s: tensor '%s' has dtype %s (F32, F16 or BF16 expected)", st_path,
-                            t->name, lm_dtype_name(t->dtype));
+                            t->name, lmi_dtype_name(t->dtype));
         }
         found[i] = t;
-        if (t->dtype == LM_DTYPE_F32 && lm_st_tensor_is_aligned(t)) {
+        if (t->dtype == LM_DTYPE_F32 && lmi_st_tensor_is_aligned(t)) {
             *p->slot = (const float *)t->data; /* zero copy */
         } else {
             total += (t->numel + 15) & ~(size_t)15;
         }
     }
     if (total > 0) {
-        m->slab = lm_malloc_aligned(total * sizeof(float), LM_ALIGN);
+        m->slab = lmi_malloc_aligned(total * sizeof(float), LM_ALIGN);
         if (m->slab == NULL) {
             lm_free(found);
-            return lm_error(LM_ERR_NOMEM, "out of memory converting %zu weights", total);
+            return lmi_error(LM_ERR_NOMEM, "out of memory converting %zu weights", total);
         }
         for (i = 0; i < m->nparams; i++) {
             if (found[i] != NULL && *m->params[i].slot == NULL) {
                 float *x = m->slab + off;
                 off += (found[i]->numel + 15) & ~(size_t)15;
-                s = lm_tensor_to_f32(found[i], x);
+                s = lmi_tensor_to_f32(found[i], x);
                 if (s != LM_OK) {
                     lm_free(found);
                     return s;
@@ -474,27 +474,27 @@ static lm_status load_weights(lm_bert *m, const char *st_path) {
     return LM_OK;
 }
 
-lm_status lm_bert_load(const char *dir, int head, int threads, lm_bert **out) {
-    lm_bert_config cfg;
-    lm_bert *m = NULL;
-    char *cfg_path = lm_path_join(dir, "config.json");
-    char *st_path = lm_path_join(dir, "model.safetensors");
+lm_status lmi_bert_load(const char *dir, int head, int threads, lmi_bert **out) {
+    lmi_bert_config cfg;
+    lmi_bert *m = NULL;
+    char *cfg_path = lmi_path_join(dir, "config.json");
+    char *st_path = lmi_path_join(dir, "model.safetensors");
     lm_status s;
     *out = NULL;
     memset(&cfg, 0, sizeof cfg);
     if (cfg_path == NULL || st_path == NULL) {
-        s = lm_error(LM_ERR_NOMEM, "out of memory");
+        s = lmi_error(LM_ERR_NOMEM, "out of memory");
         goto done;
     }
-    s = lm_bert_config_load(cfg_path, &cfg);
+    s = lmi_bert_config_load(cfg_path, &cfg);
     if (s != LM_OK) {
         goto done;
     }
-    if (!lm_file_exists(st_path)) {
-        char *bin = lm_path_join(dir, "pytorch_model.bin");
-        int has_bin = bin != NULL && lm_file_exists(bin);
+    if (!lmi_file_exists(st_path)) {
+        char *bin = lmi_path_join(dir, "pytorch_model.bin");
+        int has_bin = bin != NULL && lmi_file_exists(bin);
         lm_free(bin);
-        s = lm_error(has_bin ? LM_ERR_UNSUPPORTED : LM_ERR_NOT_FOUND,
+        s = lmi_error(has_bin ? LM_ERR_UNSUPPORTED : LM_ERR_NOT_FOUND,
                      has_bin ? "%s: only pytorch_model.bin here; liblm reads model.safetensors "
                                "(convert it with the safetensors package)"
                              : "%s: no model.safetensors in this folder",
@@ -513,23 +513,23 @@ lm_status lm_bert_load(const char *dir, int head, int threads, lm_bert **out) {
         s = read_pooling_defaults(m, dir);
     }
     if (s == LM_OK) {
-        m->source_dir = lm_strdup(dir);
+        m->source_dir = lmi_strdup(dir);
         if (m->source_dir == NULL) {
-            s = lm_error(LM_ERR_NOMEM, "out of memory");
+            s = lmi_error(LM_ERR_NOMEM, "out of memory");
         }
     }
     if (s == LM_OK && m->w.pool_w == NULL) {
         m->w.pool_b = NULL; /* a pooler is all or nothing */
     }
     if (s == LM_OK && m->w.pool_w != NULL && m->w.pool_b == NULL) {
-        s = lm_error(LM_ERR_NOT_FOUND, "%s: tensor 'pooler.dense.bias' is missing", st_path);
+        s = lmi_error(LM_ERR_NOT_FOUND, "%s: tensor 'pooler.dense.bias' is missing", st_path);
     }
     if (s != LM_OK) {
-        lm_bert_free(m);
+        lmi_bert_free(m);
         m = NULL;
     }
 done:
-    lm_bert_config_free(&cfg);
+    lmi_bert_config_free(&cfg);
     lm_free(cfg_path);
     lm_free(st_path);
     *out = m;
@@ -544,17 +544,17 @@ static const char *const tokenizer_files[] = {"vocab.txt", "tokenizer_config.jso
 static lm_status copy_file(const char *from, const char *to) {
     char *data = NULL;
     size_t len = 0;
-    lm_status s = lm_file_read_all(from, (size_t)1 << 30, &data, &len);
+    lm_status s = lmi_file_read_all(from, (size_t)1 << 30, &data, &len);
     if (s == LM_OK) {
-        s = lm_file_write_atomic(to, data, len);
+        s = lmi_file_write_atomic(to, data, len);
     }
     lm_free(data);
     return s;
 }
 
-lm_status lm_bert_save(const lm_bert *m, const char *dir) {
-    lm_bert_config cfg;
-    lm_st_write *ws = NULL;
+lm_status lmi_bert_save(const lmi_bert *m, const char *dir) {
+    lmi_bert_config cfg;
+    lmi_st_write *ws = NULL;
     char (*names)[LM_BERT_NAME_MAX + 8] = NULL;
     char *json = NULL, *path = NULL;
     size_t i, n = 0;
@@ -562,26 +562,26 @@ lm_status lm_bert_save(const lm_bert *m, const char *dir) {
     memset(&cfg, 0, sizeof cfg);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         int e = errno;
-        return lm_error(lm_status_from_errno(e), "cannot create folder %s: %s", dir, strerror(e));
+        return lmi_error(lmi_status_from_errno(e), "cannot create folder %s: %s", dir, strerror(e));
     }
-    s = lm_bert_config_copy(&cfg, &m->cfg);
+    s = lmi_bert_config_copy(&cfg, &m->cfg);
     if (s != LM_OK) {
         return s;
     }
     lm_free(cfg.architecture);
-    cfg.architecture = lm_strdup(lm_bert_head_architecture(m->head));
-    ws = lm_calloc(m->nparams, sizeof *ws);
-    names = lm_calloc(m->nparams, sizeof *names);
+    cfg.architecture = lmi_strdup(lmi_bert_head_architecture(m->head));
+    ws = lmi_calloc(m->nparams, sizeof *ws);
+    names = lmi_calloc(m->nparams, sizeof *names);
     if (cfg.architecture == NULL || ws == NULL || names == NULL) {
-        s = lm_error(LM_ERR_NOMEM, "out of memory saving a model");
+        s = lmi_error(LM_ERR_NOMEM, "out of memory saving a model");
         goto done;
     }
-    s = lm_bert_config_to_json(&cfg, &json);
+    s = lmi_bert_config_to_json(&cfg, &json);
     if (s != LM_OK) {
         goto done;
     }
     for (i = 0; i < m->nparams; i++) {
-        const lm_bert_param *p = &m->params[i];
+        const lmi_bert_param *p = &m->params[i];
         const float *x = *p->slot;
         if (x == NULL || (p->slot == &m->w.mlm_dec_w && x == m->w.wte)) {
             continue;
@@ -596,40 +596,40 @@ lm_status lm_bert_save(const lm_bert *m, const char *dir) {
         ws[n].data = x;
         n++;
     }
-    path = lm_path_join(dir, "model.safetensors");
+    path = lmi_path_join(dir, "model.safetensors");
     if (path == NULL) {
-        s = lm_error(LM_ERR_NOMEM, "out of memory");
+        s = lmi_error(LM_ERR_NOMEM, "out of memory");
         goto done;
     }
     {
         static const char *const meta[] = {"format", "pt", NULL};
-        s = lm_safetensors_write(path, ws, n, meta);
+        s = lmi_safetensors_write(path, ws, n, meta);
     }
     if (s != LM_OK) {
         goto done;
     }
     lm_free(path);
-    path = lm_path_join(dir, "config.json");
+    path = lmi_path_join(dir, "config.json");
     if (path == NULL) {
-        s = lm_error(LM_ERR_NOMEM, "out of memory");
+        s = lmi_error(LM_ERR_NOMEM, "out of memory");
         goto done;
     }
-    s = lm_file_write_atomic(path, json, strlen(json));
+    s = lmi_file_write_atomic(path, json, strlen(json));
     for (i = 0; s == LM_OK && m->source_dir != NULL &&
                 i < sizeof tokenizer_files / sizeof tokenizer_files[0];
          i++) {
-        char *from = lm_path_join(m->source_dir, tokenizer_files[i]);
-        char *to = lm_path_join(dir, tokenizer_files[i]);
+        char *from = lmi_path_join(m->source_dir, tokenizer_files[i]);
+        char *to = lmi_path_join(dir, tokenizer_files[i]);
         if (from == NULL || to == NULL) {
-            s = lm_error(LM_ERR_NOMEM, "out of memory");
-        } else if (lm_file_exists(from) && strcmp(from, to) != 0) {
+            s = lmi_error(LM_ERR_NOMEM, "out of memory");
+        } else if (lmi_file_exists(from) && strcmp(from, to) != 0) {
             s = copy_file(from, to);
         }
         lm_free(from);
         lm_free(to);
     }
 done:
-    lm_bert_config_free(&cfg);
+    lmi_bert_config_free(&cfg);
     lm_free(json);
     lm_free(path);
     lm_free(ws);
@@ -639,26 +639,26 @@ done:
 
 /* ---- forward ---- */
 
-lm_status lm_bert_check_inputs(const lm_bert *m, const int32_t *ids, const int32_t *type_ids,
+lm_status lmi_bert_check_inputs(const lmi_bert *m, const int32_t *ids, const int32_t *type_ids,
                                const int32_t *mask, size_t B, size_t T) {
     size_t i;
     if ((int64_t)T > m->cfg.max_position_embeddings) {
-        return lm_error(LM_ERR_RANGE, "sequence length %zu exceeds max_position_embeddings %lld",
+        return lmi_error(LM_ERR_RANGE, "sequence length %zu exceeds max_position_embeddings %lld",
                         T, (long long)m->cfg.max_position_embeddings);
     }
     for (i = 0; i < B * T; i++) {
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab_size) {
-            return lm_error(LM_ERR_RANGE, "token id %ld at row %zu, position %zu is outside the "
+            return lmi_error(LM_ERR_RANGE, "token id %ld at row %zu, position %zu is outside the "
                                           "vocabulary [0, %lld)",
                             (long)ids[i], i / T, i % T, (long long)m->cfg.vocab_size);
         }
         if (type_ids != NULL && (type_ids[i] < 0 || type_ids[i] >= m->cfg.type_vocab_size)) {
-            return lm_error(LM_ERR_RANGE, "token type id %ld at row %zu, position %zu is outside "
+            return lmi_error(LM_ERR_RANGE, "token type id %ld at row %zu, position %zu is outside "
                                           "[0, %lld)",
                             (long)type_ids[i], i / T, i % T, (long long)m->cfg.type_vocab_size);
         }
         if (mask != NULL && mask[i] != 0 && mask[i] != 1) {
-            return lm_error(LM_ERR_RANGE, "attention mask value %ld at row %zu, position %zu is "
+            return lmi_error(LM_ERR_RANGE, "attention mask value %ld at row %zu, position %zu is "
                                           "not 0 or 1",
                             (long)mask[i], i / T, i % T);
         }
@@ -666,42 +666,42 @@ lm_status lm_bert_check_inputs(const lm_bert *m, const int32_t *ids, const int32
     return LM_OK;
 }
 
-static void activation(const lm_ops_ctx *ctx, lm_act act, float *x, size_t n) {
+static void activation(const lmi_ops_ctx *ctx, lmi_act act, float *x, size_t n) {
     switch (act) {
     case LM_ACT_GELU_TANH:
-        lm_gelu_tanh_forward(ctx, x, x, n);
+        lmi_gelu_tanh_forward(ctx, x, x, n);
         break;
     case LM_ACT_RELU:
-        lm_relu_forward(ctx, x, x, n);
+        lmi_relu_forward(ctx, x, x, n);
         break;
     default:
-        lm_gelu_forward(ctx, x, x, n);
+        lmi_gelu_forward(ctx, x, x, n);
         break;
     }
 }
 
-lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *type_ids,
+lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *type_ids,
                          const int32_t *mask, size_t B, size_t T, float *hidden) {
     /* hidden[B, T, C] */
     const size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size;
     const size_t NH = (size_t)m->cfg.num_attention_heads, N = B * T;
     const float eps = (float)m->cfg.layer_norm_eps;
-    const lm_ops_ctx ctx = {m->threads};
-    size_t att_scratch = lm_attention_scratch_floats(T, m->threads);
+    const lmi_ops_ctx ctx = {m->threads};
+    size_t att_scratch = lmi_attention_scratch_floats(T, m->threads);
     /* floats rounded up to a multiple of 4 so the spans after them are 16-byte aligned */
     size_t floats = (N * 3 * C + N * C + N * C + N * I + att_scratch + 64 + 3) / 4 * 4;
     float *arena, *qkv, *att, *tmp, *ffn, *ascr, *x = hidden;
-    lm_row_span *spans;
+    lmi_row_span *spans;
     int32_t *pos;
     size_t b, t, l, nspans = 0;
     if (N == 0) {
         return LM_OK;
     }
-    arena = lm_malloc_aligned(floats * sizeof(float) + 2 * B * sizeof(lm_row_span) +
+    arena = lmi_malloc_aligned(floats * sizeof(float) + 2 * B * sizeof(lmi_row_span) +
                                   N * sizeof(int32_t),
                               LM_ALIGN);
     if (arena == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory for the activations of a %zu x %zu batch",
+        return lmi_error(LM_ERR_NOMEM, "out of memory for the activations of a %zu x %zu batch",
                         B, T);
     }
     qkv = arena;                 /* [N, 3C] */
@@ -709,7 +709,7 @@ lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *ty
     tmp = att + N * C;           /* [N, C] */
     ffn = tmp + N * C;           /* [N, I] */
     ascr = ffn + N * I;          /* attention scratch */
-    spans = (lm_row_span *)(arena + floats);
+    spans = (lmi_row_span *)(arena + floats);
     pos = (int32_t *)(spans + 2 * B);
     for (b = 0; b < B; b++) {
         size_t len = T;
@@ -733,54 +733,54 @@ lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *ty
         }
     }
     /* embeddings: word + position + token type, then LayerNorm */
-    lm_embedding_forward(&ctx, x, ids, m->w.wte, N, C, 0);
-    lm_embedding_forward(&ctx, x, pos, m->w.wpe, N, C, 1);
+    lmi_embedding_forward(&ctx, x, ids, m->w.wte, N, C, 0);
+    lmi_embedding_forward(&ctx, x, pos, m->w.wpe, N, C, 1);
     if (type_ids != NULL) {
-        lm_embedding_forward(&ctx, x, type_ids, m->w.wtt, N, C, 1);
+        lmi_embedding_forward(&ctx, x, type_ids, m->w.wtt, N, C, 1);
     } else {
         for (b = 0; b < N; b++) {
-            lm_residual_forward(&ctx, x + b * C, x + b * C, m->w.wtt, C);
+            lmi_residual_forward(&ctx, x + b * C, x + b * C, m->w.wtt, C);
         }
     }
-    lm_layernorm_forward(&ctx, x, NULL, NULL, x, m->w.emb_ln_w, m->w.emb_ln_b, N, C, eps);
+    lmi_layernorm_forward(&ctx, x, NULL, NULL, x, m->w.emb_ln_w, m->w.emb_ln_b, N, C, eps);
     for (l = 0; l < (size_t)m->cfg.num_hidden_layers; l++) {
-        const lm_bert_layer *y = &m->w.layers[l];
+        const lmi_bert_layer *y = &m->w.layers[l];
         const float *const wqkv[3] = {y->q_w, y->k_w, y->v_w};
         const float *const bqkv[3] = {y->q_b, y->k_b, y->v_b};
-        lm_matmul_spans_forward(&ctx, qkv, 3 * C, x, wqkv, bqkv, 3, spans, nspans, C, C);
-        lm_attention_forward(&ctx, att, qkv, 3 * C, mask, ascr, B, T, C, NH);
-        lm_matmul_spans_forward(&ctx, tmp, C, att, &y->ao_w, &y->ao_b, 1, spans, nspans, C, C);
-        lm_residual_layernorm_forward(&ctx, x, tmp, x, y->ln1_w, y->ln1_b, N, C, eps);
-        lm_matmul_spans_forward(&ctx, ffn, I, x, &y->i_w, &y->i_b, 1, spans, nspans, C, I);
+        lmi_matmul_spans_forward(&ctx, qkv, 3 * C, x, wqkv, bqkv, 3, spans, nspans, C, C);
+        lmi_attention_forward(&ctx, att, qkv, 3 * C, mask, ascr, B, T, C, NH);
+        lmi_matmul_spans_forward(&ctx, tmp, C, att, &y->ao_w, &y->ao_b, 1, spans, nspans, C, C);
+        lmi_residual_layernorm_forward(&ctx, x, tmp, x, y->ln1_w, y->ln1_b, N, C, eps);
+        lmi_matmul_spans_forward(&ctx, ffn, I, x, &y->i_w, &y->i_b, 1, spans, nspans, C, I);
         activation(&ctx, m->cfg.hidden_act, ffn, N * I);
-        lm_matmul_spans_forward(&ctx, tmp, C, ffn, &y->o_w, &y->o_b, 1, spans, nspans, I, C);
-        lm_residual_layernorm_forward(&ctx, x, tmp, x, y->ln2_w, y->ln2_b, N, C, eps);
+        lmi_matmul_spans_forward(&ctx, tmp, C, ffn, &y->o_w, &y->o_b, 1, spans, nspans, I, C);
+        lmi_residual_layernorm_forward(&ctx, x, tmp, x, y->ln2_w, y->ln2_b, N, C, eps);
     }
-    lm_free_aligned(arena);
+    lmi_free_aligned(arena);
     return LM_OK;
 }
 
-lm_status lm_bert_pool(const lm_bert *m, const float *hidden, size_t B, size_t T, float *pooled) {
+lm_status lmi_bert_pool(const lmi_bert *m, const float *hidden, size_t B, size_t T, float *pooled) {
     /* pooled[B, C] = tanh(W hidden[:, 0] + b) */
     const size_t C = (size_t)m->cfg.hidden_size;
-    const lm_ops_ctx ctx = {m->threads};
+    const lmi_ops_ctx ctx = {m->threads};
     if (m->w.pool_w == NULL) {
-        return lm_error(LM_ERR_STATE, "this model has no pooler (pooler.dense.* not in its "
+        return lmi_error(LM_ERR_STATE, "this model has no pooler (pooler.dense.* not in its "
                                       "weights)");
     }
     /* the first token of each row: stride T*C between rows */
     {
         size_t b;
         for (b = 0; b < B; b++) {
-            lm_matmul_forward(&ctx, pooled + b * C, C, hidden + b * T * C, m->w.pool_w, m->w.pool_b, 1,
+            lmi_matmul_forward(&ctx, pooled + b * C, C, hidden + b * T * C, m->w.pool_w, m->w.pool_b, 1,
                               C, C);
         }
     }
-    lm_tanh_forward(&ctx, pooled, pooled, B * C);
+    lmi_tanh_forward(&ctx, pooled, pooled, B * C);
     return LM_OK;
 }
 
-void lm_bert_sentence_embedding(const lm_bert *m, const float *hidden, const int32_t *mask,
+void lmi_bert_sentence_embedding(const lmi_bert *m, const float *hidden, const int32_t *mask,
                                 size_t B, size_t T, int pooling, int normalize, float *out) {
     /* out[B, C]: mean over unmasked tokens (sentence-transformers clamps the count at 1e-9) or
      * the first token; then optionally divided by max(||x||, 1e-12) (F.normalize). */
@@ -824,35 +824,35 @@ void lm_bert_sentence_embedding(const lm_bert *m, const float *hidden, const int
 }
 
 /* logits[rows, num_labels] = in[rows, C] . classifier^T + bias, when the model has `head`. */
-static lm_status classifier_logits(const lm_bert *m, int head, const char *head_what,
+static lm_status classifier_logits(const lmi_bert *m, int head, const char *head_what,
                                    const float *in, size_t rows, float *logits) {
-    const lm_ops_ctx ctx = {m->threads};
+    const lmi_ops_ctx ctx = {m->threads};
     if (m->w.cls_w == NULL || m->head != head) {
-        return lm_error(LM_ERR_STATE, "this model has no %s head (it is %s)", head_what,
-                        lm_bert_head_name(m->head));
+        return lmi_error(LM_ERR_STATE, "this model has no %s head (it is %s)", head_what,
+                        lmi_bert_head_name(m->head));
     }
-    lm_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, in, m->w.cls_w, m->w.cls_b, rows,
+    lmi_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, in, m->w.cls_w, m->w.cls_b, rows,
                       (size_t)m->cfg.hidden_size, (size_t)m->cfg.num_labels);
     return LM_OK;
 }
 
-lm_status lm_bert_seq_logits(const lm_bert *m, const float *pooled, size_t B, float *logits) {
+lm_status lmi_bert_seq_logits(const lmi_bert *m, const float *pooled, size_t B, float *logits) {
     return classifier_logits(m, LM_BERT_HEAD_SEQ_CLASS, "sequence-classification", pooled, B,
                              logits);
 }
 
-lm_status lm_bert_token_logits(const lm_bert *m, const float *hidden, size_t N, float *logits) {
+lm_status lmi_bert_token_logits(const lmi_bert *m, const float *hidden, size_t N, float *logits) {
     return classifier_logits(m, LM_BERT_HEAD_TOKEN_CLASS, "token-classification", hidden, N,
                              logits);
 }
 
-lm_status lm_bert_qa_logits(const lm_bert *m, const float *hidden, size_t B, size_t T,
+lm_status lmi_bert_qa_logits(const lmi_bert *m, const float *hidden, size_t B, size_t T,
                             float *start, float *end) {
     const size_t C = (size_t)m->cfg.hidden_size;
     size_t i;
     if (m->w.qa_w == NULL) {
-        return lm_error(LM_ERR_STATE, "this model has no question-answering head (it is %s)",
-                        lm_bert_head_name(m->head));
+        return lmi_error(LM_ERR_STATE, "this model has no question-answering head (it is %s)",
+                        lmi_bert_head_name(m->head));
     }
     for (i = 0; i < B * T; i++) {
         const float *h = hidden + i * C;
@@ -868,32 +868,32 @@ lm_status lm_bert_qa_logits(const lm_bert *m, const float *hidden, size_t B, siz
     return LM_OK;
 }
 
-lm_status lm_bert_mlm_logits(const lm_bert *m, const float *hidden, const size_t *rows, size_t n,
+lm_status lmi_bert_mlm_logits(const lmi_bert *m, const float *hidden, const size_t *rows, size_t n,
                              float *logits) {
     const size_t C = (size_t)m->cfg.hidden_size, V = (size_t)m->cfg.vocab_size;
-    const lm_ops_ctx ctx = {m->threads};
+    const lmi_ops_ctx ctx = {m->threads};
     float *x, *t;
     size_t i;
     if (m->w.mlm_w == NULL) {
-        return lm_error(LM_ERR_STATE, "this model has no masked-LM head (it is %s)",
-                        lm_bert_head_name(m->head));
+        return lmi_error(LM_ERR_STATE, "this model has no masked-LM head (it is %s)",
+                        lmi_bert_head_name(m->head));
     }
     if (n == 0) {
         return LM_OK;
     }
-    x = lm_malloc_aligned(2 * n * C * sizeof(float), LM_ALIGN);
+    x = lmi_malloc_aligned(2 * n * C * sizeof(float), LM_ALIGN);
     if (x == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory for %zu masked-LM rows", n);
+        return lmi_error(LM_ERR_NOMEM, "out of memory for %zu masked-LM rows", n);
     }
     t = x + n * C;
     for (i = 0; i < n; i++) {
         memcpy(x + i * C, hidden + (rows != NULL ? rows[i] : i) * C, C * sizeof(float));
     }
-    lm_matmul_forward(&ctx, t, C, x, m->w.mlm_w, m->w.mlm_b, n, C, C);
+    lmi_matmul_forward(&ctx, t, C, x, m->w.mlm_w, m->w.mlm_b, n, C, C);
     activation(&ctx, m->cfg.hidden_act, t, n * C);
-    lm_layernorm_forward(&ctx, t, NULL, NULL, t, m->w.mlm_ln_w, m->w.mlm_ln_b, n, C,
+    lmi_layernorm_forward(&ctx, t, NULL, NULL, t, m->w.mlm_ln_w, m->w.mlm_ln_b, n, C,
                          (float)m->cfg.layer_norm_eps);
-    lm_matmul_forward(&ctx, logits, V, t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);
-    lm_free_aligned(x);
+    lmi_matmul_forward(&ctx, logits, V, t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);
+    lmi_free_aligned(x);
     return LM_OK;
 }

@@ -24,19 +24,19 @@ enum {
     LM_BERT_HEAD_COUNT = 6
 };
 
-typedef struct lm_bert_layer {
+typedef struct lmi_bert_layer {
     const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b; /* attention.self.{query,key,value}: [C, C], [C] */
     const float *ao_w, *ao_b;                       /* attention.output.dense: [C, C], [C] */
     const float *ln1_w, *ln1_b;                     /* attention.output.LayerNorm: [C], [C] */
     const float *i_w, *i_b;                         /* intermediate.dense: [I, C], [I] */
     const float *o_w, *o_b;                         /* output.dense: [C, I], [C] */
     const float *ln2_w, *ln2_b;                     /* output.LayerNorm: [C], [C] */
-} lm_bert_layer;
+} lmi_bert_layer;
 
-typedef struct lm_bert_weights {
+typedef struct lmi_bert_weights {
     const float *wte, *wpe, *wtt;      /* word [V, C], position [P, C], token type [TV, C] */
     const float *emb_ln_w, *emb_ln_b;  /* embeddings.LayerNorm [C] */
-    lm_bert_layer *layers;             /* [L] */
+    lmi_bert_layer *layers;             /* [L] */
     const float *pool_w, *pool_b;      /* pooler.dense [C, C], [C]; NULL when absent */
     const float *cls_w, *cls_b;        /* classifier [NL, C], [NL] (sequence/token heads) */
     const float *qa_w, *qa_b;          /* qa_outputs [2, C], [2] */
@@ -44,79 +44,79 @@ typedef struct lm_bert_weights {
     const float *mlm_ln_w, *mlm_ln_b;  /* cls.predictions.transform.LayerNorm [C] */
     const float *mlm_dec_w;            /* decoder [V, C]: the word embeddings when tied */
     const float *mlm_bias;             /* cls.predictions.bias [V] */
-} lm_bert_weights;
+} lmi_bert_weights;
 
 #define LM_BERT_NAME_MAX 96
 
-typedef struct lm_bert_param {
+typedef struct lmi_bert_param {
     char name[LM_BERT_NAME_MAX]; /* Hugging Face name without the "bert." prefix */
     int encoder;                 /* 1: an encoder tensor ("bert." prefix in head checkpoints) */
     int optional;                /* 1: may be absent (pooler, untied decoder) */
     size_t ndim;
     int64_t shape[2];
     size_t numel;
-    const float **slot;          /* where the data pointer goes in lm_bert_weights */
+    const float **slot;          /* where the data pointer goes in lmi_bert_weights */
     int init;                    /* 0: normal(0, range); 1: ones; 2: zeros */
-} lm_bert_param;
+} lmi_bert_param;
 
-typedef struct lm_bert {
-    lm_bert_config cfg;
+typedef struct lmi_bert {
+    lmi_bert_config cfg;
     int head;                    /* LM_BERT_HEAD_* (never AUTO) */
     int threads;                 /* OpenMP threads of the non-BLAS loops */
-    lm_bert_weights w;
-    lm_bert_param *params;
+    lmi_bert_weights w;
+    lmi_bert_param *params;
     size_t nparams;
-    lm_safetensors *st;          /* NULL for created models */
-    float *slab;                 /* owned storage (lm_malloc_aligned), or NULL */
+    lmi_safetensors *st;          /* NULL for created models */
+    float *slab;                 /* owned storage (lmi_malloc_aligned), or NULL */
     int pooling;                 /* embedding defaults: 1 mean, 2 cls */
     int normalize;
     char *source_dir;            /* folder it was loaded from (tokenizer files are copied on save) */
-} lm_bert;
+} lmi_bert;
 
 /* The head named by a config's first architecture (BertModel / unknown -> BASE). */
-int lm_bert_head_from_architecture(const char *architecture);
-const char *lm_bert_head_name(int head);
+int lmi_bert_head_from_architecture(const char *architecture);
+const char *lmi_bert_head_name(int head);
 /* transformers' architecture class name for a head, e.g. "BertForMaskedLM". */
-const char *lm_bert_head_architecture(int head);
+const char *lmi_bert_head_architecture(int head);
 
 /* Loads config.json + model.safetensors (+ sentence-transformers pooling defaults) from dir.
  * head: LM_BERT_HEAD_* (AUTO = from config.json). On failure *out is NULL. */
-lm_status lm_bert_load(const char *dir, int head, int threads, lm_bert **out);
+lm_status lmi_bert_load(const char *dir, int head, int threads, lmi_bert **out);
 /* A new model from a parsed config (copied) with transformers' initialisation from `seed`. */
-lm_status lm_bert_create(const lm_bert_config *cfg, int head, int threads, uint64_t seed,
-                         lm_bert **out);
+lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uint64_t seed,
+                         lmi_bert **out);
 /* Writes dir/config.json and dir/model.safetensors (each atomically), plus the tokenizer files
  * of the folder the model was loaded from. Creates dir when missing (one level). */
-lm_status lm_bert_save(const lm_bert *m, const char *dir);
-void lm_bert_free(lm_bert *m);
+lm_status lmi_bert_save(const lmi_bert *m, const char *dir);
+void lmi_bert_free(lmi_bert *m);
 
-uint64_t lm_bert_parameter_count(const lm_bert *m);
-uint64_t lm_bert_nan_count(const lm_bert *m);
+uint64_t lmi_bert_parameter_count(const lmi_bert *m);
+uint64_t lmi_bert_nan_count(const lmi_bert *m);
 
 /* Checks ids/type ids/mask against the config: LM_ERR_RANGE naming the row and column. */
-lm_status lm_bert_check_inputs(const lm_bert *m, const int32_t *ids, const int32_t *type_ids,
+lm_status lmi_bert_check_inputs(const lmi_bert *m, const int32_t *ids, const int32_t *type_ids,
                                const int32_t *mask, size_t B, size_t T);
 
 /* Encoder: hidden[B, T, C] = last hidden state. ids[B, T], type_ids[B, T] or NULL (zeros),
- * mask[B, T] or NULL (ones). Inputs must have passed lm_bert_check_inputs. */
-lm_status lm_bert_encode(const lm_bert *m, const int32_t *ids, const int32_t *type_ids,
+ * mask[B, T] or NULL (ones). Inputs must have passed lmi_bert_check_inputs. */
+lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *type_ids,
                          const int32_t *mask, size_t B, size_t T, float *hidden);
 
 /* Heads over a hidden state hidden[B, T, C]. Each returns LM_ERR_STATE when the model lacks the
  * head's weights, LM_ERR_NOMEM. */
-lm_status lm_bert_pool(const lm_bert *m, const float *hidden, size_t B, size_t T,
+lm_status lmi_bert_pool(const lmi_bert *m, const float *hidden, size_t B, size_t T,
                        float *pooled /* [B, C] */);
-void lm_bert_sentence_embedding(const lm_bert *m, const float *hidden, const int32_t *mask,
+void lmi_bert_sentence_embedding(const lmi_bert *m, const float *hidden, const int32_t *mask,
                                 size_t B, size_t T, int pooling, int normalize,
                                 float *out /* [B, C] */);
-lm_status lm_bert_seq_logits(const lm_bert *m, const float *pooled, size_t B,
+lm_status lmi_bert_seq_logits(const lmi_bert *m, const float *pooled, size_t B,
                              float *logits /* [B, NL] */);
-lm_status lm_bert_token_logits(const lm_bert *m, const float *hidden, size_t N,
+lm_status lmi_bert_token_logits(const lmi_bert *m, const float *hidden, size_t N,
                                float *logits /* [N, NL] */);
-lm_status lm_bert_qa_logits(const lm_bert *m, const float *hidden, size_t B, size_t T,
+lm_status lmi_bert_qa_logits(const lmi_bert *m, const float *hidden, size_t B, size_t T,
                             float *start /* [B, T] */, float *end /* [B, T] */);
 /* MLM logits for n rows of hidden (rows[i] indexes the B*T rows; rows NULL = rows 0..n-1). */
-lm_status lm_bert_mlm_logits(const lm_bert *m, const float *hidden, const size_t *rows, size_t n,
+lm_status lmi_bert_mlm_logits(const lmi_bert *m, const float *hidden, const size_t *rows, size_t n,
                              float *logits /* [n, V] */);
 
 #endif

@@ -24,7 +24,7 @@ static void free_labels(char **labels, int64_t n) {
     lm_free(labels);
 }
 
-void lm_bert_config_free(lm_bert_config *c) {
+void lmi_bert_config_free(lmi_bert_config *c) {
     if (c == NULL) {
         return;
     }
@@ -38,18 +38,18 @@ void lm_bert_config_free(lm_bert_config *c) {
 
 /* A new array of n labels (names[i] or "LABEL_i"); NULL on allocation failure. */
 static char **make_labels(int64_t n, const char *const *names) {
-    char **labels = lm_calloc((size_t)(n > 0 ? n : 1), sizeof *labels);
+    char **labels = lmi_calloc((size_t)(n > 0 ? n : 1), sizeof *labels);
     int64_t i;
     if (labels == NULL) {
         return NULL;
     }
     for (i = 0; i < n; i++) {
         if (names != NULL) {
-            labels[i] = lm_strdup(names[i]);
+            labels[i] = lmi_strdup(names[i]);
         } else {
             char buf[32];
             snprintf(buf, sizeof buf, "LABEL_%lld", (long long)i);
-            labels[i] = lm_strdup(buf);
+            labels[i] = lmi_strdup(buf);
         }
         if (labels[i] == NULL) {
             free_labels(labels, i);
@@ -59,7 +59,7 @@ static char **make_labels(int64_t n, const char *const *names) {
     return labels;
 }
 
-static void set_defaults_no_alloc(lm_bert_config *c) {
+static void set_defaults_no_alloc(lmi_bert_config *c) {
     memset(c, 0, sizeof *c);
     c->vocab_size = 30522;
     c->hidden_size = 768;
@@ -80,38 +80,38 @@ static void set_defaults_no_alloc(lm_bert_config *c) {
     c->tie_word_embeddings = 1;
 }
 
-lm_status lm_bert_config_default(lm_bert_config *c) {
+lm_status lmi_bert_config_default(lmi_bert_config *c) {
     if (c == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_bert_config_default: NULL config");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_bert_config_default: NULL config");
     }
     set_defaults_no_alloc(c);
     c->id2label = make_labels(2, NULL);
     if (c->id2label == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory for the default labels");
+        return lmi_error(LM_ERR_NOMEM, "out of memory for the default labels");
     }
     c->num_labels = 2;
     return LM_OK;
 }
 
-lm_status lm_bert_config_set_labels(lm_bert_config *c, int64_t n, const char *const *names) {
+lm_status lmi_bert_config_set_labels(lmi_bert_config *c, int64_t n, const char *const *names) {
     char **labels;
     int64_t i;
     if (c == NULL || n < 1 || n > LM_CONFIG_MAX_LABELS) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT,
-                        "lm_bert_config_set_labels: need a config and 1..%lld labels",
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
+                        "lmi_bert_config_set_labels: need a config and 1..%lld labels",
                         (long long)LM_CONFIG_MAX_LABELS);
     }
     if (names != NULL) {
         for (i = 0; i < n; i++) {
             if (names[i] == NULL) {
-                return lm_error(LM_ERR_INVALID_ARGUMENT,
-                                "lm_bert_config_set_labels: label %lld is NULL", (long long)i);
+                return lmi_error(LM_ERR_INVALID_ARGUMENT,
+                                "lmi_bert_config_set_labels: label %lld is NULL", (long long)i);
             }
         }
     }
     labels = make_labels(n, names);
     if (labels == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory for %lld labels", (long long)n);
+        return lmi_error(LM_ERR_NOMEM, "out of memory for %lld labels", (long long)n);
     }
     free_labels(c->id2label, c->num_labels);
     c->id2label = labels;
@@ -119,17 +119,17 @@ lm_status lm_bert_config_set_labels(lm_bert_config *c, int64_t n, const char *co
     return LM_OK;
 }
 
-const char *lm_bert_config_label(const lm_bert_config *c, int64_t i) {
+const char *lmi_bert_config_label(const lmi_bert_config *c, int64_t i) {
     if (c == NULL || c->id2label == NULL || i < 0 || i >= c->num_labels) {
         return NULL;
     }
     return c->id2label[i];
 }
 
-lm_status lm_bert_config_copy(lm_bert_config *dst, const lm_bert_config *src) {
-    lm_bert_config tmp;
+lm_status lmi_bert_config_copy(lmi_bert_config *dst, const lmi_bert_config *src) {
+    lmi_bert_config tmp;
     if (dst == NULL || src == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_bert_config_copy: NULL argument");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_bert_config_copy: NULL argument");
     }
     tmp = *src;
     tmp.id2label = NULL;
@@ -139,10 +139,10 @@ lm_status lm_bert_config_copy(lm_bert_config *dst, const lm_bert_config *src) {
         tmp.id2label = make_labels(src->num_labels, (const char *const *)src->id2label);
     }
     if (src->architecture != NULL) {
-        tmp.architecture = lm_strdup(src->architecture);
+        tmp.architecture = lmi_strdup(src->architecture);
     }
     if (src->hidden_act_name != NULL) {
-        tmp.hidden_act_name = lm_strdup(src->hidden_act_name);
+        tmp.hidden_act_name = lmi_strdup(src->hidden_act_name);
     }
     if ((src->id2label != NULL && tmp.id2label == NULL) ||
         (src->architecture != NULL && tmp.architecture == NULL) ||
@@ -150,15 +150,15 @@ lm_status lm_bert_config_copy(lm_bert_config *dst, const lm_bert_config *src) {
         if (tmp.id2label == NULL) {
             tmp.num_labels = 0;
         }
-        lm_bert_config_free(&tmp);
+        lmi_bert_config_free(&tmp);
         memset(dst, 0, sizeof *dst);
-        return lm_error(LM_ERR_NOMEM, "out of memory copying a model configuration");
+        return lmi_error(LM_ERR_NOMEM, "out of memory copying a model configuration");
     }
     *dst = tmp;
     return LM_OK;
 }
 
-static int act_from_name(const char *name, lm_act *out) {
+static int act_from_name(const char *name, lmi_act *out) {
     if (strcmp(name, "gelu") == 0) {
         *out = LM_ACT_GELU;
     } else if (strcmp(name, "gelu_new") == 0 || strcmp(name, "gelu_pytorch_tanh") == 0) {
@@ -171,7 +171,7 @@ static int act_from_name(const char *name, lm_act *out) {
     return 1;
 }
 
-static const char *act_name(const lm_bert_config *c) {
+static const char *act_name(const lmi_bert_config *c) {
     if (c->hidden_act_name != NULL) {
         return c->hidden_act_name;
     }
@@ -189,17 +189,17 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-lm_status lm_bert_config_validate(const lm_bert_config *c, const char *what) {
+lm_status lmi_bert_config_validate(const lmi_bert_config *c, const char *what) {
     int64_t i;
     if (c == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_bert_config_validate: NULL config");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_bert_config_validate: NULL config");
     }
     if (what == NULL) {
         what = "model configuration";
     }
 #define LM_CHECK_RANGE(field, lo, hi)                                                            \
     if (c->field < (lo) || c->field > (hi)) {                                                    \
-        return lm_error(LM_ERR_FORMAT, "%s: \"" #field "\" is %lld, outside [%lld, %lld]", what,  \
+        return lmi_error(LM_ERR_FORMAT, "%s: \"" #field "\" is %lld, outside [%lld, %lld]", what,  \
                         (long long)c->field, (long long)(lo), (long long)(hi));                  \
     }
     LM_CHECK_RANGE(vocab_size, 1, LM_CONFIG_MAX_VOCAB)
@@ -213,59 +213,59 @@ lm_status lm_bert_config_validate(const lm_bert_config *c, const char *what) {
     LM_CHECK_RANGE(num_labels, 1, LM_CONFIG_MAX_LABELS)
 #undef LM_CHECK_RANGE
     if (c->hidden_size % c->num_attention_heads != 0) {
-        return lm_error(LM_ERR_UNSUPPORTED,
+        return lmi_error(LM_ERR_UNSUPPORTED,
                         "%s: \"hidden_size\" %lld is not a multiple of \"num_attention_heads\" %lld",
                         what, (long long)c->hidden_size, (long long)c->num_attention_heads);
     }
     if ((int)c->hidden_act < LM_ACT_GELU || c->hidden_act > LM_ACT_RELU) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"hidden_act\" value %d is unknown", what,
+        return lmi_error(LM_ERR_UNSUPPORTED, "%s: \"hidden_act\" value %d is unknown", what,
                         (int)c->hidden_act);
     }
     if (!(c->hidden_dropout_prob >= 0 && c->hidden_dropout_prob < 1)) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"hidden_dropout_prob\" %g is outside [0, 1)", what,
+        return lmi_error(LM_ERR_FORMAT, "%s: \"hidden_dropout_prob\" %g is outside [0, 1)", what,
                         c->hidden_dropout_prob);
     }
     if (!(c->attention_probs_dropout_prob >= 0 && c->attention_probs_dropout_prob < 1)) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"attention_probs_dropout_prob\" %g is outside [0, 1)",
+        return lmi_error(LM_ERR_FORMAT, "%s: \"attention_probs_dropout_prob\" %g is outside [0, 1)",
                         what, c->attention_probs_dropout_prob);
     }
     if (!(c->classifier_dropout == -1.0 ||
           (c->classifier_dropout >= 0 && c->classifier_dropout < 1))) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"classifier_dropout\" %g is outside [0, 1)", what,
+        return lmi_error(LM_ERR_FORMAT, "%s: \"classifier_dropout\" %g is outside [0, 1)", what,
                         c->classifier_dropout);
     }
     if (!(c->layer_norm_eps > 0 && isfinite(c->layer_norm_eps))) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"layer_norm_eps\" %g must be positive", what,
+        return lmi_error(LM_ERR_FORMAT, "%s: \"layer_norm_eps\" %g must be positive", what,
                         c->layer_norm_eps);
     }
     if (!(c->initializer_range >= 0 && isfinite(c->initializer_range))) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"initializer_range\" %g must be non-negative", what,
+        return lmi_error(LM_ERR_FORMAT, "%s: \"initializer_range\" %g must be non-negative", what,
                         c->initializer_range);
     }
     if ((int)c->problem_type < LM_PROBLEM_NONE || c->problem_type > LM_PROBLEM_REGRESSION) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"problem_type\" value %d is unknown", what,
+        return lmi_error(LM_ERR_FORMAT, "%s: \"problem_type\" value %d is unknown", what,
                         (int)c->problem_type);
     }
     if (c->id2label == NULL) {
-        return lm_error(LM_ERR_FORMAT, "%s: no label names", what);
+        return lmi_error(LM_ERR_FORMAT, "%s: no label names", what);
     }
     for (i = 0; i < c->num_labels; i++) {
         if (c->id2label[i] == NULL) {
-            return lm_error(LM_ERR_FORMAT, "%s: label %lld has no name", what, (long long)i);
+            return lmi_error(LM_ERR_FORMAT, "%s: label %lld has no name", what, (long long)i);
         }
     }
     /* Label names must be unique, or label2id could not be the inverse of id2label. */
     if (c->num_labels > 1) {
-        const char **sorted = lm_malloc_array((size_t)c->num_labels, sizeof *sorted);
+        const char **sorted = lmi_malloc_array((size_t)c->num_labels, sizeof *sorted);
         lm_status s = LM_OK;
         if (sorted == NULL) {
-            return lm_error(LM_ERR_NOMEM, "%s: out of memory checking labels", what);
+            return lmi_error(LM_ERR_NOMEM, "%s: out of memory checking labels", what);
         }
         memcpy(sorted, c->id2label, (size_t)c->num_labels * sizeof *sorted);
         qsort(sorted, (size_t)c->num_labels, sizeof *sorted, cmp_str);
         for (i = 1; i < c->num_labels; i++) {
             if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-                s = lm_error(LM_ERR_FORMAT, "%s: label \"%.40s\" is used for two ids", what,
+                s = lmi_error(LM_ERR_FORMAT, "%s: label \"%.40s\" is used for two ids", what,
                              sorted[i]);
                 break;
             }
@@ -293,7 +293,7 @@ static int parse_id_key(const char *s, int64_t *out) {
 }
 
 /* Reads id2label / label2id / num_labels into c (which has no labels yet). */
-static lm_status parse_labels(const cJSON *root, const char *what, lm_bert_config *c) {
+static lm_status parse_labels(const cJSON *root, const char *what, lmi_bert_config *c) {
     const cJSON *id2 = cJSON_GetObjectItemCaseSensitive(root, "id2label");
     const cJSON *l2i = cJSON_GetObjectItemCaseSensitive(root, "label2id");
     const cJSON *e;
@@ -310,12 +310,12 @@ static lm_status parse_labels(const cJSON *root, const char *what, lm_bert_confi
         l2i = NULL;
     }
     if (id2 != NULL && !cJSON_IsObject(id2)) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"id2label\" must be an object", what);
+        return lmi_error(LM_ERR_FORMAT, "%s: \"id2label\" must be an object", what);
     }
     if (l2i != NULL && !cJSON_IsObject(l2i)) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"label2id\" must be an object", what);
+        return lmi_error(LM_ERR_FORMAT, "%s: \"label2id\" must be an object", what);
     }
-    s = lm_json_get_int(root, "num_labels", what, 1, LM_CONFIG_MAX_LABELS, &num);
+    s = lmi_json_get_int(root, "num_labels", what, 1, LM_CONFIG_MAX_LABELS, &num);
     if (s != LM_OK && s != LM_ERR_NOT_FOUND) {
         return s;
     }
@@ -328,44 +328,44 @@ static lm_status parse_labels(const cJSON *root, const char *what, lm_bert_confi
         n = have_num ? num : 2;
     }
     if (n < 1 || n > LM_CONFIG_MAX_LABELS) {
-        return lm_error(LM_ERR_FORMAT, "%s: %lld labels (need 1..%lld)", what, (long long)n,
+        return lmi_error(LM_ERR_FORMAT, "%s: %lld labels (need 1..%lld)", what, (long long)n,
                         (long long)LM_CONFIG_MAX_LABELS);
     }
     if (have_num && num != n) {
-        return lm_error(LM_ERR_FORMAT, "%s: \"num_labels\" is %lld but \"%s\" has %lld entries",
+        return lmi_error(LM_ERR_FORMAT, "%s: \"num_labels\" is %lld but \"%s\" has %lld entries",
                         what, (long long)num, id2 != NULL ? "id2label" : "label2id",
                         (long long)n);
     }
     if (id2 != NULL && l2i != NULL && cJSON_GetArraySize(l2i) != n) {
-        return lm_error(LM_ERR_FORMAT,
+        return lmi_error(LM_ERR_FORMAT,
                         "%s: \"id2label\" has %lld entries but \"label2id\" has %d", what,
                         (long long)n, cJSON_GetArraySize(l2i));
     }
-    labels = lm_calloc((size_t)n, sizeof *labels);
+    labels = lmi_calloc((size_t)n, sizeof *labels);
     if (labels == NULL) {
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory for %lld labels", what, (long long)n);
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory for %lld labels", what, (long long)n);
     }
     c->id2label = labels;
-    c->num_labels = n; /* from here, lm_bert_config_free releases what was filled */
+    c->num_labels = n; /* from here, lmi_bert_config_free releases what was filled */
     if (id2 != NULL) {
         cJSON_ArrayForEach(e, id2) {
             int64_t id;
             if (!parse_id_key(e->string, &id) || id >= n) {
-                return lm_error(LM_ERR_FORMAT,
+                return lmi_error(LM_ERR_FORMAT,
                                 "%s: \"id2label\" key \"%.40s\" is not an id in 0..%lld", what,
                                 e->string, (long long)(n - 1));
             }
             if (!cJSON_IsString(e) || e->valuestring == NULL) {
-                return lm_error(LM_ERR_FORMAT, "%s: \"id2label\" value for \"%s\" is not a string",
+                return lmi_error(LM_ERR_FORMAT, "%s: \"id2label\" value for \"%s\" is not a string",
                                 what, e->string);
             }
             if (labels[id] != NULL) {
-                return lm_error(LM_ERR_FORMAT, "%s: \"id2label\" has id %lld twice", what,
+                return lmi_error(LM_ERR_FORMAT, "%s: \"id2label\" has id %lld twice", what,
                                 (long long)id);
             }
-            labels[id] = lm_strdup(e->valuestring);
+            labels[id] = lmi_strdup(e->valuestring);
             if (labels[id] == NULL) {
-                return lm_error(LM_ERR_NOMEM, "%s: out of memory for labels", what);
+                return lmi_error(LM_ERR_NOMEM, "%s: out of memory for labels", what);
             }
         }
     } else if (l2i != NULL) {
@@ -373,18 +373,18 @@ static lm_status parse_labels(const cJSON *root, const char *what, lm_bert_confi
             double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
             int64_t id;
             if (!(v >= 0 && v < (double)n && v == floor(v))) {
-                return lm_error(LM_ERR_FORMAT,
+                return lmi_error(LM_ERR_FORMAT,
                                 "%s: \"label2id\" value for \"%.40s\" is not an id in 0..%lld",
                                 what, e->string, (long long)(n - 1));
             }
             id = (int64_t)v;
             if (labels[id] != NULL) {
-                return lm_error(LM_ERR_FORMAT, "%s: \"label2id\" maps two labels to id %lld",
+                return lmi_error(LM_ERR_FORMAT, "%s: \"label2id\" maps two labels to id %lld",
                                 what, (long long)id);
             }
-            labels[id] = lm_strdup(e->string);
+            labels[id] = lmi_strdup(e->string);
             if (labels[id] == NULL) {
-                return lm_error(LM_ERR_NOMEM, "%s: out of memory for labels", what);
+                return lmi_error(LM_ERR_NOMEM, "%s: out of memory for labels", what);
             }
         }
     } else {
@@ -392,18 +392,18 @@ static lm_status parse_labels(const cJSON *root, const char *what, lm_bert_confi
         for (i = 0; i < n; i++) {
             char buf[32];
             snprintf(buf, sizeof buf, "LABEL_%lld", (long long)i);
-            labels[i] = lm_strdup(buf);
+            labels[i] = lmi_strdup(buf);
             if (labels[i] == NULL) {
-                return lm_error(LM_ERR_NOMEM, "%s: out of memory for labels", what);
+                return lmi_error(LM_ERR_NOMEM, "%s: out of memory for labels", what);
             }
         }
     }
     /* label2id must be the exact inverse of id2label: n entries (checked above), each mapping
      * labels[v] to v, every id once. O(n), for the fuzzer's sake. */
     if (id2 != NULL && l2i != NULL) {
-        unsigned char *seen = lm_calloc((size_t)n, 1);
+        unsigned char *seen = lmi_calloc((size_t)n, 1);
         if (seen == NULL) {
-            return lm_error(LM_ERR_NOMEM, "%s: out of memory checking labels", what);
+            return lmi_error(LM_ERR_NOMEM, "%s: out of memory checking labels", what);
         }
         cJSON_ArrayForEach(e, l2i) {
             double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
@@ -411,7 +411,7 @@ static lm_status parse_labels(const cJSON *root, const char *what, lm_bert_confi
             if (!(v >= 0 && v < (double)n && v == floor(v)) ||
                 strcmp(labels[(int64_t)v], e->string) != 0 || seen[(int64_t)v]) {
                 lm_free(seen);
-                return lm_error(LM_ERR_FORMAT,
+                return lmi_error(LM_ERR_FORMAT,
                                 "%s: \"label2id\" maps \"%.40s\" differently from \"id2label\"",
                                 what, e->string);
             }
@@ -424,7 +424,7 @@ static lm_status parse_labels(const cJSON *root, const char *what, lm_bert_confi
 }
 
 static lm_status get_prob(const cJSON *root, const char *key, const char *what, double *out) {
-    lm_status s = lm_json_get_double(root, key, what, out);
+    lm_status s = lmi_json_get_double(root, key, what, out);
     return s == LM_ERR_NOT_FOUND ? LM_OK : s;
 }
 
@@ -432,9 +432,9 @@ static lm_status get_prob(const cJSON *root, const char *key, const char *what, 
 static lm_status require_string(const cJSON *root, const char *key, const char *only,
                                 const char *what) {
     const char *str;
-    lm_status s = lm_json_get_string(root, key, what, &str);
+    lm_status s = lmi_json_get_string(root, key, what, &str);
     if (s == LM_OK && strcmp(str, only) != 0) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"%s\" is \"%.40s\"; only \"%s\" is supported",
+        return lmi_error(LM_ERR_UNSUPPORTED, "%s: \"%s\" is \"%.40s\"; only \"%s\" is supported",
                         what, key, str, only);
     }
     return s == LM_ERR_NOT_FOUND ? LM_OK : s;
@@ -443,20 +443,20 @@ static lm_status require_string(const cJSON *root, const char *key, const char *
 /* A flag that liblm supports only when false or absent. */
 static lm_status require_not_true(const cJSON *root, const char *key, const char *what) {
     int flag;
-    lm_status s = lm_json_get_bool(root, key, what, &flag);
+    lm_status s = lmi_json_get_bool(root, key, what, &flag);
     if (s == LM_OK && flag) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: \"%s\" true is not supported", what, key);
+        return lmi_error(LM_ERR_UNSUPPORTED, "%s: \"%s\" true is not supported", what, key);
     }
     return s == LM_ERR_NOT_FOUND ? LM_OK : s;
 }
 
-static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config *c) {
+static lm_status parse_root(const cJSON *root, const char *what, lmi_bert_config *c) {
     const char *str;
     const cJSON *item;
     lm_status s;
 
     if (!cJSON_IsObject(root)) {
-        return lm_error(LM_ERR_FORMAT, "%s: not a JSON object", what);
+        return lmi_error(LM_ERR_FORMAT, "%s: not a JSON object", what);
     }
     if ((s = require_string(root, "model_type", "bert", what)) != LM_OK ||
         (s = require_string(root, "position_embedding_type", "absolute", what)) != LM_OK ||
@@ -466,10 +466,10 @@ static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config 
     }
     {
         int64_t chunk = 0;
-        s = lm_json_get_int(root, "chunk_size_feed_forward", what, INT64_MIN / 2, INT64_MAX / 2,
+        s = lmi_json_get_int(root, "chunk_size_feed_forward", what, INT64_MIN / 2, INT64_MAX / 2,
                             &chunk);
         if (s == LM_OK && chunk != 0) {
-            return lm_error(LM_ERR_UNSUPPORTED,
+            return lmi_error(LM_ERR_UNSUPPORTED,
                             "%s: \"chunk_size_feed_forward\" %lld is not supported (only 0)", what,
                             (long long)chunk);
         }
@@ -477,26 +477,26 @@ static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config 
             return s;
         }
     }
-    s = lm_json_get_bool(root, "tie_word_embeddings", what, &c->tie_word_embeddings);
+    s = lmi_json_get_bool(root, "tie_word_embeddings", what, &c->tie_word_embeddings);
     if (s != LM_OK && s != LM_ERR_NOT_FOUND) {
         return s;
     }
-    s = lm_json_get_string(root, "hidden_act", what, &str);
+    s = lmi_json_get_string(root, "hidden_act", what, &str);
     if (s == LM_OK) {
         if (!act_from_name(str, &c->hidden_act)) {
-            return lm_error(LM_ERR_UNSUPPORTED, "%s: \"hidden_act\" \"%.40s\" is not supported "
+            return lmi_error(LM_ERR_UNSUPPORTED, "%s: \"hidden_act\" \"%.40s\" is not supported "
                             "(gelu, gelu_new, gelu_pytorch_tanh, relu)", what, str);
         }
-        c->hidden_act_name = lm_strdup(str);
+        c->hidden_act_name = lmi_strdup(str);
         if (c->hidden_act_name == NULL) {
-            return lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+            return lmi_error(LM_ERR_NOMEM, "%s: out of memory", what);
         }
     } else if (s != LM_ERR_NOT_FOUND) {
         return s;
     }
 
 #define LM_GET_INT(field, lo, hi)                                                                \
-    s = lm_json_get_int(root, #field, what, lo, hi, &c->field);                                  \
+    s = lmi_json_get_int(root, #field, what, lo, hi, &c->field);                                  \
     if (s != LM_OK && s != LM_ERR_NOT_FOUND) {                                                   \
         return s;                                                                                \
     }
@@ -527,7 +527,7 @@ static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config 
         return s;
     }
 
-    s = lm_json_get_string(root, "problem_type", what, &str);
+    s = lmi_json_get_string(root, "problem_type", what, &str);
     if (s == LM_OK) {
         if (strcmp(str, "single_label_classification") == 0) {
             c->problem_type = LM_PROBLEM_SINGLE_LABEL;
@@ -536,7 +536,7 @@ static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config 
         } else if (strcmp(str, "regression") == 0) {
             c->problem_type = LM_PROBLEM_REGRESSION;
         } else {
-            return lm_error(LM_ERR_UNSUPPORTED, "%s: \"problem_type\" \"%.40s\" is unknown", what,
+            return lmi_error(LM_ERR_UNSUPPORTED, "%s: \"problem_type\" \"%.40s\" is unknown", what,
                             str);
         }
     } else if (s != LM_ERR_NOT_FOUND) {
@@ -547,18 +547,18 @@ static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config 
     if (item != NULL && !cJSON_IsNull(item)) {
         const cJSON *first;
         if (!cJSON_IsArray(item)) {
-            return lm_error(LM_ERR_FORMAT, "%s: \"architectures\" must be a list of strings",
+            return lmi_error(LM_ERR_FORMAT, "%s: \"architectures\" must be a list of strings",
                             what);
         }
         first = cJSON_GetArrayItem(item, 0);
         if (first != NULL) {
             if (!cJSON_IsString(first) || first->valuestring == NULL) {
-                return lm_error(LM_ERR_FORMAT, "%s: \"architectures\" must be a list of strings",
+                return lmi_error(LM_ERR_FORMAT, "%s: \"architectures\" must be a list of strings",
                                 what);
             }
-            c->architecture = lm_strdup(first->valuestring);
+            c->architecture = lmi_strdup(first->valuestring);
             if (c->architecture == NULL) {
-                return lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+                return lmi_error(LM_ERR_NOMEM, "%s: out of memory", what);
             }
         }
     }
@@ -567,51 +567,51 @@ static lm_status parse_root(const cJSON *root, const char *what, lm_bert_config 
     if (s != LM_OK) {
         return s;
     }
-    return lm_bert_config_validate(c, what);
+    return lmi_bert_config_validate(c, what);
 }
 
-lm_status lm_bert_config_parse(const char *json, size_t len, const char *what,
-                               lm_bert_config *out) {
+lm_status lmi_bert_config_parse(const char *json, size_t len, const char *what,
+                               lmi_bert_config *out) {
     cJSON *root = NULL;
     lm_status s;
     if (out == NULL || (json == NULL && len != 0)) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_bert_config_parse: NULL argument");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_bert_config_parse: NULL argument");
     }
     set_defaults_no_alloc(out);
     if (what == NULL) {
         what = "config.json";
     }
-    s = lm_json_parse(json != NULL ? json : "", len, what, &root);
+    s = lmi_json_parse(json != NULL ? json : "", len, what, &root);
     if (s != LM_OK) {
         return s;
     }
     s = parse_root(root, what, out);
     cJSON_Delete(root);
     if (s != LM_OK) {
-        lm_bert_config_free(out);
+        lmi_bert_config_free(out);
         set_defaults_no_alloc(out);
     }
     return s;
 }
 
-lm_status lm_bert_config_load(const char *path, lm_bert_config *out) {
+lm_status lmi_bert_config_load(const char *path, lmi_bert_config *out) {
     char *text = NULL;
     size_t len = 0;
     lm_status s;
     if (out == NULL || path == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_bert_config_load: NULL argument");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_bert_config_load: NULL argument");
     }
     set_defaults_no_alloc(out);
-    s = lm_file_read_all(path, LM_CONFIG_MAX_FILE, &text, &len);
+    s = lmi_file_read_all(path, LM_CONFIG_MAX_FILE, &text, &len);
     if (s != LM_OK) {
         return s;
     }
-    s = lm_bert_config_parse(text, len, path, out);
+    s = lmi_bert_config_parse(text, len, path, out);
     lm_free(text);
     return s;
 }
 
-static const char *problem_name(lm_problem p) {
+static const char *problem_name(lmi_problem p) {
     switch (p) {
     case LM_PROBLEM_SINGLE_LABEL:
         return "single_label_classification";
@@ -625,7 +625,7 @@ static const char *problem_name(lm_problem p) {
 }
 
 /* Adds the fields to obj; returns 0 when cJSON ran out of memory. */
-static int build_json(const lm_bert_config *c, cJSON *obj) {
+static int build_json(const lmi_bert_config *c, cJSON *obj) {
     cJSON *arr;
     cJSON *id2;
     cJSON *l2i;
@@ -677,31 +677,31 @@ static int build_json(const lm_bert_config *c, cJSON *obj) {
     return ok;
 }
 
-lm_status lm_bert_config_to_json(const lm_bert_config *c, char **json_out) {
+lm_status lmi_bert_config_to_json(const lmi_bert_config *c, char **json_out) {
     cJSON *obj;
     char *text;
     lm_status s;
     if (json_out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_bert_config_to_json: NULL argument");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_bert_config_to_json: NULL argument");
     }
     *json_out = NULL;
-    s = lm_bert_config_validate(c, "model configuration");
+    s = lmi_bert_config_validate(c, "model configuration");
     if (s != LM_OK) {
         return s;
     }
     obj = cJSON_CreateObject();
     if (obj == NULL || !build_json(c, obj)) {
         cJSON_Delete(obj);
-        return lm_error(LM_ERR_NOMEM, "out of memory writing config.json");
+        return lmi_error(LM_ERR_NOMEM, "out of memory writing config.json");
     }
     text = cJSON_Print(obj);
     cJSON_Delete(obj);
     if (text == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory writing config.json");
+        return lmi_error(LM_ERR_NOMEM, "out of memory writing config.json");
     }
     {
         size_t n = strlen(text);
-        *json_out = lm_malloc(n + 2);
+        *json_out = lmi_malloc(n + 2);
         if (*json_out != NULL) {
             memcpy(*json_out, text, n);
             (*json_out)[n] = '\n';
@@ -710,7 +710,7 @@ lm_status lm_bert_config_to_json(const lm_bert_config *c, char **json_out) {
     }
     cJSON_free(text);
     if (*json_out == NULL) {
-        return lm_error(LM_ERR_NOMEM, "out of memory writing config.json");
+        return lmi_error(LM_ERR_NOMEM, "out of memory writing config.json");
     }
     return LM_OK;
 }

@@ -36,22 +36,22 @@ static const struct {
     [LM_DTYPE_F8_E5M2] = {"F8_E5M2", 1},
 };
 
-static int dtype_valid(lm_dtype d) { return (int)d >= 0 && d < LM_DTYPE_COUNT; }
+static int dtype_valid(lmi_dtype d) { return (int)d >= 0 && d < LM_DTYPE_COUNT; }
 
-size_t lm_dtype_size(lm_dtype dtype) { return dtype_valid(dtype) ? dtype_table[dtype].size : 0; }
+size_t lmi_dtype_size(lmi_dtype dtype) { return dtype_valid(dtype) ? dtype_table[dtype].size : 0; }
 
-const char *lm_dtype_name(lm_dtype dtype) {
+const char *lmi_dtype_name(lmi_dtype dtype) {
     return dtype_valid(dtype) ? dtype_table[dtype].name : "?";
 }
 
-int lm_dtype_from_name(const char *name, lm_dtype *out) {
+int lmi_dtype_from_name(const char *name, lmi_dtype *out) {
     int i;
     if (name == NULL) {
         return 0;
     }
     for (i = 0; i < (int)LM_DTYPE_COUNT; i++) {
         if (strcmp(name, dtype_table[i].name) == 0) {
-            *out = (lm_dtype)i;
+            *out = (lmi_dtype)i;
             return 1;
         }
     }
@@ -72,9 +72,9 @@ static float bits_f32(uint32_t u) {
     return f;
 }
 
-float lm_bf16_to_f32(uint16_t h) { return bits_f32((uint32_t)h << 16); }
+float lmi_bf16_to_f32(uint16_t h) { return bits_f32((uint32_t)h << 16); }
 
-uint16_t lm_f32_to_bf16(float f) {
+uint16_t lmi_f32_to_bf16(float f) {
     uint32_t u = f32_bits(f);
     if ((u & 0x7fffffffu) > 0x7f800000u) {
         return (uint16_t)((u >> 16) | 0x0040u); /* quiet NaN, sign kept */
@@ -83,7 +83,7 @@ uint16_t lm_f32_to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
-float lm_f16_to_f32(uint16_t h) {
+float lmi_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1fu;
     uint32_t man = h & 0x3ffu;
@@ -98,7 +98,7 @@ float lm_f16_to_f32(uint16_t h) {
     return bits_f32(sign | ((exp + 112u) << 23) | (man << 13));
 }
 
-uint16_t lm_f32_to_f16(float f) {
+uint16_t lmi_f32_to_f16(float f) {
     uint32_t u = f32_bits(f);
     uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
     uint32_t abs = u & 0x7fffffffu;
@@ -137,24 +137,24 @@ uint16_t lm_f32_to_f16(float f) {
 
 /* ---- reader ---- */
 
-struct lm_safetensors {
+struct lmi_safetensors {
     char *path;
-    lm_mapped_file map; /* empty when borrowed */
-    lm_st_tensor *tensors;
+    lmi_mapped_file map; /* empty when borrowed */
+    lmi_st_tensor *tensors;
     size_t count;
-    const lm_st_tensor **by_name; /* sorted by name */
+    const lmi_st_tensor **by_name; /* sorted by name */
     const char **meta; /* key, value pairs, sorted by key */
     size_t meta_count;
     char *strings; /* one block for every name, key and value */
 };
 
-static const char *st_name(const lm_safetensors *st) { return st->path; }
+static const char *st_name(const lmi_safetensors *st) { return st->path; }
 
-void lm_safetensors_close(lm_safetensors *st) {
+void lmi_safetensors_close(lmi_safetensors *st) {
     if (st == NULL) {
         return;
     }
-    lm_file_unmap(&st->map);
+    lmi_file_unmap(&st->map);
     lm_free(st->tensors);
     lm_free(st->by_name);
     lm_free((void *)st->meta);
@@ -178,14 +178,14 @@ static int json_uint(const cJSON *item, uint64_t *out) {
 }
 
 static int cmp_name(const void *a, const void *b) {
-    const lm_st_tensor *const *ta = a;
-    const lm_st_tensor *const *tb = b;
+    const lmi_st_tensor *const *ta = a;
+    const lmi_st_tensor *const *tb = b;
     return strcmp((*ta)->name, (*tb)->name);
 }
 
 static int cmp_offset(const void *a, const void *b) {
-    const lm_st_tensor *ta = a;
-    const lm_st_tensor *tb = b;
+    const lmi_st_tensor *ta = a;
+    const lmi_st_tensor *tb = b;
     if (ta->offset != tb->offset) {
         return ta->offset < tb->offset ? -1 : 1;
     }
@@ -211,7 +211,7 @@ static const char *put_string(char *block, size_t *pos, const char *s) {
 }
 
 /* Reads one tensor entry; stores begin/end in t->offset / t->nbytes (relative offsets). */
-static lm_status parse_entry(const lm_safetensors *st, const cJSON *e, lm_st_tensor *t) {
+static lm_status parse_entry(const lmi_safetensors *st, const cJSON *e, lmi_st_tensor *t) {
     const char *name = e->string;
     const cJSON *dt;
     const cJSON *shape;
@@ -222,38 +222,38 @@ static lm_status parse_entry(const lm_safetensors *st, const cJSON *e, lm_st_ten
     size_t numel = 1;
     size_t nbytes;
     if (!cJSON_IsObject(e)) {
-        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": header entry is not an object",
+        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": header entry is not an object",
                         st_name(st), name);
     }
     dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
     if (!cJSON_IsString(dt) || dt->valuestring == NULL) {
-        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": missing or non-string \"dtype\"",
+        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": missing or non-string \"dtype\"",
                         st_name(st), name);
     }
-    if (!lm_dtype_from_name(dt->valuestring, &t->dtype)) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: tensor \"%s\": unknown dtype \"%.40s\"",
+    if (!lmi_dtype_from_name(dt->valuestring, &t->dtype)) {
+        return lmi_error(LM_ERR_UNSUPPORTED, "%s: tensor \"%s\": unknown dtype \"%.40s\"",
                         st_name(st), name, dt->valuestring);
     }
     shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
     if (!cJSON_IsArray(shape)) {
-        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": missing or non-array \"shape\"",
+        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": missing or non-array \"shape\"",
                         st_name(st), name);
     }
     t->ndim = 0;
     cJSON_ArrayForEach(it, shape) {
         uint64_t d;
         if (t->ndim == LM_ST_MAX_DIMS) {
-            return lm_error(LM_ERR_UNSUPPORTED, "%s: tensor \"%s\": more than %d dimensions",
+            return lmi_error(LM_ERR_UNSUPPORTED, "%s: tensor \"%s\": more than %d dimensions",
                             st_name(st), name, LM_ST_MAX_DIMS);
         }
         if (!json_uint(it, &d) || d > (uint64_t)INT64_MAX) {
-            return lm_error(LM_ERR_FORMAT,
+            return lmi_error(LM_ERR_FORMAT,
                             "%s: tensor \"%s\": dimension %zu is not a non-negative integer",
                             st_name(st), name, t->ndim);
         }
         t->shape[t->ndim++] = (int64_t)d;
-        if (d > SIZE_MAX || !lm_size_mul(numel, (size_t)d, &numel)) {
-            return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": shape overflows the element count",
+        if (d > SIZE_MAX || !lmi_size_mul(numel, (size_t)d, &numel)) {
+            return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": shape overflows the element count",
                             st_name(st), name);
         }
     }
@@ -261,23 +261,23 @@ static lm_status parse_entry(const lm_safetensors *st, const cJSON *e, lm_st_ten
     if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 ||
         !json_uint(cJSON_GetArrayItem(offs, 0), &begin) ||
         !json_uint(cJSON_GetArrayItem(offs, 1), &end)) {
-        return lm_error(LM_ERR_FORMAT,
+        return lmi_error(LM_ERR_FORMAT,
                         "%s: tensor \"%s\": \"data_offsets\" must be two non-negative integers",
                         st_name(st), name);
     }
     if (begin > end) {
-        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": data_offsets [%llu, %llu] run backwards",
+        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": data_offsets [%llu, %llu] run backwards",
                         st_name(st), name, (unsigned long long)begin, (unsigned long long)end);
     }
-    if (!lm_size_mul(numel, lm_dtype_size(t->dtype), &nbytes)) {
-        return lm_error(LM_ERR_FORMAT, "%s: tensor \"%s\": shape and dtype %s overflow the size",
-                        st_name(st), name, lm_dtype_name(t->dtype));
+    if (!lmi_size_mul(numel, lmi_dtype_size(t->dtype), &nbytes)) {
+        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": shape and dtype %s overflow the size",
+                        st_name(st), name, lmi_dtype_name(t->dtype));
     }
     if (nbytes != end - begin) {
-        return lm_error(LM_ERR_FORMAT,
+        return lmi_error(LM_ERR_FORMAT,
                         "%s: tensor \"%s\": shape and dtype %s need %zu bytes but data_offsets "
                         "[%llu, %llu] hold %llu",
-                        st_name(st), name, lm_dtype_name(t->dtype), nbytes,
+                        st_name(st), name, lmi_dtype_name(t->dtype), nbytes,
                         (unsigned long long)begin, (unsigned long long)end,
                         (unsigned long long)(end - begin));
     }
@@ -287,7 +287,7 @@ static lm_status parse_entry(const lm_safetensors *st, const cJSON *e, lm_st_ten
     return LM_OK;
 }
 
-static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t size) {
+static lm_status open_impl(lmi_safetensors *st, const unsigned char *base, size_t size) {
     uint64_t hlen = 0;
     size_t data_start;
     size_t data_size;
@@ -305,7 +305,7 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
     int k;
 
     if (size < 8) {
-        return lm_error(LM_ERR_FORMAT,
+        return lmi_error(LM_ERR_FORMAT,
                         "%s: %zu bytes is too short for a safetensors file (8-byte header length)",
                         st_name(st), size);
     }
@@ -313,12 +313,12 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
         hlen = (hlen << 8) | base[k];
     }
     if (hlen > LM_ST_MAX_HEADER) {
-        return lm_error(LM_ERR_FORMAT,
+        return lmi_error(LM_ERR_FORMAT,
                         "%s: header length %llu at byte 0 exceeds the limit of %llu bytes",
                         st_name(st), (unsigned long long)hlen, (unsigned long long)LM_ST_MAX_HEADER);
     }
     if (hlen > size - 8) {
-        return lm_error(LM_ERR_FORMAT,
+        return lmi_error(LM_ERR_FORMAT,
                         "%s: header length %llu at byte 0 runs past the end of the file (%zu bytes)",
                         st_name(st), (unsigned long long)hlen, size);
     }
@@ -326,20 +326,20 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
     data_size = size - data_start;
     {
         size_t wl = strlen(st->path) + 64;
-        what = lm_malloc(wl);
+        what = lmi_malloc(wl);
         if (what == NULL) {
-            return lm_error(LM_ERR_NOMEM, "%s: out of memory", st_name(st));
+            return lmi_error(LM_ERR_NOMEM, "%s: out of memory", st_name(st));
         }
         snprintf(what, wl, "%s: JSON header (file bytes 8..%zu)", st->path, data_start);
     }
-    s = lm_json_parse((const char *)base + 8, (size_t)hlen, what, &root);
+    s = lmi_json_parse((const char *)base + 8, (size_t)hlen, what, &root);
     lm_free(what);
     if (s != LM_OK) {
         return s;
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return lm_error(LM_ERR_FORMAT, "%s: the header at byte 8 is not a JSON object",
+        return lmi_error(LM_ERR_FORMAT, "%s: the header at byte 8 is not a JSON object",
                         st_name(st));
     }
     /* Pass 1: count entries and string bytes. */
@@ -351,7 +351,7 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
             const cJSON *m;
             if (meta_obj != NULL) {
                 cJSON_Delete(root);
-                return lm_error(LM_ERR_FORMAT, "%s: \"__metadata__\" appears twice in the header",
+                return lmi_error(LM_ERR_FORMAT, "%s: \"__metadata__\" appears twice in the header",
                                 st_name(st));
             }
             meta_obj = e;
@@ -360,12 +360,12 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
             }
             if (!cJSON_IsObject(e)) {
                 cJSON_Delete(root);
-                return lm_error(LM_ERR_FORMAT, "%s: \"__metadata__\" is not an object",
+                return lmi_error(LM_ERR_FORMAT, "%s: \"__metadata__\" is not an object",
                                 st_name(st));
             }
             cJSON_ArrayForEach(m, e) {
                 if (!cJSON_IsString(m) || m->valuestring == NULL) {
-                    s = lm_error(LM_ERR_FORMAT,
+                    s = lmi_error(LM_ERR_FORMAT,
                                  "%s: \"__metadata__\" value of \"%.60s\" is not a string",
                                  st_name(st), m->string);
                     cJSON_Delete(root);
@@ -378,22 +378,22 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
         }
         if (e->string[0] == '\0') {
             cJSON_Delete(root);
-            return lm_error(LM_ERR_FORMAT, "%s: a tensor has an empty name", st_name(st));
+            return lmi_error(LM_ERR_FORMAT, "%s: a tensor has an empty name", st_name(st));
         }
         strbytes += strlen(e->string) + 1;
         nt++;
     }
-    st->tensors = lm_calloc(nt ? nt : 1, sizeof *st->tensors);
-    st->by_name = lm_malloc_array(nt ? nt : 1, sizeof *st->by_name);
-    st->meta = lm_calloc(nm ? 2 * nm : 1, sizeof *st->meta);
-    st->strings = lm_malloc(strbytes ? strbytes : 1);
+    st->tensors = lmi_calloc(nt ? nt : 1, sizeof *st->tensors);
+    st->by_name = lmi_malloc_array(nt ? nt : 1, sizeof *st->by_name);
+    st->meta = lmi_calloc(nm ? 2 * nm : 1, sizeof *st->meta);
+    st->strings = lmi_malloc(strbytes ? strbytes : 1);
     if (st->tensors == NULL || st->by_name == NULL || st->meta == NULL || st->strings == NULL) {
         cJSON_Delete(root);
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory for the tensor table", st_name(st));
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory for the tensor table", st_name(st));
     }
     /* Pass 2: fill. */
     cJSON_ArrayForEach(e, root) {
-        lm_st_tensor *t;
+        lmi_st_tensor *t;
         if (e->string == NULL) {
             continue;
         }
@@ -421,22 +421,22 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
     qsort(st->tensors, st->count, sizeof *st->tensors, cmp_offset);
     expect = 0;
     for (i = 0; i < st->count; i++) {
-        lm_st_tensor *t = &st->tensors[i];
+        lmi_st_tensor *t = &st->tensors[i];
         size_t begin = t->offset;
         if (begin > data_size || t->nbytes > data_size - begin) {
-            return lm_error(LM_ERR_FORMAT,
+            return lmi_error(LM_ERR_FORMAT,
                             "%s: tensor \"%s\": data_offsets [%zu, %zu] run past the data section "
                             "(%zu bytes from file byte %zu)",
                             st_name(st), t->name, begin, begin + t->nbytes, data_size, data_start);
         }
         if (begin != expect) {
             if (begin < expect) {
-                return lm_error(LM_ERR_FORMAT,
+                return lmi_error(LM_ERR_FORMAT,
                                 "%s: tensor \"%s\" at data offset %zu (file byte %zu) overlaps "
                                 "the tensor before it, which ends at data offset %zu",
                                 st_name(st), t->name, begin, data_start + begin, expect);
             }
-            return lm_error(LM_ERR_FORMAT,
+            return lmi_error(LM_ERR_FORMAT,
                             "%s: gap in the data section: bytes %zu..%zu (file bytes %zu..%zu) "
                             "belong to no tensor (next is \"%s\")",
                             st_name(st), expect, begin, data_start + expect, data_start + begin,
@@ -447,7 +447,7 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
         t->offset = data_start + begin;
     }
     if (expect != data_size) {
-        return lm_error(LM_ERR_FORMAT,
+        return lmi_error(LM_ERR_FORMAT,
                         "%s: the data section has %zu bytes but the tensors cover %zu (trailing "
                         "bytes from file byte %zu)",
                         st_name(st), data_size, expect, data_start + expect);
@@ -460,44 +460,44 @@ static lm_status open_impl(lm_safetensors *st, const unsigned char *base, size_t
     for (i = 1; i < st->count; i++) {
         const char *a = st->by_name[i - 1]->name;
         if (strcmp(a, st->by_name[i]->name) == 0) {
-            return lm_error(LM_ERR_FORMAT, "%s: tensor name \"%s\" appears twice in the header",
+            return lmi_error(LM_ERR_FORMAT, "%s: tensor name \"%s\" appears twice in the header",
                             st_name(st), a);
         }
     }
     qsort(st->meta, st->meta_count, 2 * sizeof *st->meta, cmp_meta);
     for (i = 1; i < st->meta_count; i++) {
         if (strcmp(st->meta[2 * i - 2], st->meta[2 * i]) == 0) {
-            return lm_error(LM_ERR_FORMAT, "%s: \"__metadata__\" key \"%s\" appears twice",
+            return lmi_error(LM_ERR_FORMAT, "%s: \"__metadata__\" key \"%s\" appears twice",
                             st_name(st), st->meta[2 * i]);
         }
     }
     return LM_OK;
 }
 
-static lm_status new_handle(const char *name, lm_safetensors **out) {
-    lm_safetensors *st = lm_calloc(1, sizeof *st);
+static lm_status new_handle(const char *name, lmi_safetensors **out) {
+    lmi_safetensors *st = lmi_calloc(1, sizeof *st);
     if (st == NULL) {
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory", name);
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory", name);
     }
-    st->path = lm_strdup(name);
+    st->path = lmi_strdup(name);
     if (st->path == NULL) {
         lm_free(st);
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory", name);
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory", name);
     }
     *out = st;
     return LM_OK;
 }
 
-lm_status lm_safetensors_open_memory(const void *data, size_t size, const char *what,
-                                     lm_safetensors **out) {
-    lm_safetensors *st;
+lm_status lmi_safetensors_open_memory(const void *data, size_t size, const char *what,
+                                     lmi_safetensors **out) {
+    lmi_safetensors *st;
     lm_status s;
     if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_open_memory: out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_safetensors_open_memory: out is NULL");
     }
     *out = NULL;
     if (data == NULL && size != 0) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_open_memory: data is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_safetensors_open_memory: data is NULL");
     }
     s = new_handle(what != NULL ? what : "<memory>", &st);
     if (s != LM_OK) {
@@ -505,48 +505,48 @@ lm_status lm_safetensors_open_memory(const void *data, size_t size, const char *
     }
     s = open_impl(st, data, size);
     if (s != LM_OK) {
-        lm_safetensors_close(st);
+        lmi_safetensors_close(st);
         return s;
     }
     *out = st;
     return LM_OK;
 }
 
-lm_status lm_safetensors_open(const char *path, lm_safetensors **out) {
-    lm_safetensors *st;
+lm_status lmi_safetensors_open(const char *path, lmi_safetensors **out) {
+    lmi_safetensors *st;
     lm_status s;
     if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_open: out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_safetensors_open: out is NULL");
     }
     *out = NULL;
     if (path == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_open: path is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_safetensors_open: path is NULL");
     }
     s = new_handle(path, &st);
     if (s != LM_OK) {
         return s;
     }
-    s = lm_file_map(path, &st->map);
+    s = lmi_file_map(path, &st->map);
     if (s == LM_OK) {
         s = open_impl(st, st->map.data, st->map.size);
     }
     if (s != LM_OK) {
-        lm_safetensors_close(st);
+        lmi_safetensors_close(st);
         return s;
     }
     *out = st;
     return LM_OK;
 }
 
-const char *lm_safetensors_path(const lm_safetensors *st) { return st != NULL ? st->path : NULL; }
+const char *lmi_safetensors_path(const lmi_safetensors *st) { return st != NULL ? st->path : NULL; }
 
-size_t lm_safetensors_count(const lm_safetensors *st) { return st != NULL ? st->count : 0; }
+size_t lmi_safetensors_count(const lmi_safetensors *st) { return st != NULL ? st->count : 0; }
 
-const lm_st_tensor *lm_safetensors_at(const lm_safetensors *st, size_t i) {
+const lmi_st_tensor *lmi_safetensors_at(const lmi_safetensors *st, size_t i) {
     return (st != NULL && i < st->count) ? &st->tensors[i] : NULL;
 }
 
-const lm_st_tensor *lm_safetensors_find(const lm_safetensors *st, const char *name) {
+const lmi_st_tensor *lmi_safetensors_find(const lmi_safetensors *st, const char *name) {
     size_t lo = 0;
     size_t hi;
     if (st == NULL || name == NULL) {
@@ -555,7 +555,7 @@ const lm_st_tensor *lm_safetensors_find(const lm_safetensors *st, const char *na
     hi = st->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const lm_st_tensor *t = st->by_name[mid];
+        const lmi_st_tensor *t = st->by_name[mid];
         int c = strcmp(name, t->name);
         if (c == 0) {
             return t;
@@ -569,7 +569,7 @@ const lm_st_tensor *lm_safetensors_find(const lm_safetensors *st, const char *na
     return NULL;
 }
 
-const char *lm_safetensors_metadata(const lm_safetensors *st, const char *key) {
+const char *lmi_safetensors_metadata(const lmi_safetensors *st, const char *key) {
     size_t lo = 0;
     size_t hi;
     if (st == NULL || key == NULL) {
@@ -601,18 +601,18 @@ static void shape_text(char *buf, size_t cap, size_t ndim, const int64_t *shape)
     }
 }
 
-lm_status lm_safetensors_expect(const lm_safetensors *st, const char *name, size_t ndim,
-                                const int64_t *shape, const lm_st_tensor **out) {
-    const lm_st_tensor *t;
+lm_status lmi_safetensors_expect(const lmi_safetensors *st, const char *name, size_t ndim,
+                                const int64_t *shape, const lmi_st_tensor **out) {
+    const lmi_st_tensor *t;
     size_t i;
     int same;
     if (out == NULL || st == NULL || name == NULL || (shape == NULL && ndim != 0)) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_expect: NULL argument");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_safetensors_expect: NULL argument");
     }
     *out = NULL;
-    t = lm_safetensors_find(st, name);
+    t = lmi_safetensors_find(st, name);
     if (t == NULL) {
-        return lm_error(LM_ERR_NOT_FOUND, "%s: no tensor \"%s\"", st->path, name);
+        return lmi_error(LM_ERR_NOT_FOUND, "%s: no tensor \"%s\"", st->path, name);
     }
     same = t->ndim == ndim;
     for (i = 0; same && i < ndim; i++) {
@@ -623,27 +623,27 @@ lm_status lm_safetensors_expect(const lm_safetensors *st, const char *name, size
         char got[200];
         shape_text(want, sizeof want, ndim > LM_ST_MAX_DIMS ? LM_ST_MAX_DIMS : ndim, shape);
         shape_text(got, sizeof got, t->ndim, t->shape);
-        return lm_error(LM_ERR_SHAPE, "%s: tensor \"%s\" (file byte %zu) has shape [%s], expected [%s]",
+        return lmi_error(LM_ERR_SHAPE, "%s: tensor \"%s\" (file byte %zu) has shape [%s], expected [%s]",
                         st->path, name, t->offset, got, want);
     }
     *out = t;
     return LM_OK;
 }
 
-int lm_st_tensor_is_aligned(const lm_st_tensor *t) {
+int lmi_st_tensor_is_aligned(const lmi_st_tensor *t) {
     size_t a;
     if (t == NULL) {
         return 0;
     }
-    a = lm_dtype_size(t->dtype);
+    a = lmi_dtype_size(t->dtype);
     return a != 0 && ((uintptr_t)t->data % a) == 0;
 }
 
-lm_status lm_tensor_to_f32(const lm_st_tensor *t, float *out) {
+lm_status lmi_tensor_to_f32(const lmi_st_tensor *t, float *out) {
     const unsigned char *p;
     size_t i;
     if (t == NULL || (out == NULL && t->numel != 0)) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tensor_to_f32: NULL argument");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_tensor_to_f32: NULL argument");
     }
     p = t->data;
     switch (t->dtype) {
@@ -657,13 +657,13 @@ lm_status lm_tensor_to_f32(const lm_st_tensor *t, float *out) {
         for (i = 0; i < t->numel; i++) {
             uint16_t h;
             memcpy(&h, p + 2 * i, 2);
-            out[i] = t->dtype == LM_DTYPE_F16 ? lm_f16_to_f32(h) : lm_bf16_to_f32(h);
+            out[i] = t->dtype == LM_DTYPE_F16 ? lmi_f16_to_f32(h) : lmi_bf16_to_f32(h);
         }
         return LM_OK;
     default:
-        return lm_error(LM_ERR_UNSUPPORTED,
+        return lmi_error(LM_ERR_UNSUPPORTED,
                         "tensor \"%s\" (file byte %zu) has dtype %s; expected F32, F16 or BF16",
-                        t->name, t->offset, lm_dtype_name(t->dtype));
+                        t->name, t->offset, lmi_dtype_name(t->dtype));
     }
 }
 
@@ -686,7 +686,7 @@ static void sb_put(strbuf *b, const char *s, size_t n) {
         while (cap < b->len + n + 1) {
             cap *= 2;
         }
-        np = lm_realloc(b->p, cap);
+        np = lmi_realloc(b->p, cap);
         if (np == NULL) {
             b->failed = 1;
             return;
@@ -727,15 +727,15 @@ static void sb_u64(strbuf *b, unsigned long long v) {
 
 static lm_status check_name(const char *path, const char *name, const char *kind) {
     if (name == NULL || name[0] == '\0') {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: a %s is NULL or empty", path, kind);
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: a %s is NULL or empty", path, kind);
     }
-    if (!lm_utf8_validate(name, strlen(name), NULL)) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: a %s is not valid UTF-8", path, kind);
+    if (!lmi_utf8_validate(name, strlen(name), NULL)) {
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: a %s is not valid UTF-8", path, kind);
     }
     return LM_OK;
 }
 
-lm_status lm_safetensors_write(const char *path, const lm_st_write *tensors, size_t n,
+lm_status lmi_safetensors_write(const char *path, const lmi_st_write *tensors, size_t n,
                                const char *const *meta_kv) {
     strbuf hb = {NULL, 0, 0, 0};
     size_t *order = NULL;
@@ -743,62 +743,62 @@ lm_status lm_safetensors_write(const char *path, const lm_st_write *tensors, siz
     size_t i;
     size_t j;
     size_t off = 0;
-    lm_atomic_file *f = NULL;
+    lmi_atomic_file *f = NULL;
     lm_status s = LM_OK;
     unsigned char lenbuf[8];
     uint64_t hlen;
     int first = 1;
 
     if (path == NULL || (tensors == NULL && n != 0)) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_safetensors_write: NULL argument");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_safetensors_write: NULL argument");
     }
-    order = lm_malloc_array(n ? n : 1, sizeof *order);
-    sizes = lm_malloc_array(n ? n : 1, sizeof *sizes);
+    order = lmi_malloc_array(n ? n : 1, sizeof *order);
+    sizes = lmi_malloc_array(n ? n : 1, sizeof *sizes);
     if (order == NULL || sizes == NULL) {
-        s = lm_error(LM_ERR_NOMEM, "%s: out of memory", path);
+        s = lmi_error(LM_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
     /* Validate. */
     for (i = 0; i < n; i++) {
-        const lm_st_write *t = &tensors[i];
+        const lmi_st_write *t = &tensors[i];
         size_t numel = 1;
         s = check_name(path, t->name, "tensor name");
         if (s != LM_OK) {
             goto done;
         }
         if (strcmp(t->name, "__metadata__") == 0) {
-            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: \"__metadata__\" is not a tensor name",
+            s = lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: \"__metadata__\" is not a tensor name",
                          path);
             goto done;
         }
         if (!dtype_valid(t->dtype)) {
-            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": invalid dtype %d", path,
+            s = lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": invalid dtype %d", path,
                          t->name, (int)t->dtype);
             goto done;
         }
         if (t->ndim > LM_ST_MAX_DIMS) {
-            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": %zu dimensions (at most %d)",
+            s = lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": %zu dimensions (at most %d)",
                          path, t->name, t->ndim, LM_ST_MAX_DIMS);
             goto done;
         }
         for (j = 0; j < t->ndim; j++) {
             if (t->shape[j] < 0 || (uint64_t)t->shape[j] > SIZE_MAX ||
-                !lm_size_mul(numel, (size_t)t->shape[j], &numel)) {
-                s = lm_error(LM_ERR_INVALID_ARGUMENT,
+                !lmi_size_mul(numel, (size_t)t->shape[j], &numel)) {
+                s = lmi_error(LM_ERR_INVALID_ARGUMENT,
                              "%s: tensor \"%s\": dimension %zu (%lld) is negative or too large",
                              path, t->name, j, (long long)t->shape[j]);
                 goto done;
             }
         }
-        if (!lm_size_mul(numel, lm_dtype_size(t->dtype), &sizes[i]) ||
+        if (!lmi_size_mul(numel, lmi_dtype_size(t->dtype), &sizes[i]) ||
             (sizes[i] != 0 && t->data == NULL)) {
-            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": size overflow or NULL data",
+            s = lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\": size overflow or NULL data",
                          path, t->name);
             goto done;
         }
         for (j = 0; j < i; j++) {
             if (strcmp(tensors[j].name, t->name) == 0) {
-                s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor name \"%s\" given twice", path,
+                s = lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: tensor name \"%s\" given twice", path,
                              t->name);
                 goto done;
             }
@@ -811,8 +811,8 @@ lm_status lm_safetensors_write(const char *path, const lm_st_write *tensors, siz
                 goto done;
             }
             if (meta_kv[i + 1] == NULL ||
-                !lm_utf8_validate(meta_kv[i + 1], strlen(meta_kv[i + 1]), NULL)) {
-                s = lm_error(LM_ERR_INVALID_ARGUMENT,
+                !lmi_utf8_validate(meta_kv[i + 1], strlen(meta_kv[i + 1]), NULL)) {
+                s = lmi_error(LM_ERR_INVALID_ARGUMENT,
                              "%s: metadata key \"%s\" has no value or one that is not UTF-8",
                              path, meta_kv[i]);
                 goto done;
@@ -823,7 +823,7 @@ lm_status lm_safetensors_write(const char *path, const lm_st_write *tensors, siz
     for (i = 0; i < n; i++) {
         size_t k = i;
         while (k > 0 &&
-               lm_dtype_size(tensors[order[k - 1]].dtype) < lm_dtype_size(tensors[i].dtype)) {
+               lmi_dtype_size(tensors[order[k - 1]].dtype) < lmi_dtype_size(tensors[i].dtype)) {
             order[k] = order[k - 1];
             k--;
         }
@@ -845,14 +845,14 @@ lm_status lm_safetensors_write(const char *path, const lm_st_write *tensors, siz
         first = 0;
     }
     for (i = 0; i < n; i++) {
-        const lm_st_write *t = &tensors[order[i]];
+        const lmi_st_write *t = &tensors[order[i]];
         if (!first) {
             sb_str(&hb, ",");
         }
         first = 0;
         sb_json_string(&hb, t->name);
         sb_str(&hb, ":{\"dtype\":\"");
-        sb_str(&hb, lm_dtype_name(t->dtype));
+        sb_str(&hb, lmi_dtype_name(t->dtype));
         sb_str(&hb, "\",\"shape\":[");
         for (j = 0; j < t->ndim; j++) {
             if (j > 0) {
@@ -864,7 +864,7 @@ lm_status lm_safetensors_write(const char *path, const lm_st_write *tensors, siz
         sb_u64(&hb, off);
         sb_str(&hb, ",");
         if (sizes[order[i]] > SIZE_MAX - off) {
-            s = lm_error(LM_ERR_INVALID_ARGUMENT, "%s: total size overflows", path);
+            s = lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: total size overflows", path);
             goto done;
         }
         off += sizes[order[i]];
@@ -876,31 +876,31 @@ lm_status lm_safetensors_write(const char *path, const lm_st_write *tensors, siz
         sb_str(&hb, " ");
     }
     if (hb.failed) {
-        s = lm_error(LM_ERR_NOMEM, "%s: out of memory for the header", path);
+        s = lmi_error(LM_ERR_NOMEM, "%s: out of memory for the header", path);
         goto done;
     }
     hlen = hb.len;
     for (i = 0; i < 8; i++) {
         lenbuf[i] = (unsigned char)(hlen >> (8 * i));
     }
-    s = lm_atomic_file_open(path, &f);
+    s = lmi_atomic_file_open(path, &f);
     if (s != LM_OK) {
         f = NULL;
         goto done;
     }
-    s = lm_atomic_file_write(f, lenbuf, 8);
+    s = lmi_atomic_file_write(f, lenbuf, 8);
     if (s == LM_OK) {
-        s = lm_atomic_file_write(f, hb.p, hb.len);
+        s = lmi_atomic_file_write(f, hb.p, hb.len);
     }
     for (i = 0; i < n && s == LM_OK; i++) {
         if (sizes[order[i]] != 0) {
-            s = lm_atomic_file_write(f, tensors[order[i]].data, sizes[order[i]]);
+            s = lmi_atomic_file_write(f, tensors[order[i]].data, sizes[order[i]]);
         }
     }
     if (s != LM_OK) {
-        lm_atomic_file_abort(f);
+        lmi_atomic_file_abort(f);
     } else {
-        s = lm_atomic_file_commit(f);
+        s = lmi_atomic_file_commit(f);
     }
     f = NULL;
 done:

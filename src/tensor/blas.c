@@ -18,7 +18,7 @@ int lm_blas_threads(void) {
     return openblas_get_num_threads();
 }
 
-void lm_blas_set_threads(int threads) {
+void lmi_blas_set_threads(int threads) {
     if (threads > 0) {
         openblas_set_num_threads(threads);
     }

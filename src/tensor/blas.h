@@ -3,6 +3,6 @@
 #define LM_TENSOR_BLAS_H
 
 /* Sets the BLAS library's thread count (process-wide); values < 1 are ignored. */
-void lm_blas_set_threads(int threads);
+void lmi_blas_set_threads(int threads);
 
 #endif

@@ -19,7 +19,7 @@
 /* exp(x) for float, vectorisable (no libm call): x = n ln2 + r, |r| <= ln2/2, e^r by its
  * degree-6 Taylor polynomial (error < 2e-7 relative), 2^n by building the exponent bits.
  * Inputs below -87.3 give 0, above 88.7 give the largest finite value's neighbourhood (clamped). */
-static inline float lm_expf(float x) {
+static inline float lmi_expf(float x) {
     union {
         int32_t i;
         float f;
@@ -38,12 +38,12 @@ static inline float lm_expf(float x) {
 
 /* erf(x) as PyTorch's vectorised CPU kernel computes it (Abramowitz and Stegun 7.1.26, absolute
  * error < 1.5e-7), so GELU matches torch closely and vectorises. */
-static inline float lm_erff(float x) {
+static inline float lmi_erff(float x) {
     float a = x < 0.0f ? -x : x;
     float t = 1.0f / (0.3275911f * a + 1.0f);
     float r = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
                0.254829592f) * t;
-    float y = 1.0f - r * lm_expf(-a * a);
+    float y = 1.0f - r * lmi_expf(-a * a);
     return x < 0.0f ? -y : y;
 }
 
@@ -77,7 +77,7 @@ LM_CLONES static void softmax_row_biased(float *p, const float *bias, size_t n) 
     }
 #pragma omp simd reduction(+ : sum)
     for (j = 0; j < n; j++) {
-        float e = lm_expf(p[j] + bias[j] - mx); /* exactly 0 for padding */
+        float e = lmi_expf(p[j] + bias[j] - mx); /* exactly 0 for padding */
         p[j] = e;
         sum += e;
     }
@@ -146,7 +146,7 @@ static void gemm_block(float *out, size_t ldo, const float *inp, const float *we
                 (int)C, weight, (int)C, beta, out, (int)ldo);
 }
 
-void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                        const float *weight, const float *bias, size_t N, size_t C, size_t OC) {
     /* out[N, OC] = inp[N, C] . weight[OC, C]^T + bias[OC]
      * The BLAS runs single-threaded inside one OpenMP team, so that one thread pool does every
@@ -175,9 +175,9 @@ void lm_matmul_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const floa
     }
 }
 
-void lm_matmul_spans_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
+void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                              const float *const *weights, const float *const *biases, size_t nw,
-                             const lm_row_span *spans, size_t nspans, size_t C, size_t OC) {
+                             const lmi_row_span *spans, size_t nspans, size_t C, size_t OC) {
     /* out[rows of each span, k OC + cols] = inp[rows, C] . weights[k][cols, C]^T + biases[k][cols]
      * Column blocks are multiples of 16 wide; their number is fixed by ctx->threads alone. */
     const size_t nb = ctx->threads > 1 ? (size_t)ctx->threads : 1;
@@ -190,7 +190,7 @@ void lm_matmul_spans_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, cons
         size_t s = (size_t)task / nb % nspans;
         size_t lo = (size_t)task % nb * width;
         size_t hi = lo + width < OC ? lo + width : OC;
-        const lm_row_span *sp = &spans[s];
+        const lmi_row_span *sp = &spans[s];
         if (lo < hi && sp->count > 0) {
             gemm_block(out + sp->start * ldo + k * OC + lo, ldo, inp + sp->start * C,
                        weights[k] + lo * C, biases[k] != NULL ? biases[k] + lo : NULL, sp->count,
@@ -199,7 +199,7 @@ void lm_matmul_spans_forward(const lm_ops_ctx *ctx, float *out, size_t ldo, cons
     }
 }
 
-void lm_residual_layernorm_forward(const lm_ops_ctx *ctx, float *out, const float *a,
+void lmi_residual_layernorm_forward(const lmi_ops_ctx *ctx, float *out, const float *a,
                                    const float *b, const float *weight, const float *bias,
                                    size_t N, size_t C, float eps) {
     /* out[N, C] = layernorm(a[N, C] + b[N, C]) with weight[C], bias[C]; out may equal b. The sum
@@ -212,7 +212,7 @@ void lm_residual_layernorm_forward(const lm_ops_ctx *ctx, float *out, const floa
     }
 }
 
-void lm_embedding_forward(const lm_ops_ctx *ctx, float *out, const int32_t *ids,
+void lmi_embedding_forward(const lmi_ops_ctx *ctx, float *out, const int32_t *ids,
                           const float *table, size_t N, size_t C, int accumulate) {
     /* out[N, C] (+)= table[ids[n], C] */
     long n;
@@ -233,7 +233,7 @@ void lm_embedding_forward(const lm_ops_ctx *ctx, float *out, const int32_t *ids,
     }
 }
 
-void lm_layernorm_forward(const lm_ops_ctx *ctx, float *out, float *mean, float *rstd,
+void lmi_layernorm_forward(const lmi_ops_ctx *ctx, float *out, float *mean, float *rstd,
                           const float *inp, const float *weight, const float *bias, size_t N,
                           size_t C, float eps) {
     /* out[N, C], mean[N], rstd[N], inp[N, C], weight[C], bias[C] */
@@ -245,7 +245,7 @@ void lm_layernorm_forward(const lm_ops_ctx *ctx, float *out, float *mean, float 
     }
 }
 
-void lm_residual_forward(const lm_ops_ctx *ctx, float *out, const float *a, const float *b,
+void lmi_residual_forward(const lmi_ops_ctx *ctx, float *out, const float *a, const float *b,
                          size_t n) {
     long i;
 #pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
@@ -259,11 +259,11 @@ LM_CLONES static void gelu_range(float *out, const float *inp, size_t n) {
 #pragma omp simd
     for (i = 0; i < n; i++) {
         float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + lm_erff(x * 0.70710678118654752f));
+        out[i] = 0.5f * x * (1.0f + lmi_erff(x * 0.70710678118654752f));
     }
 }
 
-void lm_gelu_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
+void lmi_gelu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     /* 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.functional.gelu; in chunks of 4096 values */
     long i, chunks = (long)((n + 4095) / 4096);
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
@@ -273,18 +273,18 @@ void lm_gelu_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t
     }
 }
 
-void lm_gelu_tanh_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
+void lmi_gelu_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as gelu_new / gelu_pytorch_tanh */
     long i;
 #pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
     for (i = 0; i < (long)n; i++) {
         float x = inp[i];
         float u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
-        out[i] = 0.5f * x * (2.0f - 2.0f / (1.0f + lm_expf(2.0f * u))); /* 1 + tanh(u) */
+        out[i] = 0.5f * x * (2.0f - 2.0f / (1.0f + lmi_expf(2.0f * u))); /* 1 + tanh(u) */
     }
 }
 
-void lm_relu_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
+void lmi_relu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     long i;
 #pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
     for (i = 0; i < (long)n; i++) {
@@ -292,7 +292,7 @@ void lm_relu_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t
     }
 }
 
-void lm_tanh_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t n) {
+void lmi_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     long i;
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
     for (i = 0; i < (long)n; i++) {
@@ -300,7 +300,7 @@ void lm_tanh_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t
     }
 }
 
-void lm_softmax_forward(const lm_ops_ctx *ctx, float *out, const float *inp, size_t N, size_t C) {
+void lmi_softmax_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t N, size_t C) {
     /* out[N, C] = softmax(inp[N, C]) per row */
     long n;
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
@@ -315,7 +315,7 @@ void lm_softmax_forward(const lm_ops_ctx *ctx, float *out, const float *inp, siz
         }
 #pragma omp simd reduction(+ : sum)
         for (c = 0; c < C; c++) {
-            o[c] = lm_expf(x[c] - mx);
+            o[c] = lmi_expf(x[c] - mx);
             sum += o[c];
         }
         for (c = 0; c < C; c++) {
@@ -324,11 +324,11 @@ void lm_softmax_forward(const lm_ops_ctx *ctx, float *out, const float *inp, siz
     }
 }
 
-size_t lm_attention_scratch_floats(size_t T, int threads) {
+size_t lmi_attention_scratch_floats(size_t T, int threads) {
     return (T * T + T) * (size_t)(threads > 0 ? threads : 1);
 }
 
-void lm_attention_forward(const lm_ops_ctx *ctx, float *out, const float *qkv, size_t ldqkv,
+void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, const float *qkv, size_t ldqkv,
                           const int32_t *mask, float *scratch, size_t B, size_t T, size_t C,
                           size_t NH) {
     /* out[B, T, C]; qkv[B, T, ldqkv] = Q | K | V; mask[B, T]; scratch[threads, T * T + T]

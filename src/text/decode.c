@@ -20,7 +20,7 @@ static int buf_put(buf *b, const char *s, size_t n) {
         while (cap < b->n + n + 1) {
             cap *= 2;
         }
-        p = lm_realloc(b->p, cap);
+        p = lmi_realloc(b->p, cap);
         if (p == NULL) {
             return 0;
         }
@@ -65,18 +65,18 @@ lm_status lm_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, siz
     buf piece = {NULL, 0, 0};
     size_t i;
     size_t emitted = 0;
-    const lm_vocab *v;
+    const lmi_vocab *v;
     if (text_out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_decode: text_out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_decode: text_out is NULL");
     }
     *text_out = NULL;
     if (tok == NULL || (ids == NULL && n > 0)) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_decode: tok or ids is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_decode: tok or ids is NULL");
     }
     v = &tok->vocab;
     for (i = 0; i < n; i++) {
         if (ids[i] < 0 || (size_t)ids[i] >= v->n) {
-            return lm_error(LM_ERR_RANGE, "lm_tokenizer_decode: id %ld at index %zu is outside the "
+            return lmi_error(LM_ERR_RANGE, "lm_tokenizer_decode: id %ld at index %zu is outside the "
                             "vocabulary of %zu", (long)ids[i], i, v->n);
         }
     }
@@ -113,5 +113,5 @@ lm_status lm_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, siz
 nomem:
     lm_free(piece.p);
     lm_free(out.p);
-    return lm_error(LM_ERR_NOMEM, "lm_tokenizer_decode: out of memory");
+    return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_decode: out of memory");
 }

@@ -25,15 +25,15 @@ void lm_encode_options_init(lm_encode_options *opts) {
     opts->padding = LM_PAD_NONE;
 }
 
-lm_encoding_t *lm_encoding_alloc(size_t n) {
-    lm_encoding_t *e = lm_calloc(1, sizeof *e);
+lm_encoding_t *lmi_encoding_alloc(size_t n) {
+    lm_encoding_t *e = lmi_calloc(1, sizeof *e);
     size_t cap = n ? n : 1;
     if (e == NULL) {
         return NULL;
     }
     e->n = n;
     /* one block: 4*cap size_t offsets, then 6*cap int32 arrays (zeroed) */
-    e->offsets = lm_calloc(cap, 4 * sizeof(size_t) + 6 * sizeof(int32_t));
+    e->offsets = lmi_calloc(cap, 4 * sizeof(size_t) + 6 * sizeof(int32_t));
     if (e->offsets == NULL) {
         lm_free(e);
         return NULL;
@@ -83,21 +83,21 @@ const lm_encoding_t *lm_encoding_overflow(const lm_encoding_t *enc, size_t i) {
     return enc && i < enc->n_overflow ? enc->overflow[i] : NULL;
 }
 
-lm_status lm_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id) {
+lm_status lmi_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id) {
     size_t i;
     lm_encoding_t *p;
     lm_status st;
     for (i = 0; i < enc->n_overflow; i++) {
-        if ((st = lm_encoding_pad(enc->overflow[i], length, pad_id)) != LM_OK) {
+        if ((st = lmi_encoding_pad(enc->overflow[i], length, pad_id)) != LM_OK) {
             return st;
         }
     }
     if (enc->n >= length) {
         return LM_OK;
     }
-    p = lm_encoding_alloc(length);
+    p = lmi_encoding_alloc(length);
     if (p == NULL) {
-        return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory padding to %zu tokens", length);
+        return lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory padding to %zu tokens", length);
     }
     memcpy(p->ids, enc->ids, enc->n * sizeof(int32_t));
     memcpy(p->type_ids, enc->type_ids, enc->n * sizeof(int32_t));
@@ -151,9 +151,9 @@ static lm_status make_windows(size_t len, size_t max_len, size_t stride, int tru
         return LM_OK;
     }
     if (max_len == 0) {
-        w = lm_malloc(2 * sizeof *w);
+        w = lmi_malloc(2 * sizeof *w);
         if (w == NULL) {
-            return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory");
+            return lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory");
         }
         w[0].start = w[0].stop = 0;
         w[1].start = 0;
@@ -163,7 +163,7 @@ static lm_status make_windows(size_t len, size_t max_len, size_t stride, int tru
         return LM_OK;
     }
     if (stride >= max_len) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT,
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
                         "tokenizer: stride %zu must be less than the %zu tokens left for a sequence "
                         "(max_length minus the special tokens)", stride, max_len);
     }
@@ -174,9 +174,9 @@ static lm_status make_windows(size_t len, size_t max_len, size_t stride, int tru
             break;
         }
     }
-    w = lm_malloc_array(n, sizeof *w);
+    w = lmi_malloc_array(n, sizeof *w);
     if (w == NULL) {
-        return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for %zu windows", n);
+        return lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory for %zu windows", n);
     }
     n = 0;
     for (start = 0;; start += step) {
@@ -204,10 +204,10 @@ static void put_special(lm_encoding_t *e, size_t *k, int32_t id, int32_t type) {
     e->byte_offsets[2 * i] = e->byte_offsets[2 * i + 1] = 0;
 }
 
-static void put_seq(lm_encoding_t *e, size_t *k, const lm_token_list *l, window w, int32_t seq) {
+static void put_seq(lm_encoding_t *e, size_t *k, const lmi_token_list *l, window w, int32_t seq) {
     size_t j;
     for (j = w.start; j < w.stop; j++) {
-        const lm_token *t = &l->t[j];
+        const lmi_token *t = &l->t[j];
         size_t i = (*k)++;
         e->ids[i] = t->id;
         e->type_ids[i] = seq;
@@ -223,11 +223,11 @@ static void put_seq(lm_encoding_t *e, size_t *k, const lm_token_list *l, window 
 }
 
 /* Builds one encoding from window wa of a and (when b) window wb of b. */
-static lm_encoding_t *assemble(const lm_tokenizer_t *tok, int specials, const lm_token_list *a,
-                               window wa, const lm_token_list *b, window wb) {
+static lm_encoding_t *assemble(const lm_tokenizer_t *tok, int specials, const lmi_token_list *a,
+                               window wa, const lmi_token_list *b, window wb) {
     size_t n = (wa.stop - wa.start) + (b ? wb.stop - wb.start : 0) + (specials ? (b ? 3 : 2) : 0);
     size_t k = 0;
-    lm_encoding_t *e = lm_encoding_alloc(n);
+    lm_encoding_t *e = lmi_encoding_alloc(n);
     if (e == NULL) {
         return NULL;
     }
@@ -248,7 +248,7 @@ static lm_encoding_t *assemble(const lm_tokenizer_t *tok, int specials, const lm
 }
 
 static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options *o,
-                              const lm_token_list *a, const lm_token_list *b,
+                              const lmi_token_list *a, const lmi_token_list *b,
                               lm_encoding_t **out) {
     size_t added = o->add_special_tokens ? (b ? 3 : 2) : 0;
     size_t na = a->n;
@@ -300,7 +300,7 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
             } else if (o->truncation == LM_TRUNCATE_ONLY_FIRST || b != NULL) {
                 size_t len = o->truncation == LM_TRUNCATE_ONLY_FIRST ? na : nb;
                 if (len <= to_remove) {
-                    return lm_error(LM_ERR_RANGE,
+                    return lmi_error(LM_ERR_RANGE,
                                     "tokenizer: cannot truncate to max_length %zu: the %s sequence "
                                     "has only %zu tokens", o->max_length,
                                     o->truncation == LM_TRUNCATE_ONLY_FIRST ? "first" : "second",
@@ -312,7 +312,7 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
                     tb = nb - to_remove;
                 }
             } else {
-                return lm_error(LM_ERR_INVALID_ARGUMENT,
+                return lmi_error(LM_ERR_INVALID_ARGUMENT,
                                 "tokenizer: only_second truncation needs a text pair");
             }
         } else {
@@ -332,7 +332,7 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
     if (o->return_overflowing) {
         size_t total = b ? ka * kb - 1 : ka - 1;
         if (total > 0) {
-            e->overflow = lm_calloc(total, sizeof *e->overflow);
+            e->overflow = lmi_calloc(total, sizeof *e->overflow);
             if (e->overflow == NULL) {
                 goto nomem;
             }
@@ -358,7 +358,7 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
         }
     }
     if (o->padding == LM_PAD_MAX_LENGTH && o->max_length > 0) {
-        if ((st = lm_encoding_pad(e, o->max_length, tok->special[LM_SPECIAL_PAD])) != LM_OK) {
+        if ((st = lmi_encoding_pad(e, o->max_length, tok->special[LM_SPECIAL_PAD])) != LM_OK) {
             goto fail;
         }
     }
@@ -371,7 +371,7 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
     *out = e;
     return LM_OK;
 nomem:
-    st = lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for an encoding");
+    st = lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory for an encoding");
 fail:
     if (wa != &one_a) {
         lm_free(wa);
@@ -388,23 +388,23 @@ static lm_status check_args(const lm_tokenizer_t *tok, const lm_encode_options *
     lm_status st;
     lm_encode_options_init(o);
     if (tok == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: tok is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: tok is NULL");
     }
-    st = lm_options_read(o, sizeof *o, opts, offsetof(lm_encode_options, return_overflowing) +
+    st = lmi_options_read(o, sizeof *o, opts, offsetof(lm_encode_options, return_overflowing) +
                          sizeof(int), "lm_encode_options");
     if (st != LM_OK) {
         return st;
     }
     if ((unsigned)o->truncation > LM_TRUNCATE_ONLY_SECOND || (unsigned)o->padding > LM_PAD_MAX_LENGTH) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_encode_options: unknown truncation or padding");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_encode_options: unknown truncation or padding");
     }
     if (o->add_special_tokens &&
         (tok->special[LM_SPECIAL_CLS] < 0 || tok->special[LM_SPECIAL_SEP] < 0)) {
-        return lm_error(LM_ERR_UNSUPPORTED,
+        return lmi_error(LM_ERR_UNSUPPORTED,
                         "tokenizer: the vocabulary has no [CLS] or [SEP] to add special tokens");
     }
     if (o->padding != LM_PAD_NONE && tok->special[LM_SPECIAL_PAD] < 0) {
-        return lm_error(LM_ERR_UNSUPPORTED, "tokenizer: the vocabulary has no [PAD] to pad with");
+        return lmi_error(LM_ERR_UNSUPPORTED, "tokenizer: the vocabulary has no [PAD] to pad with");
     }
     return LM_OK;
 }
@@ -412,17 +412,17 @@ static lm_status check_args(const lm_tokenizer_t *tok, const lm_encode_options *
 static lm_status encode_impl(const lm_tokenizer_t *tok, const char *a, size_t a_len,
                              const char *b, size_t b_len, int pair, const lm_encode_options *o,
                              lm_encoding_t **out) {
-    lm_token_list la = {NULL, 0, 0};
-    lm_token_list lb = {NULL, 0, 0};
+    lmi_token_list la = {NULL, 0, 0};
+    lmi_token_list lb = {NULL, 0, 0};
     lm_status st;
     if ((a == NULL && a_len > 0) || (pair && b == NULL && b_len > 0)) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: text is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: text is NULL");
     }
-    st = lm_text_tokenize(tok, a, a_len, &la);
+    st = lmi_text_tokenize(tok, a, a_len, &la);
     if (st == LM_OK && pair) {
-        st = lm_text_tokenize(tok, b, b_len, &lb);
+        st = lmi_text_tokenize(tok, b, b_len, &lb);
         if (st != LM_OK) {
-            lm_error_prefix(st, "second text");
+            lmi_error_prefix(st, "second text");
         }
     }
     if (st == LM_OK) {
@@ -440,7 +440,7 @@ static lm_status encode_entry(const lm_tokenizer_t *tok, const char *a, size_t a
     lm_encode_options o;
     lm_status st;
     if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: out is NULL");
     }
     *out = NULL;
     if ((st = check_args(tok, opts, &o)) != LM_OK) {
@@ -472,7 +472,7 @@ lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const c
     long long k;
     if (encs_out == NULL || (n > 0 && (texts == NULL || lens == NULL)) ||
         (pairs != NULL && pair_lens == NULL) || threads < 0) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: batch arguments are NULL or invalid");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: batch arguments are NULL or invalid");
     }
     for (i = 0; i < n; i++) {
         encs_out[i] = NULL;
@@ -521,17 +521,17 @@ lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const c
         if (st == LM_OK) {
             st = statuses ? statuses[first_bad] : LM_ERR_NOMEM;
         }
-        return lm_error_prefix(st, "batch input %zu", first_bad);
+        return lmi_error_prefix(st, "batch input %zu", first_bad);
     }
     if (o.padding == LM_PAD_LONGEST) {
         for (i = 0; i < n; i++) {
-            if ((st = lm_encoding_pad(encs_out[i], longest, tok->special[LM_SPECIAL_PAD])) != LM_OK) {
+            if ((st = lmi_encoding_pad(encs_out[i], longest, tok->special[LM_SPECIAL_PAD])) != LM_OK) {
                 if (statuses) {
                     statuses[i] = st;
                 }
                 lm_encoding_free(encs_out[i]);
                 encs_out[i] = NULL;
-                return lm_error_prefix(st, "batch input %zu", i);
+                return lmi_error_prefix(st, "batch input %zu", i);
             }
         }
     }

@@ -32,7 +32,7 @@ void lm_tokenizer_options_init(lm_tokenizer_options *opts) {
 
 static lm_status read_options(const lm_tokenizer_options *opts, lm_tokenizer_options *o) {
     lm_tokenizer_options_init(o);
-    return lm_options_read(o, sizeof *o, opts, offsetof(lm_tokenizer_options, replace_invalid_utf8) +
+    return lmi_options_read(o, sizeof *o, opts, offsetof(lm_tokenizer_options, replace_invalid_utf8) +
                            sizeof(int), "lm_tokenizer_options");
 }
 
@@ -40,7 +40,7 @@ void lm_tokenizer_free(lm_tokenizer_t *tok) {
     if (tok == NULL) {
         return;
     }
-    lm_vocab_free(&tok->vocab);
+    lmi_vocab_free(&tok->vocab);
     lm_free(tok->added);
     lm_free(tok->added_pool);
     lm_free(tok->is_special_id);
@@ -70,21 +70,21 @@ static lm_status finish(lm_tokenizer_t *tok, const lm_tokenizer_options *o, file
     }
     for (k = 0; k < 5; k++) {
         if (tok->special[k] < 0) {
-            tok->special[k] = lm_vocab_lookup(&tok->vocab, special_names[k], strlen(special_names[k]));
+            tok->special[k] = lmi_vocab_lookup(&tok->vocab, special_names[k], strlen(special_names[k]));
         }
     }
     if (tok->special[LM_SPECIAL_UNK] < 0) {
-        return lm_error(LM_ERR_FORMAT, "%s: the vocabulary has no unknown token [UNK]", what);
+        return lmi_error(LM_ERR_FORMAT, "%s: the vocabulary has no unknown token [UNK]", what);
     }
     if (tok->added == NULL) {
-        tok->added = lm_calloc(5, sizeof *tok->added);
+        tok->added = lmi_calloc(5, sizeof *tok->added);
         if (tok->added == NULL) {
-            return lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+            return lmi_error(LM_ERR_NOMEM, "%s: out of memory", what);
         }
         for (k = 0; k < 5; k++) {
             int32_t id = tok->special[k];
             if (id >= 0) {
-                lm_added_token *a = &tok->added[tok->n_added++];
+                lmi_added_token *a = &tok->added[tok->n_added++];
                 a->text = tok->vocab.pool + tok->vocab.tok_off[id];
                 a->len = tok->vocab.tok_len[id];
                 a->id = id;
@@ -92,9 +92,9 @@ static lm_status finish(lm_tokenizer_t *tok, const lm_tokenizer_options *o, file
             }
         }
     }
-    tok->is_special_id = lm_calloc(tok->vocab.n ? tok->vocab.n : 1, 1);
+    tok->is_special_id = lmi_calloc(tok->vocab.n ? tok->vocab.n : 1, 1);
     if (tok->is_special_id == NULL) {
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory", what);
     }
     for (k = 0; k < 5; k++) {
         if (tok->special[k] >= 0) {
@@ -113,7 +113,7 @@ static lm_status finish(lm_tokenizer_t *tok, const lm_tokenizer_options *o, file
 }
 
 static lm_tokenizer_t *tok_new(void) {
-    lm_tokenizer_t *tok = lm_calloc(1, sizeof *tok);
+    lm_tokenizer_t *tok = lmi_calloc(1, sizeof *tok);
     int k;
     if (tok != NULL) {
         for (k = 0; k < 5; k++) {
@@ -132,11 +132,11 @@ static lm_status parse_vocab(lm_tokenizer_t *tok, const char *data, size_t len, 
     size_t *lens = NULL;
     size_t start = 0;
     lm_status st;
-    if (!lm_utf8_validate(data, len, &bad)) {
-        return lm_error(LM_ERR_UTF8, "%s: invalid UTF-8 at byte offset %zu", what, bad);
+    if (!lmi_utf8_validate(data, len, &bad)) {
+        return lmi_error(LM_ERR_UTF8, "%s: invalid UTF-8 at byte offset %zu", what, bad);
     }
     if (memchr(data, '\0', len) != NULL) {
-        return lm_error(LM_ERR_FORMAT, "%s: NUL byte at byte offset %zu", what,
+        return lmi_error(LM_ERR_FORMAT, "%s: NUL byte at byte offset %zu", what,
                         (size_t)((const char *)memchr(data, '\0', len) - data));
     }
     for (i = 0; i < len; i++) {
@@ -146,14 +146,14 @@ static lm_status parse_vocab(lm_tokenizer_t *tok, const char *data, size_t len, 
         n++;
     }
     if (n > 0x7FFFFFFF) {
-        return lm_error(LM_ERR_FORMAT, "%s: too many tokens", what);
+        return lmi_error(LM_ERR_FORMAT, "%s: too many tokens", what);
     }
-    texts = lm_malloc_array(n + 1, sizeof *texts);
-    lens = lm_malloc_array(n + 1, sizeof *lens);
+    texts = lmi_malloc_array(n + 1, sizeof *texts);
+    lens = lmi_malloc_array(n + 1, sizeof *lens);
     if (texts == NULL || lens == NULL) {
         lm_free(texts);
         lm_free(lens);
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory for %zu tokens", what, n);
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory for %zu tokens", what, n);
     }
     n = 0;
     for (i = 0; i <= len; i++) {
@@ -172,11 +172,11 @@ static lm_status parse_vocab(lm_tokenizer_t *tok, const char *data, size_t len, 
             start = i + 1;
         }
     }
-    st = lm_vocab_build(&tok->vocab, n, texts, lens, "##");
+    st = lmi_vocab_build(&tok->vocab, n, texts, lens, "##");
     lm_free(texts);
     lm_free(lens);
     if (st != LM_OK) {
-        return lm_error_prefix(st, "%s", what);
+        return lmi_error_prefix(st, "%s", what);
     }
     return LM_OK;
 }
@@ -186,7 +186,7 @@ static lm_status vocab_from_data(const char *data, size_t len, const lm_tokenize
     lm_tokenizer_t *tok = tok_new();
     lm_status st;
     if (tok == NULL) {
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory", what);
     }
     st = parse_vocab(tok, data, len, what);
     if (st == LM_OK) {
@@ -204,7 +204,7 @@ static lm_status load_vocab_file(const char *path, const lm_tokenizer_options *o
                                  file_settings fs, lm_tokenizer_t **out) {
     char *data = NULL;
     size_t len = 0;
-    lm_status st = lm_file_read_all(path, VOCAB_MAX_BYTES, &data, &len);
+    lm_status st = lmi_file_read_all(path, VOCAB_MAX_BYTES, &data, &len);
     if (st != LM_OK) {
         return st;
     }
@@ -213,7 +213,7 @@ static lm_status load_vocab_file(const char *path, const lm_tokenizer_options *o
     return st;
 }
 
-lm_status lm_tokenizer_vocab_from_memory(const char *data, size_t len,
+lm_status lmi_tokenizer_vocab_from_memory(const char *data, size_t len,
                                          const lm_tokenizer_options *opts, lm_tokenizer_t **out) {
     lm_tokenizer_options o;
     file_settings fs = {-1, -1, -1, -1};
@@ -230,11 +230,11 @@ lm_status lm_tokenizer_vocab_from_memory(const char *data, size_t len,
 static lm_status loader_entry(const char *fn, const char *path, const lm_tokenizer_options *opts,
                               lm_tokenizer_options *o, lm_tokenizer_t **out) {
     if (out == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
     }
     *out = NULL;
     if (path == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "%s: the path is NULL", fn);
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "%s: the path is NULL", fn);
     }
     return read_options(opts, o);
 }
@@ -253,7 +253,7 @@ lm_status lm_tokenizer_load_vocab(const char *vocab_txt, const lm_tokenizer_opti
 /* ---- tokenizer.json ---- */
 
 static lm_status json_bool_setting(const cJSON *obj, const char *key, const char *what, int *out) {
-    lm_status st = lm_json_get_bool(obj, key, what, out);
+    lm_status st = lmi_json_get_bool(obj, key, what, out);
     if (st == LM_ERR_NOT_FOUND) {
         *out = -1;
         return LM_OK;
@@ -312,29 +312,29 @@ static lm_status parse_tokenizer_json(lm_tokenizer_t *tok, const cJSON *root, co
     lm_status st;
 
     if (!cJSON_IsObject(root) || !cJSON_IsObject(model)) {
-        return lm_error(LM_ERR_FORMAT, "%s: no \"model\" object", what);
+        return lmi_error(LM_ERR_FORMAT, "%s: no \"model\" object", what);
     }
-    if (lm_json_get_string(model, "type", what, &type) != LM_OK || strcmp(type, "WordPiece") != 0) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: model type is %s, not WordPiece", what,
+    if (lmi_json_get_string(model, "type", what, &type) != LM_OK || strcmp(type, "WordPiece") != 0) {
+        return lmi_error(LM_ERR_UNSUPPORTED, "%s: model type is %s, not WordPiece", what,
                         type ? type : "missing");
     }
-    st = lm_json_get_string(model, "continuing_subword_prefix", what, &prefix);
+    st = lmi_json_get_string(model, "continuing_subword_prefix", what, &prefix);
     if (st != LM_OK && st != LM_ERR_NOT_FOUND) {
         return st;
     }
-    st = lm_json_get_string(model, "unk_token", what, &unk);
+    st = lmi_json_get_string(model, "unk_token", what, &unk);
     if (st != LM_OK && st != LM_ERR_NOT_FOUND) {
         return st;
     }
-    st = lm_json_get_int(model, "max_input_chars_per_word", what, 1, 1 << 30, &max_chars);
+    st = lmi_json_get_int(model, "max_input_chars_per_word", what, 1, 1 << 30, &max_chars);
     if (st != LM_OK && st != LM_ERR_NOT_FOUND) {
         return st;
     }
     tok->max_input_chars = (size_t)max_chars;
     if (norm != NULL && !cJSON_IsNull(norm)) {
-        if (lm_json_get_string(norm, "type", what, &type) != LM_OK ||
+        if (lmi_json_get_string(norm, "type", what, &type) != LM_OK ||
             strcmp(type, "BertNormalizer") != 0) {
-            return lm_error(LM_ERR_UNSUPPORTED, "%s: normalizer is not a BertNormalizer", what);
+            return lmi_error(LM_ERR_UNSUPPORTED, "%s: normalizer is not a BertNormalizer", what);
         }
         if ((st = json_bool_setting(norm, "lowercase", what, &fs->lower)) != LM_OK ||
             (st = json_bool_setting(norm, "strip_accents", what, &fs->strip)) != LM_OK ||
@@ -346,28 +346,28 @@ static lm_status parse_tokenizer_json(lm_tokenizer_t *tok, const cJSON *root, co
         fs->lower = fs->strip = fs->chinese = fs->clean = 0;
     }
     if (pre != NULL && !cJSON_IsNull(pre) &&
-        (lm_json_get_string(pre, "type", what, &type) != LM_OK ||
+        (lmi_json_get_string(pre, "type", what, &type) != LM_OK ||
          strcmp(type, "BertPreTokenizer") != 0)) {
-        return lm_error(LM_ERR_UNSUPPORTED, "%s: pre_tokenizer is not a BertPreTokenizer", what);
+        return lmi_error(LM_ERR_UNSUPPORTED, "%s: pre_tokenizer is not a BertPreTokenizer", what);
     }
     vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     if (!cJSON_IsObject(vocab)) {
-        return lm_error(LM_ERR_FORMAT, "%s: model.vocab is not an object", what);
+        return lmi_error(LM_ERR_FORMAT, "%s: model.vocab is not an object", what);
     }
     cJSON_ArrayForEach(item, vocab) {
         if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble >= 16777216.0 ||
             item->valuedouble != (double)(int64_t)item->valuedouble) {
-            return lm_error(LM_ERR_FORMAT, "%s: model.vocab[\"%.40s\"] is not an id in [0, 2^24)",
+            return lmi_error(LM_ERR_FORMAT, "%s: model.vocab[\"%.40s\"] is not an id in [0, 2^24)",
                             what, item->string ? item->string : "");
         }
         if ((size_t)item->valuedouble + 1 > n) {
             n = (size_t)item->valuedouble + 1;
         }
     }
-    texts = lm_calloc(n + 1, sizeof *texts);
-    lens = lm_calloc(n + 1, sizeof *lens);
+    texts = lmi_calloc(n + 1, sizeof *texts);
+    lens = lmi_calloc(n + 1, sizeof *lens);
     if (texts == NULL || lens == NULL) {
-        st = lm_error(LM_ERR_NOMEM, "%s: out of memory for %zu tokens", what, n);
+        st = lmi_error(LM_ERR_NOMEM, "%s: out of memory for %zu tokens", what, n);
         goto done;
     }
     cJSON_ArrayForEach(item, vocab) {
@@ -377,30 +377,30 @@ static lm_status parse_tokenizer_json(lm_tokenizer_t *tok, const cJSON *root, co
     }
     for (i = 0; i < n; i++) {
         if (texts[i] == NULL) {
-            st = lm_error(LM_ERR_FORMAT, "%s: model.vocab has no token with id %zu", what, i);
+            st = lmi_error(LM_ERR_FORMAT, "%s: model.vocab has no token with id %zu", what, i);
             goto done;
         }
     }
-    if ((st = lm_vocab_build(&tok->vocab, n, texts, lens, prefix)) != LM_OK) {
-        lm_error_prefix(st, "%s", what);
+    if ((st = lmi_vocab_build(&tok->vocab, n, texts, lens, prefix)) != LM_OK) {
+        lmi_error_prefix(st, "%s", what);
         goto done;
     }
-    tok->special[LM_SPECIAL_UNK] = lm_vocab_lookup(&tok->vocab, unk, strlen(unk));
+    tok->special[LM_SPECIAL_UNK] = lmi_vocab_lookup(&tok->vocab, unk, strlen(unk));
     if (tok->special[LM_SPECIAL_UNK] < 0) {
-        st = lm_error(LM_ERR_FORMAT, "%s: unk_token \"%.40s\" is not in the vocabulary", what, unk);
+        st = lmi_error(LM_ERR_FORMAT, "%s: unk_token \"%.40s\" is not in the vocabulary", what, unk);
         goto done;
     }
     if (pp != NULL && !cJSON_IsNull(pp)) {
-        if (lm_json_get_string(pp, "type", what, &type) != LM_OK ||
+        if (lmi_json_get_string(pp, "type", what, &type) != LM_OK ||
             (strcmp(type, "TemplateProcessing") != 0 && strcmp(type, "BertProcessing") != 0)) {
-            st = lm_error(LM_ERR_UNSUPPORTED, "%s: post_processor is not BERT's template", what);
+            st = lmi_error(LM_ERR_UNSUPPORTED, "%s: post_processor is not BERT's template", what);
             goto done;
         }
         tok->special[LM_SPECIAL_CLS] = processor_id(pp, type, LM_SPECIAL_CLS);
         tok->special[LM_SPECIAL_SEP] = processor_id(pp, type, LM_SPECIAL_SEP);
         for (i = LM_SPECIAL_CLS; i <= LM_SPECIAL_SEP; i++) {
             if (tok->special[i] >= (int32_t)n) {
-                st = lm_error(LM_ERR_FORMAT, "%s: post_processor id %d outside the vocabulary",
+                st = lmi_error(LM_ERR_FORMAT, "%s: post_processor id %d outside the vocabulary",
                               what, (int)tok->special[i]);
                 goto done;
             }
@@ -409,22 +409,22 @@ static lm_status parse_tokenizer_json(lm_tokenizer_t *tok, const cJSON *root, co
     if (cJSON_IsArray(added)) {
         size_t count = (size_t)cJSON_GetArraySize(added);
         size_t pool = 0;
-        tok->added = lm_calloc(count + 1, sizeof *tok->added);
+        tok->added = lmi_calloc(count + 1, sizeof *tok->added);
         if (tok->added == NULL) {
-            st = lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+            st = lmi_error(LM_ERR_NOMEM, "%s: out of memory", what);
             goto done;
         }
         cJSON_ArrayForEach(item, added) {
             const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "content");
             if (!cJSON_IsString(c) || c->valuestring[0] == '\0') {
-                st = lm_error(LM_ERR_FORMAT, "%s: added_tokens entry without content", what);
+                st = lmi_error(LM_ERR_FORMAT, "%s: added_tokens entry without content", what);
                 goto done;
             }
             pool += strlen(c->valuestring) + 1;
         }
-        tok->added_pool = lm_malloc(pool + 1);
+        tok->added_pool = lmi_malloc(pool + 1);
         if (tok->added_pool == NULL) {
-            st = lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+            st = lmi_error(LM_ERR_NOMEM, "%s: out of memory", what);
             goto done;
         }
         pool = 0;
@@ -432,16 +432,16 @@ static lm_status parse_tokenizer_json(lm_tokenizer_t *tok, const cJSON *root, co
             const char *c = cJSON_GetObjectItemCaseSensitive(item, "content")->valuestring;
             int64_t id = -1;
             int special = 0;
-            lm_added_token *a;
+            lmi_added_token *a;
             size_t l = strlen(c);
-            st = lm_json_get_int(item, "id", what, 0, (int64_t)n - 1, &id);
+            st = lmi_json_get_int(item, "id", what, 0, (int64_t)n - 1, &id);
             if (st != LM_OK) {
                 if (st == LM_ERR_NOT_FOUND) {
-                    st = lm_error(LM_ERR_FORMAT, "%s: added token \"%.40s\" has no id", what, c);
+                    st = lmi_error(LM_ERR_FORMAT, "%s: added token \"%.40s\" has no id", what, c);
                 }
                 goto done;
             }
-            st = lm_json_get_bool(item, "special", what, &special);
+            st = lmi_json_get_bool(item, "special", what, &special);
             if (st != LM_OK && st != LM_ERR_NOT_FOUND) {
                 goto done;
             }
@@ -468,7 +468,7 @@ static lm_status json_to_tokenizer(cJSON *root, const lm_tokenizer_options *o, f
     lm_status st;
     if (tok == NULL) {
         cJSON_Delete(root);
-        return lm_error(LM_ERR_NOMEM, "%s: out of memory", what);
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory", what);
     }
     st = parse_tokenizer_json(tok, root, what, &fs);
     cJSON_Delete(root);
@@ -492,13 +492,13 @@ lm_status lm_tokenizer_load_json(const char *tokenizer_json, const lm_tokenizer_
     if ((st = loader_entry("lm_tokenizer_load_json", tokenizer_json, opts, &o, out)) != LM_OK) {
         return st;
     }
-    if ((st = lm_json_parse_file(tokenizer_json, JSON_MAX_BYTES, &root)) != LM_OK) {
+    if ((st = lmi_json_parse_file(tokenizer_json, JSON_MAX_BYTES, &root)) != LM_OK) {
         return st;
     }
     return json_to_tokenizer(root, &o, fs, tokenizer_json, out);
 }
 
-lm_status lm_tokenizer_json_from_memory(const char *data, size_t len,
+lm_status lmi_tokenizer_json_from_memory(const char *data, size_t len,
                                         const lm_tokenizer_options *opts, lm_tokenizer_t **out) {
     lm_tokenizer_options o;
     file_settings fs = {-1, -1, -1, -1};
@@ -508,7 +508,7 @@ lm_status lm_tokenizer_json_from_memory(const char *data, size_t len,
     if ((st = read_options(opts, &o)) != LM_OK) {
         return st;
     }
-    if ((st = lm_json_parse(data, len, "tokenizer.json", &root)) != LM_OK) {
+    if ((st = lmi_json_parse(data, len, "tokenizer.json", &root)) != LM_OK) {
         return st;
     }
     return json_to_tokenizer(root, &o, fs, "tokenizer.json", out);
@@ -523,18 +523,18 @@ lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opt
     if ((st = loader_entry("lm_tokenizer_load_dir", dir, opts, &o, out)) != LM_OK) {
         return st;
     }
-    json = lm_path_join(dir, "tokenizer.json");
-    vocab = lm_path_join(dir, "vocab.txt");
-    config = lm_path_join(dir, "tokenizer_config.json");
+    json = lmi_path_join(dir, "tokenizer.json");
+    vocab = lmi_path_join(dir, "vocab.txt");
+    config = lmi_path_join(dir, "tokenizer_config.json");
     if (json == NULL || vocab == NULL || config == NULL) {
-        st = lm_error(LM_ERR_NOMEM, "%s: out of memory", dir);
-    } else if (lm_file_exists(json)) {
+        st = lmi_error(LM_ERR_NOMEM, "%s: out of memory", dir);
+    } else if (lmi_file_exists(json)) {
         st = lm_tokenizer_load_json(json, &o, out);
-    } else if (lm_file_exists(vocab)) {
+    } else if (lmi_file_exists(vocab)) {
         st = LM_OK;
-        if (lm_file_exists(config)) {
+        if (lmi_file_exists(config)) {
             cJSON *root = NULL;
-            st = lm_json_parse_file(config, 16u << 20, &root);
+            st = lmi_json_parse_file(config, 16u << 20, &root);
             if (st == LM_OK) {
                 if ((st = json_bool_setting(root, "do_lower_case", config, &fs.lower)) == LM_OK &&
                     (st = json_bool_setting(root, "strip_accents", config, &fs.strip)) == LM_OK) {
@@ -547,7 +547,7 @@ lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opt
             st = load_vocab_file(vocab, &o, fs, out);
         }
     } else {
-        st = lm_error(LM_ERR_NOT_FOUND, "%s: no tokenizer.json nor vocab.txt in the folder", dir);
+        st = lmi_error(LM_ERR_NOT_FOUND, "%s: no tokenizer.json nor vocab.txt in the folder", dir);
     }
     lm_free(json);
     lm_free(vocab);
@@ -563,7 +563,7 @@ int32_t lm_tokenizer_token_to_id(const lm_tokenizer_t *tok, const char *token) {
     if (tok == NULL || token == NULL) {
         return -1;
     }
-    return lm_vocab_lookup(&tok->vocab, token, strlen(token));
+    return lmi_vocab_lookup(&tok->vocab, token, strlen(token));
 }
 
 const char *lm_tokenizer_id_to_token(const lm_tokenizer_t *tok, int32_t id) {
@@ -584,37 +584,37 @@ int32_t lm_tokenizer_special_id(const lm_tokenizer_t *tok, lm_special_token whic
 
 lm_status lm_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
     char *path = NULL;
-    lm_atomic_file *f = NULL;
+    lmi_atomic_file *f = NULL;
     lm_status st;
     size_t i;
     char config[512];
     int k;
     if (tok == NULL || dir == NULL) {
-        return lm_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_save_dir: tok or dir is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_save_dir: tok or dir is NULL");
     }
     for (i = 0; i < tok->vocab.n; i++) {
         if (memchr(tok->vocab.pool + tok->vocab.tok_off[i], '\n', tok->vocab.tok_len[i]) != NULL) {
-            return lm_error(LM_ERR_UNSUPPORTED,
+            return lmi_error(LM_ERR_UNSUPPORTED,
                             "lm_tokenizer_save_dir: token %zu contains a newline; vocab.txt cannot "
                             "hold it", i);
         }
     }
-    path = lm_path_join(dir, "vocab.txt");
+    path = lmi_path_join(dir, "vocab.txt");
     if (path == NULL) {
-        return lm_error(LM_ERR_NOMEM, "lm_tokenizer_save_dir: out of memory");
+        return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_save_dir: out of memory");
     }
-    st = lm_atomic_file_open(path, &f);
+    st = lmi_atomic_file_open(path, &f);
     for (i = 0; st == LM_OK && i < tok->vocab.n; i++) {
-        st = lm_atomic_file_write(f, tok->vocab.pool + tok->vocab.tok_off[i], tok->vocab.tok_len[i]);
+        st = lmi_atomic_file_write(f, tok->vocab.pool + tok->vocab.tok_off[i], tok->vocab.tok_len[i]);
         if (st == LM_OK) {
-            st = lm_atomic_file_write(f, "\n", 1);
+            st = lmi_atomic_file_write(f, "\n", 1);
         }
     }
     if (f != NULL) {
         if (st == LM_OK) {
-            st = lm_atomic_file_commit(f);
+            st = lmi_atomic_file_commit(f);
         } else {
-            lm_atomic_file_abort(f);
+            lmi_atomic_file_abort(f);
         }
     }
     lm_free(path);
@@ -628,11 +628,11 @@ lm_status lm_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
                  tok->lower ? "true" : "false",
                  tok->strip == tok->lower ? "null" : (tok->strip ? "true" : "false"),
                  tok->chinese ? "true" : "false");
-    path = lm_path_join(dir, "tokenizer_config.json");
+    path = lmi_path_join(dir, "tokenizer_config.json");
     if (path == NULL) {
-        return lm_error(LM_ERR_NOMEM, "lm_tokenizer_save_dir: out of memory");
+        return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_save_dir: out of memory");
     }
-    st = lm_file_write_atomic(path, config, (size_t)k);
+    st = lmi_file_write_atomic(path, config, (size_t)k);
     lm_free(path);
     return st;
 }

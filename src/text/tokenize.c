@@ -20,7 +20,7 @@ typedef struct norm_char {
 
 typedef struct ctx {
     const lm_tokenizer_t *tok;
-    lm_token_list *out;
+    lmi_token_list *out;
     char *buf; /* normalized bytes of the current word */
     size_t len, cap;
     norm_char *ch;
@@ -54,13 +54,13 @@ static unsigned char ascii_class(unsigned char b, int clean) {
 }
 
 static lm_status emit(ctx *c, int32_t id, size_t b0, size_t b1, size_t c0, size_t c1) {
-    lm_token_list *l = c->out;
-    lm_token *t;
+    lmi_token_list *l = c->out;
+    lmi_token *t;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        lm_token *p = lm_realloc_array(l->t, cap, sizeof *p);
+        lmi_token *p = lmi_realloc_array(l->t, cap, sizeof *p);
         if (p == NULL) {
-            return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for %zu tokens", cap);
+            return lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory for %zu tokens", cap);
         }
         l->t = p;
         l->cap = cap;
@@ -90,9 +90,9 @@ static lm_status append(ctx *c, const char *s, size_t n, size_t b0, size_t b1, s
         while (cap < c->len + n) {
             cap *= 2;
         }
-        p = c->buf == c->sbuf ? lm_malloc(cap) : lm_realloc(c->buf, cap);
+        p = c->buf == c->sbuf ? lmi_malloc(cap) : lmi_realloc(c->buf, cap);
         if (p == NULL) {
-            return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
+            return lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
         }
         if (c->buf == c->sbuf) {
             memcpy(p, c->sbuf, c->len);
@@ -103,18 +103,18 @@ static lm_status append(ctx *c, const char *s, size_t n, size_t b0, size_t b1, s
     if (c->nch == c->chcap) {
         size_t cap = c->chcap ? c->chcap * 2 : 64;
         int inl = c->ch == c->sch;
-        norm_char *p = inl ? lm_malloc_array(cap, sizeof *p) : lm_realloc_array(c->ch, cap, sizeof *p);
+        norm_char *p = inl ? lmi_malloc_array(cap, sizeof *p) : lmi_realloc_array(c->ch, cap, sizeof *p);
         uint32_t *h;
         if (p == NULL) {
-            return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
+            return lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
         }
         if (inl) {
             memcpy(p, c->sch, c->nch * sizeof *p);
         }
         c->ch = p;
-        h = inl ? lm_malloc_array(cap + 1, sizeof *h) : lm_realloc_array(c->hash, cap + 1, sizeof *h);
+        h = inl ? lmi_malloc_array(cap + 1, sizeof *h) : lmi_realloc_array(c->hash, cap + 1, sizeof *h);
         if (h == NULL) {
-            return lm_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
+            return lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory for a word");
         }
         c->hash = h;
         c->chcap = cap;
@@ -132,7 +132,7 @@ static lm_status append(ctx *c, const char *s, size_t n, size_t b0, size_t b1, s
 /* WordPiece over the current word, then starts a new word. */
 static lm_status flush(ctx *c) {
     const lm_tokenizer_t *tok = c->tok;
-    const lm_vocab *v = &tok->vocab;
+    const lmi_vocab *v = &tok->vocab;
     int32_t unk = tok->special[LM_SPECIAL_UNK];
     size_t mark = c->out->n;
     size_t start = 0;
@@ -146,7 +146,7 @@ static lm_status flush(ctx *c) {
         goto done;
     }
     while (start < n) {
-        const lm_vocab_table *t = start == 0 ? &v->full : &v->cont;
+        const lmi_vocab_table *t = start == 0 ? &v->full : &v->cont;
         size_t bstart = c->ch[start].pos;
         uint32_t h = LM_FNV_INIT;
         size_t e;
@@ -166,7 +166,7 @@ static lm_status flush(ctx *c) {
         }
         for (e = last; e > start; e--) {
             size_t bend = e < n ? c->ch[e].pos : c->len;
-            id = lm_vocab_find(t, v->pool, c->buf + bstart, bend - bstart, c->hash[e]);
+            id = lmi_vocab_find(t, v->pool, c->buf + bstart, bend - bstart, c->hash[e]);
             if (id >= 0) {
                 break;
             }
@@ -223,19 +223,19 @@ static lm_status process_cp(ctx *c, uint32_t cp, size_t b0, size_t b1, size_t c0
     size_t n;
     size_t i;
     lm_status st;
-    if (tok->clean && (cp == 0 || cp == 0xFFFD || lm_text_is_control(cp))) {
+    if (tok->clean && (cp == 0 || cp == 0xFFFD || lmi_text_is_control(cp))) {
         return LM_OK;
     }
-    if (lm_text_is_whitespace(cp)) {
+    if (lmi_text_is_whitespace(cp)) {
         return flush(c);
     }
     if (tok->strip || tok->lower) {
-        n = lm_text_normalize_char(cp, tok->strip, tok->lower, norm);
+        n = lmi_text_normalize_char(cp, tok->strip, tok->lower, norm);
     } else {
         norm[0] = cp;
         n = 1;
     }
-    if (tok->chinese && lm_text_is_chinese(cp)) {
+    if (tok->chinese && lmi_text_is_chinese(cp)) {
         if ((st = flush(c)) != LM_OK) {
             return st;
         }
@@ -247,9 +247,9 @@ static lm_status process_cp(ctx *c, uint32_t cp, size_t b0, size_t b1, size_t c0
         return flush(c);
     }
     for (i = 0; i < n; i++) {
-        if (lm_text_is_whitespace(norm[i])) {
+        if (lmi_text_is_whitespace(norm[i])) {
             st = flush(c);
-        } else if (lm_text_is_punct(norm[i])) {
+        } else if (lmi_text_is_punct(norm[i])) {
             if ((st = flush(c)) == LM_OK && (st = append_cp(c, norm[i], b0, b1, c0)) == LM_OK) {
                 st = flush(c);
             }
@@ -264,11 +264,11 @@ static lm_status process_cp(ctx *c, uint32_t cp, size_t b0, size_t b1, size_t c0
 }
 
 /* The longest added token at s[0..len), or NULL. */
-static const lm_added_token *match_added(const lm_tokenizer_t *tok, const char *s, size_t len) {
-    const lm_added_token *best = NULL;
+static const lmi_added_token *match_added(const lm_tokenizer_t *tok, const char *s, size_t len) {
+    const lmi_added_token *best = NULL;
     size_t i;
     for (i = 0; i < tok->n_added; i++) {
-        const lm_added_token *a = &tok->added[i];
+        const lmi_added_token *a = &tok->added[i];
         if (a->len <= len && (best == NULL || a->len > best->len) && a->text[0] == s[0] &&
             memcmp(a->text, s, a->len) == 0) {
             best = a;
@@ -277,8 +277,8 @@ static const lm_added_token *match_added(const lm_tokenizer_t *tok, const char *
     return best;
 }
 
-lm_status lm_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t len,
-                           lm_token_list *out) {
+lm_status lmi_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t len,
+                           lmi_token_list *out) {
     const unsigned char *s = (const unsigned char *)text;
     size_t pos = 0;
     size_t ci = 0;
@@ -299,7 +299,7 @@ lm_status lm_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t l
     while (pos < len) {
         unsigned char b = s[pos];
         if (tok->added_first[b]) {
-            const lm_added_token *a = match_added(tok, text + pos, len - pos);
+            const lmi_added_token *a = match_added(tok, text + pos, len - pos);
             if (a != NULL) {
                 size_t chars = 0;
                 size_t k;
@@ -339,10 +339,10 @@ lm_status lm_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t l
         } else {
             uint32_t cp = 0;
             int valid;
-            size_t n = lm_text_decode(s + pos, len - pos, &cp, &valid);
+            size_t n = lmi_text_decode(s + pos, len - pos, &cp, &valid);
             if (!valid) {
                 if (!tok->replace_invalid) {
-                    st = lm_error(LM_ERR_UTF8, "invalid UTF-8 at byte offset %zu", pos);
+                    st = lmi_error(LM_ERR_UTF8, "invalid UTF-8 at byte offset %zu", pos);
                     goto out;
                 }
                 cp = 0xFFFD;

@@ -11,15 +11,15 @@
 
 /* A never-split token matched in the raw text (the special tokens, and added tokens of a
  * tokenizer.json). */
-typedef struct lm_added_token {
+typedef struct lmi_added_token {
     const char *text; /* in the vocabulary pool or the tokenizer's own copy */
     size_t len;
     int32_t id;
     int special;
-} lm_added_token;
+} lmi_added_token;
 
 struct lm_tokenizer {
-    lm_vocab vocab;
+    lmi_vocab vocab;
     int lower;
     int strip;
     int chinese;
@@ -27,7 +27,7 @@ struct lm_tokenizer {
     int replace_invalid;
     size_t max_input_chars; /* words longer than this (in characters) become [UNK] */
     int32_t special[5];     /* indexed by lm_special_token; -1 when absent */
-    lm_added_token *added;
+    lmi_added_token *added;
     size_t n_added;
     char *added_pool;       /* texts of added tokens not in the vocabulary pool */
     unsigned char added_first[256]; /* 1 when some added token starts with this byte */
@@ -49,33 +49,33 @@ struct lm_encoding {
 };
 
 /* One token of one sequence, before post-processing. */
-typedef struct lm_token {
+typedef struct lmi_token {
     int32_t id;
     int32_t word;
     size_t b0, b1; /* bytes */
     size_t c0, c1; /* characters */
-} lm_token;
+} lmi_token;
 
-typedef struct lm_token_list {
-    lm_token *t;
+typedef struct lmi_token_list {
+    lmi_token *t;
     size_t n;
     size_t cap;
-} lm_token_list;
+} lmi_token_list;
 
 /* Loaders from memory (for the fuzz targets and embedders): vocab.txt bytes, tokenizer.json text. */
-lm_status lm_tokenizer_vocab_from_memory(const char *data, size_t len,
+lm_status lmi_tokenizer_vocab_from_memory(const char *data, size_t len,
                                          const lm_tokenizer_options *opts, lm_tokenizer_t **out);
-lm_status lm_tokenizer_json_from_memory(const char *data, size_t len,
+lm_status lmi_tokenizer_json_from_memory(const char *data, size_t len,
                                         const lm_tokenizer_options *opts, lm_tokenizer_t **out);
 
 /* Runs normalizer, pre-tokenizer and WordPiece over text[0..len), appending to out. */
-lm_status lm_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t len,
-                           lm_token_list *out);
+lm_status lmi_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t len,
+                           lmi_token_list *out);
 
 /* Allocates an encoding of n tokens (all arrays, zeroed). NULL on allocation failure. */
-lm_encoding_t *lm_encoding_alloc(size_t n);
+lm_encoding_t *lmi_encoding_alloc(size_t n);
 
 /* Pads enc (and its overflow windows) to `length` tokens with pad_id. */
-lm_status lm_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id);
+lm_status lmi_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id);
 
 #endif

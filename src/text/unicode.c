@@ -6,61 +6,61 @@
 
 #include <utf8proc.h>
 
-typedef struct lm_uni_class_override {
+typedef struct lmi_uni_class_override {
     uint32_t cp;
     unsigned char control;
     unsigned char punct;
-} lm_uni_class_override;
+} lmi_uni_class_override;
 
-typedef struct lm_uni_norm_override {
+typedef struct lmi_uni_norm_override {
     uint32_t cp;
     unsigned char mode; /* 0 strip+lower, 1 lower, 2 strip */
     unsigned char n;
     uint32_t out[4];
-} lm_uni_norm_override;
+} lmi_uni_norm_override;
 
 #ifdef LM_NO_UNICODE_OVERRIDES
-static const lm_uni_class_override lm_uni_class_overrides[1] = {{0xFFFFFFFFu, 0, 0}};
-static const lm_uni_norm_override lm_uni_norm_overrides[1] = {{0xFFFFFFFFu, 0, 0, {0, 0, 0, 0}}};
+static const lmi_uni_class_override lmi_uni_class_overrides[1] = {{0xFFFFFFFFu, 0, 0}};
+static const lmi_uni_norm_override lmi_uni_norm_overrides[1] = {{0xFFFFFFFFu, 0, 0, {0, 0, 0, 0}}};
 #else
 #include "unicode_overrides.h"
 #endif
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static const lm_uni_class_override *class_override(uint32_t cp) {
-    size_t lo = 0, hi = COUNT(lm_uni_class_overrides);
+static const lmi_uni_class_override *class_override(uint32_t cp) {
+    size_t lo = 0, hi = COUNT(lmi_uni_class_overrides);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (lm_uni_class_overrides[mid].cp < cp) {
+        if (lmi_uni_class_overrides[mid].cp < cp) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    return lo < COUNT(lm_uni_class_overrides) && lm_uni_class_overrides[lo].cp == cp
-               ? &lm_uni_class_overrides[lo] : NULL;
+    return lo < COUNT(lmi_uni_class_overrides) && lmi_uni_class_overrides[lo].cp == cp
+               ? &lmi_uni_class_overrides[lo] : NULL;
 }
 
-static const lm_uni_norm_override *norm_override(uint32_t cp, int mode) {
-    size_t lo = 0, hi = COUNT(lm_uni_norm_overrides);
+static const lmi_uni_norm_override *norm_override(uint32_t cp, int mode) {
+    size_t lo = 0, hi = COUNT(lmi_uni_norm_overrides);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (lm_uni_norm_overrides[mid].cp < cp) {
+        if (lmi_uni_norm_overrides[mid].cp < cp) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    for (; lo < COUNT(lm_uni_norm_overrides) && lm_uni_norm_overrides[lo].cp == cp; lo++) {
-        if (lm_uni_norm_overrides[lo].mode == mode) {
-            return &lm_uni_norm_overrides[lo];
+    for (; lo < COUNT(lmi_uni_norm_overrides) && lmi_uni_norm_overrides[lo].cp == cp; lo++) {
+        if (lmi_uni_norm_overrides[lo].mode == mode) {
+            return &lmi_uni_norm_overrides[lo];
         }
     }
     return NULL;
 }
 
-size_t lm_text_decode(const unsigned char *s, size_t len, uint32_t *cp, int *valid) {
+size_t lmi_text_decode(const unsigned char *s, size_t len, uint32_t *cp, int *valid) {
     unsigned char b = s[0];
     size_t need;
     uint32_t c;
@@ -114,7 +114,7 @@ size_t lm_text_decode(const unsigned char *s, size_t len, uint32_t *cp, int *val
     return need + 1;
 }
 
-int lm_text_is_whitespace(uint32_t cp) {
+int lmi_text_is_whitespace(uint32_t cp) {
     switch (cp) {
     case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20: case 0x85: case 0xA0:
     case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
@@ -124,9 +124,9 @@ int lm_text_is_whitespace(uint32_t cp) {
     }
 }
 
-int lm_text_is_control(uint32_t cp) {
+int lmi_text_is_control(uint32_t cp) {
     utf8proc_category_t c;
-    const lm_uni_class_override *o;
+    const lmi_uni_class_override *o;
     if (cp == '\t' || cp == '\n' || cp == '\r') {
         return 0;
     }
@@ -139,9 +139,9 @@ int lm_text_is_control(uint32_t cp) {
            c == UTF8PROC_CATEGORY_CS;
 }
 
-int lm_text_is_punct(uint32_t cp) {
+int lmi_text_is_punct(uint32_t cp) {
     utf8proc_category_t c;
-    const lm_uni_class_override *o;
+    const lmi_uni_class_override *o;
     if (cp < 0x80) {
         return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
                (cp >= 123 && cp <= 126);
@@ -153,19 +153,19 @@ int lm_text_is_punct(uint32_t cp) {
     return c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO;
 }
 
-int lm_text_is_chinese(uint32_t cp) {
+int lmi_text_is_chinese(uint32_t cp) {
     return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
            (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
            (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
-size_t lm_text_normalize_char(uint32_t cp, int strip, int lower, uint32_t out[LM_TEXT_NORM_MAX]) {
+size_t lmi_text_normalize_char(uint32_t cp, int strip, int lower, uint32_t out[LM_TEXT_NORM_MAX]) {
     utf8proc_int32_t buf[LM_TEXT_NORM_MAX];
     size_t n = 1;
     size_t i;
     size_t k = 0;
-    const lm_uni_norm_override *o;
+    const lmi_uni_norm_override *o;
     if ((strip || lower) && (o = norm_override(cp, strip && lower ? 0 : lower ? 1 : 2)) != NULL) {
         for (i = 0; i < o->n; i++) {
             out[i] = o->out[i];

@@ -2,7 +2,7 @@
  * (scripts/dump_hf_unicode.py); do not edit. Included by unicode.c only. */
 
 /* {cp, HF is_control, HF is_bert_punc} where either differs from utf8proc's answer */
-static const lm_uni_class_override lm_uni_class_overrides[] = {
+static const lmi_uni_class_override lmi_uni_class_overrides[] = {
     {0x61d, 0, 0},
     {0x890, 0, 0},
     {0x891, 0, 0},
@@ -156,7 +156,7 @@ static const lm_uni_class_override lm_uni_class_overrides[] = {
 
 /* {cp, mode (0 strip+lower, 1 lower, 2 strip), n, out[]}: HF's normalized form of a
  * character (neither control nor whitespace) where utf8proc's differs */
-static const lm_uni_norm_override lm_uni_norm_overrides[] = {
+static const lmi_uni_norm_override lmi_uni_norm_overrides[] = {
     {0x7fd, 0, 1, {0x7fd, 0x0, 0x0, 0x0}},
     {0x7fd, 2, 1, {0x7fd, 0x0, 0x0, 0x0}},
     {0x898, 0, 1, {0x898, 0x0, 0x0, 0x0}},

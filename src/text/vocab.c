@@ -6,7 +6,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 
-uint32_t lm_vocab_hash(const char *s, size_t len) {
+uint32_t lmi_vocab_hash(const char *s, size_t len) {
     uint32_t h = LM_FNV_INIT;
     size_t i;
     for (i = 0; i < len; i++) {
@@ -15,7 +15,7 @@ uint32_t lm_vocab_hash(const char *s, size_t len) {
     return h;
 }
 
-static lm_status table_init(lm_vocab_table *t, size_t n) {
+static lm_status table_init(lmi_vocab_table *t, size_t n) {
     size_t cap = 16;
     size_t i;
     unsigned bits = 4;
@@ -24,16 +24,16 @@ static lm_status table_init(lm_vocab_table *t, size_t n) {
         bits++;
     }
     if (bits > 27) {
-        return lm_error(LM_ERR_RANGE, "vocabulary: %zu tokens are too many", n);
+        return lmi_error(LM_ERR_RANGE, "vocabulary: %zu tokens are too many", n);
     }
-    t->slots = lm_malloc_array(cap, sizeof *t->slots);
-    t->bits = lm_calloc(cap * 8 / 64, sizeof *t->bits); /* 8 bits a slot = 16 a key */
+    t->slots = lmi_malloc_array(cap, sizeof *t->slots);
+    t->bits = lmi_calloc(cap * 8 / 64, sizeof *t->bits); /* 8 bits a slot = 16 a key */
     if (t->slots == NULL || t->bits == NULL) {
         lm_free(t->slots);
         lm_free(t->bits);
         t->slots = NULL;
         t->bits = NULL;
-        return lm_error(LM_ERR_NOMEM, "vocabulary: out of memory for %zu hash slots", cap);
+        return lmi_error(LM_ERR_NOMEM, "vocabulary: out of memory for %zu hash slots", cap);
     }
     t->bits_shift = 32 - (bits + 3);
     for (i = 0; i < cap; i++) {
@@ -45,13 +45,13 @@ static lm_status table_init(lm_vocab_table *t, size_t n) {
     return LM_OK;
 }
 
-static void table_put(lm_vocab_table *t, const char *pool, uint32_t off, uint32_t len, int32_t id,
+static void table_put(lmi_vocab_table *t, const char *pool, uint32_t off, uint32_t len, int32_t id,
                       uint32_t h) {
     size_t i = LM_VOCAB_SLOT(t, h);
     size_t b = LM_VOCAB_BIT(t, h);
     t->bits[b >> 6] |= (uint64_t)1 << (b & 63);
     for (;;) {
-        lm_vocab_slot *s = &t->slots[i];
+        lmi_vocab_slot *s = &t->slots[i];
         if (s->id < 0) {
             s->hash = h;
             s->id = id;
@@ -70,7 +70,7 @@ static void table_put(lm_vocab_table *t, const char *pool, uint32_t off, uint32_
     }
 }
 
-void lm_vocab_free(lm_vocab *v) {
+void lmi_vocab_free(lmi_vocab *v) {
     if (v == NULL) {
         return;
     }
@@ -84,7 +84,7 @@ void lm_vocab_free(lm_vocab *v) {
     memset(v, 0, sizeof *v);
 }
 
-lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const size_t *lens,
+lm_status lmi_vocab_build(lmi_vocab *v, size_t n, const char *const *texts, const size_t *lens,
                          const char *prefix) {
     size_t total = 0;
     size_t i;
@@ -93,7 +93,7 @@ lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const 
     lm_status st;
     memset(v, 0, sizeof *v);
     if (plen >= sizeof v->prefix) {
-        return lm_error(LM_ERR_UNSUPPORTED, "vocabulary: continuation prefix longer than %zu bytes",
+        return lmi_error(LM_ERR_UNSUPPORTED, "vocabulary: continuation prefix longer than %zu bytes",
                         sizeof v->prefix - 1);
     }
     memcpy(v->prefix, prefix, plen + 1);
@@ -101,15 +101,15 @@ lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const 
     for (i = 0; i < n; i++) {
         total += lens[i] + 1;
         if (total > 0xFFFFFFF0u || lens[i] > 0xFFFFu) {
-            return lm_error(LM_ERR_RANGE, "vocabulary: token %zu makes the vocabulary too large", i);
+            return lmi_error(LM_ERR_RANGE, "vocabulary: token %zu makes the vocabulary too large", i);
         }
     }
-    v->pool = lm_malloc(total + 1);
-    v->tok_off = lm_malloc_array(n + 1, sizeof *v->tok_off);
-    v->tok_len = lm_malloc_array(n + 1, sizeof *v->tok_len);
+    v->pool = lmi_malloc(total + 1);
+    v->tok_off = lmi_malloc_array(n + 1, sizeof *v->tok_off);
+    v->tok_len = lmi_malloc_array(n + 1, sizeof *v->tok_len);
     if (v->pool == NULL || v->tok_off == NULL || v->tok_len == NULL) {
-        lm_vocab_free(v);
-        return lm_error(LM_ERR_NOMEM, "vocabulary: out of memory for %zu tokens", n);
+        lmi_vocab_free(v);
+        return lmi_error(LM_ERR_NOMEM, "vocabulary: out of memory for %zu tokens", n);
     }
     {
         size_t ncont = 0;
@@ -122,7 +122,7 @@ lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const 
         }
     }
     if (st != LM_OK) {
-        lm_vocab_free(v);
+        lmi_vocab_free(v);
         return st;
     }
     for (i = 0; i < n; i++) {
@@ -147,11 +147,11 @@ lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const 
                     memcmp(v->pool + v->tok_off[j], prefix, plen) == 0) {
                     uint32_t o = v->tok_off[j] + (uint32_t)plen;
                     uint32_t l = v->tok_len[j] - (uint32_t)plen;
-                    table_put(&v->cont, v->pool, o, l, (int32_t)j, lm_vocab_hash(v->pool + o, l));
+                    table_put(&v->cont, v->pool, o, l, (int32_t)j, lmi_vocab_hash(v->pool + o, l));
                 }
             }
             if (k < n) {
-                uint32_t h = lm_vocab_hash(v->pool + v->tok_off[k], v->tok_len[k]);
+                uint32_t h = lmi_vocab_hash(v->pool + v->tok_off[k], v->tok_len[k]);
                 ring[k % AHEAD] = h;
 #if defined(__GNUC__)
                 __builtin_prefetch(&v->full.slots[LM_VOCAB_SLOT(&v->full, h)], 1);
@@ -165,9 +165,9 @@ lm_status lm_vocab_build(lm_vocab *v, size_t n, const char *const *texts, const 
     return LM_OK;
 }
 
-int32_t lm_vocab_lookup(const lm_vocab *v, const char *s, size_t len) {
+int32_t lmi_vocab_lookup(const lmi_vocab *v, const char *s, size_t len) {
     if (v->full.slots == NULL) {
         return -1;
     }
-    return lm_vocab_find(&v->full, v->pool, s, len, lm_vocab_hash(s, len));
+    return lmi_vocab_find(&v->full, v->pool, s, len, lmi_vocab_hash(s, len));
 }

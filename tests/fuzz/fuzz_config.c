@@ -10,20 +10,20 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    lm_bert_config c;
-    lm_bert_config d;
+    lmi_bert_config c;
+    lmi_bert_config d;
     char *json = NULL;
     int64_t i;
-    if (lm_bert_config_parse((const char *)data, size, "fuzz", &c) != LM_OK) {
+    if (lmi_bert_config_parse((const char *)data, size, "fuzz", &c) != LM_OK) {
         if (c.id2label != NULL || c.architecture != NULL) {
             abort();
         }
         return 0;
     }
-    if (lm_bert_config_to_json(&c, &json) != LM_OK) {
+    if (lmi_bert_config_to_json(&c, &json) != LM_OK) {
         abort();
     }
-    if (lm_bert_config_parse(json, strlen(json), "fuzz-again", &d) != LM_OK) {
+    if (lmi_bert_config_parse(json, strlen(json), "fuzz-again", &d) != LM_OK) {
         abort();
     }
     if (d.hidden_size != c.hidden_size || d.num_labels != c.num_labels ||
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     lm_free(json);
-    lm_bert_config_free(&d);
-    lm_bert_config_free(&c);
+    lmi_bert_config_free(&d);
+    lmi_bert_config_free(&c);
     return 0;
 }

@@ -9,19 +9,19 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    lm_safetensors *st = NULL;
+    lmi_safetensors *st = NULL;
     size_t i;
     size_t total = 0;
-    if (lm_safetensors_open_memory(data, size, "fuzz", &st) != LM_OK) {
+    if (lmi_safetensors_open_memory(data, size, "fuzz", &st) != LM_OK) {
         if (st != NULL) {
             abort(); /* out must be NULL on failure */
         }
         return 0;
     }
-    (void)lm_safetensors_metadata(st, "format");
-    for (i = 0; i < lm_safetensors_count(st); i++) {
-        const lm_st_tensor *t = lm_safetensors_at(st, i);
-        if (lm_safetensors_find(st, t->name) != t) {
+    (void)lmi_safetensors_metadata(st, "format");
+    for (i = 0; i < lmi_safetensors_count(st); i++) {
+        const lmi_st_tensor *t = lmi_safetensors_at(st, i);
+        if (lmi_safetensors_find(st, t->name) != t) {
             abort();
         }
         if ((const uint8_t *)t->data < data || t->offset + t->nbytes > size) {
@@ -30,12 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         total += t->nbytes;
         if (t->numel <= 4096) {
             float out[4096];
-            (void)lm_tensor_to_f32(t, out);
+            (void)lmi_tensor_to_f32(t, out);
         }
     }
     if (total > size) {
         abort();
     }
-    lm_safetensors_close(st);
+    lmi_safetensors_close(st);
     return 0;
 }

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             lm_tokenizer_options_init(&to);
             to.lower_case = k & 1;
             to.replace_invalid_utf8 = k >> 1;
-            if (lm_tokenizer_vocab_from_memory(vocab, sizeof vocab - 1, &to, &toks[k]) != LM_OK) {
+            if (lmi_tokenizer_vocab_from_memory(vocab, sizeof vocab - 1, &to, &toks[k]) != LM_OK) {
                 abort();
             }
         }

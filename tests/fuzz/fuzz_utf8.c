@@ -10,18 +10,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *s = (const char *)data;
     size_t bad = 0;
     size_t i = 0;
-    int valid = lm_utf8_validate(s, size, &bad);
+    int valid = lmi_utf8_validate(s, size, &bad);
     while (i < size) {
         uint32_t cp;
         char buf[4];
-        size_t n = lm_utf8_decode(s + i, size - i, &cp);
+        size_t n = lmi_utf8_decode(s + i, size - i, &cp);
         if (n == 0) {
             if (valid || bad != i) {
                 abort(); /* validation and decoding disagree */
             }
             return 0;
         }
-        if (lm_utf8_encode(cp, buf) != n) {
+        if (lmi_utf8_encode(cp, buf) != n) {
             abort(); /* decoding must be the inverse of encoding */
         }
         i += n;
@@ -29,6 +29,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!valid) {
         abort();
     }
-    (void)lm_utf8_length(s, size);
+    (void)lmi_utf8_length(s, size);
     return 0;
 }

@@ -4,5 +4,5 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    return fuzz_tokenizer_loader(lm_tokenizer_vocab_from_memory, data, size);
+    return fuzz_tokenizer_loader(lmi_tokenizer_vocab_from_memory, data, size);
 }
