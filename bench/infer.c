@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
     if (threads <= 0) {
         threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     }
-    lm_model_options_init(&o);
+    lm_model_options_init(&o, sizeof o);
     o.threads = threads;
     t0 = now_ms();
     s = dir != NULL ? lm_model_load(dir, &o, &m)

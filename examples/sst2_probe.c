@@ -73,7 +73,7 @@ static lm_status embed_texts(const lm_tokenizer_t *tok, const lm_model_t *model,
     enum { BATCH = 32, MAX_LEN = 128 };
     lm_encode_options eo;
     size_t start;
-    lm_encode_options_init(&eo);
+    lm_encode_options_init(&eo, sizeof eo);
     eo.max_length = MAX_LEN;
     eo.padding = LM_PAD_LONGEST;
     for (start = 0; start < n; start += BATCH) {

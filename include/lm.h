@@ -12,8 +12,11 @@
  * - Constructors take an out-parameter; on failure `*out` is set to NULL and nothing leaks.
  * - Every handle has a `*_free` function that accepts NULL.
  * - Options structs start with `size_t struct_size` and are filled by their `lm_*_options_init()`
- *   function. The library reads only the bytes the caller's `struct_size` covers and rejects
- *   non-zero bytes beyond the fields it knows (so a newer caller never gets silently ignored).
+ *   function, called with the caller's own size: `lm_model_options_init(&o, sizeof o)`. The
+ *   library writes and reads only the bytes the caller's `struct_size` covers (an older program
+ *   with a smaller struct is never written past its end) and rejects non-zero bytes beyond the
+ *   fields it knows (so a newer program's setting is never silently ignored). New fields are only
+ *   ever added at the end; every field of a struct or array in the ABI has a fixed-width type.
  * - Buffers the library hands to the caller are freed with the matching `lm_*_free` function,
  *   never with free().
  * - Handles are not locked. A model may run inference from many threads at once; a tokenizer

@@ -51,7 +51,7 @@ static void test_defaults(void **state) {
     lmi_bert_config_free(NULL);
     assert_int_equal(parse("{}", &c), LM_OK);
     assert_int_equal(c.num_hidden_layers, 12);
-    assert_int_equal(c.problem_type, LM_PROBLEM_NONE);
+    assert_int_equal(c.problem_type, LM_PROBLEM_AUTO);
     assert_true(c.classifier_dropout == -1.0);
     lmi_bert_config_free(&c);
 }

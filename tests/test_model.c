@@ -4,7 +4,7 @@
 
 #include "test_util.h"
 
-#include "model/safetensors.h"
+#include "safetensors/safetensors.h"
 
 static const char *const heads_arch[] = {"BertModel", "BertForSequenceClassification",
                                          "BertForTokenClassification", "BertForQuestionAnswering",
@@ -241,7 +241,7 @@ static void test_bad_inputs(void **state) {
     {
         lm_model_options o;
         lm_model_t *m2 = (lm_model_t *)&o;
-        lm_model_options_init(&o);
+        lm_model_options_init(&o, sizeof o);
         o.head = 99;
         assert_int_equal(lm_model_create("{}", 2, 1, &o, &m2), LM_ERR_INVALID_ARGUMENT);
         assert_null(m2);
@@ -325,7 +325,7 @@ static void test_bad_weights(void **state) {
     assert_int_equal(rewrite(dir, "bert.pooler.dense.weight", NULL, NULL), LM_OK);
     assert_int_equal(lm_model_load(dir, NULL, &m2), LM_ERR_NOT_FOUND);
     assert_non_null(strstr(lm_last_error(), "pooler.dense.weight"));
-    lm_model_options_init(&o);
+    lm_model_options_init(&o, sizeof o);
     o.head = LM_HEAD_BASE;
     assert_int_equal(lm_model_load(dir, &o, &m2), LM_OK);
     assert_int_equal(lm_model_has_pooler(m2), 0);
@@ -363,12 +363,13 @@ static void test_bad_weights(void **state) {
     assert_int_equal(lm_model_load(dir, NULL, &m2), LM_OK);
     assert_true(lm_model_nan_count(m2) == 1);
     lm_model_free(m2);
-    /* a head that is not in the weights */
+    /* a head that is not in the weights is initialised fresh; the file's classifier is unused */
     o.head = LM_HEAD_MASKED_LM;
-    m2 = (lm_model_t *)&o;
-    assert_int_equal(lm_model_load(dir, &o, &m2), LM_ERR_NOT_FOUND);
-    assert_null(m2);
-    assert_non_null(strstr(lm_last_error(), "cls.predictions"));
+    assert_int_equal(lm_model_load(dir, &o, &m2), LM_OK);
+    assert_int_equal(lm_model_has_fresh_head(m2), 1);
+    assert_int_equal(lm_model_unused_tensor_count(m2), 2);
+    assert_non_null(strstr(lm_model_unused_tensor_name(m2, 0), "classifier."));
+    assert_null(lm_model_unused_tensor_name(m2, 2));
     /* original BERT names (LayerNorm gamma/beta) load as their weight/bias */
     lm_model_free(m2);
     m2 = NULL;
@@ -395,6 +396,75 @@ static void test_bad_weights(void **state) {
     assert_int_equal(unlink(path), 0);
     assert_int_equal(lm_model_load(dir, NULL, &m2), LM_ERR_NOT_FOUND);
     lm_model_free(m);
+    test_remove_tree(dir);
+    free(dir);
+}
+
+static void capture_log(lm_log_level level, const char *message, void *user) {
+    char *buf = user;
+    if (level == LM_LOG_INFO && strstr(message, "initialised fresh") != NULL) {
+        snprintf(buf, 512, "%s", message);
+    }
+}
+
+/* A base checkpoint loaded for classification: the head is made at load (seeded, labels from the
+ * options), the encoder is the checkpoint's, the log says so; the same seed gives the same head. */
+static void test_fresh_head(void **state) {
+    char *dir = test_make_temp_dir();
+    lm_model_t *base = create("BertModel", "gelu", 2, 5), *a = NULL, *b = NULL, *c = NULL;
+    lm_model_options o;
+    static const char *const names[] = {"neg", "neutral", "pos"};
+    char logbuf[512] = "";
+    float la[B * 3], lb[B * 3], lc[B * 3], h1[B * T * 32], h2[B * T * 32];
+    (void)state;
+    make_batch();
+    assert_int_equal(lm_model_save(base, dir), LM_OK);
+    lm_set_log_callback(capture_log, LM_LOG_INFO, logbuf);
+    assert_int_equal(lm_model_options_init(&o, sizeof o), LM_OK);
+    o.head = LM_HEAD_SEQUENCE_CLASSIFICATION;
+    o.num_labels = 3;
+    o.label_names = names;
+    o.seed = 7;
+    assert_int_equal(lm_model_load(dir, &o, &a), LM_OK);
+    lm_set_log_callback(NULL, LM_LOG_ERROR, NULL);
+    assert_non_null(strstr(logbuf, "sequence-classification"));
+    assert_int_equal(lm_model_has_fresh_head(a), 1);
+    assert_int_equal(lm_model_num_labels(a), 3);
+    assert_string_equal(lm_model_label_name(a, 2), "pos");
+    assert_int_equal(lm_model_problem_type(a), LM_PROBLEM_SINGLE_LABEL);
+    assert_int_equal(lm_model_load(dir, &o, &b), LM_OK);
+    o.seed = 8;
+    assert_int_equal(lm_model_load(dir, &o, &c), LM_OK);
+    assert_int_equal(lm_model_classify(a, ids, types, mask, B, T, la), LM_OK);
+    assert_int_equal(lm_model_classify(b, ids, types, mask, B, T, lb), LM_OK);
+    assert_int_equal(lm_model_classify(c, ids, types, mask, B, T, lc), LM_OK);
+    assert_memory_equal(la, lb, sizeof la);
+    assert_memory_not_equal(la, lc, sizeof la);
+    /* the encoder is the checkpoint's */
+    assert_int_equal(lm_model_hidden_states(base, ids, types, mask, B, T, h1, NULL), LM_OK);
+    assert_int_equal(lm_model_hidden_states(a, ids, types, mask, B, T, h2, NULL), LM_OK);
+    assert_memory_equal(h1, h2, sizeof h1);
+    /* saved, it is an ordinary classifier with its labels */
+    assert_int_equal(lm_model_save(a, dir), LM_OK);
+    lm_model_free(b);
+    b = NULL;
+    assert_int_equal(lm_model_load(dir, NULL, &b), LM_OK);
+    assert_int_equal(lm_model_has_fresh_head(b), 0);
+    assert_string_equal(lm_model_label_name(b, 0), "neg");
+    assert_int_equal(lm_model_classify(b, ids, types, mask, B, T, lb), LM_OK);
+    assert_memory_equal(la, lb, sizeof la);
+    /* one label: regression; bad options are refused */
+    lm_model_free(c);
+    c = NULL;
+    o.num_labels = 1;
+    o.label_names = NULL;
+    assert_int_equal(lm_model_load(dir, &o, &c), LM_ERR_SHAPE); /* the file's head has 3 */
+    o.num_labels = -1;
+    assert_int_equal(lm_model_load(dir, &o, &c), LM_ERR_INVALID_ARGUMENT);
+    lm_model_free(a);
+    lm_model_free(b);
+    lm_model_free(c);
+    lm_model_free(base);
     test_remove_tree(dir);
     free(dir);
 }
@@ -512,6 +582,7 @@ int main(void) {
         cmocka_unit_test(test_embeddings),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_bad_weights),
+        cmocka_unit_test(test_fresh_head),
         cmocka_unit_test(test_qa_best_span),
         cmocka_unit_test(test_concurrent_forward),
         cmocka_unit_test(test_untied_decoder),

@@ -7,7 +7,7 @@
 #include "test_util.h"
 
 #include "model/config.h"
-#include "model/safetensors.h"
+#include "safetensors/safetensors.h"
 
 #define FIXTURES LM_SOURCE_DIR "/tests/data/model"
 
@@ -78,7 +78,7 @@ static void check_case(const char *dir, const char *name) {
         t = lmi_safetensors_find(e, "logits");
         assert_non_null(t);
         assert_int_equal(t->shape[1], c.num_labels);
-        assert_int_not_equal(c.problem_type, LM_PROBLEM_NONE);
+        assert_int_not_equal(c.problem_type, LM_PROBLEM_AUTO);
     }
     lmi_safetensors_close(e);
     lmi_safetensors_close(w);

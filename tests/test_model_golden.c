@@ -10,7 +10,7 @@
 
 #include "test_util.h"
 
-#include "model/safetensors.h"
+#include "safetensors/safetensors.h"
 
 static const char *fixtures(void) {
     const char *env = getenv("LM_MODEL_FIXTURES");

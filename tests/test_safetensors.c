@@ -5,7 +5,7 @@
 
 #include "test_util.h"
 
-#include "model/safetensors.h"
+#include "safetensors/safetensors.h"
 
 /* Builds header-length + header + data in a static buffer; returns the size. */
 static unsigned char buf[1 << 16];

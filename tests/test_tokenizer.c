@@ -106,7 +106,7 @@ static void test_bad_text(void **state) {
     assert_null(e);
     assert_non_null(strstr(lm_last_error(), "byte offset 6"));
     /* ... or replaced */
-    lm_tokenizer_options_init(&o);
+    lm_tokenizer_options_init(&o, sizeof o);
     o.replace_invalid_utf8 = 1;
     assert_int_equal(lm_tokenizer_load_vocab(f->path, &o, &rep), LM_OK);
     assert_int_equal(lm_tokenizer_encode(rep, "\xffhello", 6, NULL, &e), LM_OK);
@@ -186,7 +186,7 @@ static void test_bad_vocab(void **state) {
     assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_PAD), -1);
     {
         lm_encode_options o;
-        lm_encode_options_init(&o);
+        lm_encode_options_init(&o, sizeof o);
         o.padding = LM_PAD_MAX_LENGTH;
         o.max_length = 8;
         assert_int_equal(lm_tokenizer_encode(tok, "x", 1, &o, &e), LM_ERR_UNSUPPORTED);
@@ -206,7 +206,7 @@ static void test_bad_vocab(void **state) {
     assert_int_equal(lm_tokenizer_encode(tok, "hello", 5, NULL, &e), LM_ERR_UNSUPPORTED);
     {
         lm_encode_options o;
-        lm_encode_options_init(&o);
+        lm_encode_options_init(&o, sizeof o);
         o.add_special_tokens = 0;
         assert_int_equal(lm_tokenizer_encode(tok, "hello", 5, &o, &e), LM_OK);
         assert_int_equal(lm_encoding_length(e), 1);
@@ -242,7 +242,7 @@ static void test_bad_json(void **state) {
     {
         lm_encoding_t *e = NULL;
         lm_encode_options o;
-        lm_encode_options_init(&o);
+        lm_encode_options_init(&o, sizeof o);
         o.add_special_tokens = 0;
         assert_int_equal(lm_tokenizer_encode(tok, "A a", 3, &o, &e), LM_OK);
         assert_int_equal(lm_encoding_ids(e)[0], 1);
@@ -263,31 +263,31 @@ static void test_options(void **state) {
         lm_encode_options base;
         int extra;
     } bigger;
-    lm_tokenizer_options_init(&o);
+    lm_tokenizer_options_init(&o, sizeof o);
     o.struct_size = 4;
     assert_int_equal(lm_tokenizer_load_vocab(f->path, &o, &tok), LM_ERR_INVALID_ARGUMENT);
     assert_null(tok);
     tok = load_small(f);
     memset(&bigger, 0, sizeof bigger);
-    lm_encode_options_init(&bigger.base);
+    lm_encode_options_init(&bigger.base, sizeof bigger.base);
     bigger.base.struct_size = sizeof bigger;
     bigger.extra = 1;
     assert_int_equal(lm_tokenizer_encode(tok, "a", 1, &bigger.base, &e), LM_ERR_UNSUPPORTED);
     bigger.extra = 0;
     assert_int_equal(lm_tokenizer_encode(tok, "a", 1, &bigger.base, &e), LM_OK);
     lm_encoding_free(e);
-    lm_encode_options_init(&eo);
+    lm_encode_options_init(&eo, sizeof eo);
     eo.truncation = (lm_truncation)7;
     assert_int_equal(lm_tokenizer_encode(tok, "a", 1, &eo, &e), LM_ERR_INVALID_ARGUMENT);
     /* stride too large for the window */
-    lm_encode_options_init(&eo);
+    lm_encode_options_init(&eo, sizeof eo);
     eo.max_length = 4;
     eo.stride = 2;
     eo.return_overflowing = 1;
     assert_int_equal(lm_tokenizer_encode(tok, "hello hello hello", 17, &eo, &e),
                      LM_ERR_INVALID_ARGUMENT);
     /* only_second without a pair */
-    lm_encode_options_init(&eo);
+    lm_encode_options_init(&eo, sizeof eo);
     eo.max_length = 3;
     eo.truncation = LM_TRUNCATE_ONLY_SECOND;
     assert_int_equal(lm_tokenizer_encode(tok, "hello hello", 11, &eo, &e), LM_ERR_INVALID_ARGUMENT);
@@ -309,13 +309,13 @@ static void test_overflow_padding(void **state) {
     lm_encoding_t *e = NULL;
     lm_encode_options o;
     const lm_encoding_t *w;
-    lm_encode_options_init(&o);
+    lm_encode_options_init(&o, sizeof o);
     o.max_length = 6;
     o.stride = 1;
     o.return_overflowing = 1;
     o.padding = LM_PAD_MAX_LENGTH;
     /* hello world , ! with 3 tokens a window: [hello world ,] [!], then stride 1: [, !] */
-    lm_encode_options_init(&o);
+    lm_encode_options_init(&o, sizeof o);
     o.max_length = 5;
     o.return_overflowing = 1;
     o.padding = LM_PAD_MAX_LENGTH;
@@ -351,7 +351,7 @@ static void test_batch(void **state) {
     const char *texts[N], *pairs[N];
     size_t lens[N], plens[N], i, j;
     lm_encoding_t *encs[N];
-    lm_status sts[N];
+    int32_t sts[N];
     lm_encode_options o;
     int threads;
     for (i = 0; i < N; i++) {
@@ -360,7 +360,7 @@ static void test_batch(void **state) {
         pairs[i] = "worlds";
         plens[i] = 6;
     }
-    lm_encode_options_init(&o);
+    lm_encode_options_init(&o, sizeof o);
     o.padding = LM_PAD_LONGEST;
     for (threads = 1; threads <= 3; threads++) {
         assert_int_equal(lm_tokenizer_encode_batch(tok, N, texts, lens, pairs, plens, &o, threads,
@@ -421,7 +421,7 @@ static void test_save_roundtrip(void **state) {
     lm_tokenizer_t *tok = NULL, *back = NULL;
     lm_tokenizer_options o;
     char sub[4200];
-    lm_tokenizer_options_init(&o);
+    lm_tokenizer_options_init(&o, sizeof o);
     o.lower_case = 0;
     assert_int_equal(lm_tokenizer_load_vocab(f->path, &o, &tok), LM_OK);
     snprintf(sub, sizeof sub, "%s/saved", f->dir);
@@ -479,7 +479,7 @@ static lm_status body_encode(void *arg) {
     char *text = NULL;
     static const int32_t ids[] = {2, 10, 11, 12, 8, 5, 7, 9, 3};
     (void)arg;
-    lm_encode_options_init(&o);
+    lm_encode_options_init(&o, sizeof o);
     o.max_length = 10;
     o.stride = 1;
     o.return_overflowing = 1;
@@ -504,7 +504,7 @@ static lm_status body_batch(void *arg) {
     lm_status st;
     size_t i;
     (void)arg;
-    lm_encode_options_init(&o);
+    lm_encode_options_init(&o, sizeof o);
     o.padding = LM_PAD_LONGEST;
     st = lm_tokenizer_encode_batch(shared_tok, 3, texts, lens, NULL, NULL, &o, 1, encs, NULL);
     for (i = 0; i < 3; i++) {

@@ -83,7 +83,7 @@ static lm_tokenizer_t *load_vocab(const char *name, int lower) {
     lm_tokenizer_options o;
     lm_tokenizer_t *tok = NULL;
     char path[1024];
-    lm_tokenizer_options_init(&o);
+    lm_tokenizer_options_init(&o, sizeof o);
     o.lower_case = lower;
     snprintf(path, sizeof path, SHARED "/vocab/%s", name);
     if (lm_tokenizer_load_vocab(path, &o, &tok) != LM_OK) {
@@ -291,7 +291,7 @@ static void test_codepoints(void **state) {
     tok = load_vocab("bert-base-uncased.txt", 0);
     check_corpus("codepoints_cased", tok, FIX "/codepoints.txt.gz", FIX "/codepoints_cased.jsonl.gz");
     lm_tokenizer_free(tok);
-    lm_tokenizer_options_init(&o);
+    lm_tokenizer_options_init(&o, sizeof o);
     o.lower_case = 0;
     o.strip_accents = 1;
     tok = NULL;
@@ -358,7 +358,7 @@ static void test_sst2(void **state) {
     tok = load_vocab("bert-base-uncased.txt", -1);
     fix = slurp(FIX "/sst2_uncased.txt.xz", &flen);
     nr = split_lines(fix, flen, &recs, &rlens);
-    lm_encode_options_init(&o);
+    lm_encode_options_init(&o, sizeof o);
     o.add_special_tokens = 0;
     for (k = 0; k < 2; k++) {
         size_t tlen, n, i;
@@ -426,7 +426,7 @@ static void test_pairs(void **state) {
         lmi_json_get_string(r, "padding", "", &pad);
         lmi_json_get_int(r, "max_length", "", 0, 100000, &ml);
         lmi_json_get_int(r, "stride", "", 0, 100000, &stride);
-        lm_encode_options_init(&o);
+        lm_encode_options_init(&o, sizeof o);
         o.max_length = (size_t)ml;
         o.stride = (size_t)stride;
         o.return_overflowing = 1;
@@ -476,7 +476,7 @@ static void test_invalid_utf8_replace(void **state) {
     if (!have_shared()) {
         skip();
     }
-    lm_tokenizer_options_init(&o);
+    lm_tokenizer_options_init(&o, sizeof o);
     o.replace_invalid_utf8 = 1;
     assert_int_equal(lm_tokenizer_load_vocab(SHARED "/vocab/bert-base-uncased.txt", &o, &tok), LM_OK);
     strict = load_vocab("bert-base-uncased.txt", -1);

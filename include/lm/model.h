@@ -70,23 +70,49 @@ typedef enum lm_pooling {
     LM_POOLING_CLS = 2      /**< The first token ([CLS]). */
 } lm_pooling;
 
+/** What a sequence-classification head predicts (config.json "problem_type"). */
+typedef enum lm_problem_type {
+    LM_PROBLEM_AUTO = 0,         /**< From config.json; absent: regression when num_labels is 1,
+                                      else single-label (as transformers infers it). */
+    LM_PROBLEM_SINGLE_LABEL = 1, /**< One class per text: softmax, cross-entropy. */
+    LM_PROBLEM_MULTI_LABEL = 2,  /**< Any number of classes per text: sigmoid, binary CE. */
+    LM_PROBLEM_REGRESSION = 3    /**< One or more real values: no activation, mean squared error. */
+} lm_problem_type;
+
 /** Options of lm_model_load() and lm_model_create(). Fill with lm_model_options_init(). */
 typedef struct lm_model_options {
-    size_t struct_size; /**< sizeof(lm_model_options). */
-    int threads;        /**< Compute threads; 0 (default) = OpenMP's default (OMP_NUM_THREADS,
-                             else the cores available). liblm runs every op of a forward pass,
-                             BLAS products included, on one OpenMP team of this size, and sets
-                             the BLAS library's own thread count to 1 (process-wide) so that two
-                             thread pools never compete. */
-    int head;           /**< An lm_head value; LM_HEAD_AUTO (default) follows config.json. Another
-                             value loads that head instead (its tensors must be present). */
+    size_t struct_size; /**< Set by lm_model_options_init() to the caller's sizeof. */
+    int32_t threads;    /**< Compute threads; 0 (default) = OpenMP's default (OMP_NUM_THREADS,
+                             else the cores available). liblm runs every op of a forward pass on
+                             one OpenMP team of this size. */
+    int32_t head;       /**< An ::lm_head; LM_HEAD_AUTO (default) follows config.json. Another
+                             value loads that head instead; when the checkpoint lacks its tensors
+                             (a base or sentence-embedding checkpoint loaded for classification,
+                             ...) the head is initialised fresh, as transformers does, from
+                             `seed` (the log says so, and lm_model_has_fresh_head() returns 1). */
+    /* Since 0.2. */
+    int32_t num_labels; /**< A fresh classification head's label count; 0 (default) = the count
+                             of `label_names`, else config.json's num_labels. */
+    int32_t problem_type; /**< An ::lm_problem_type stored in the config of a fresh head;
+                               LM_PROBLEM_AUTO (default) keeps config.json's. */
+    const char *const *label_names; /**< `num_labels` label names (config id2label) for a fresh
+                                         head, or NULL (default) for "LABEL_0", "LABEL_1", ...
+                                         Copied during the call. */
+    uint64_t seed;      /**< Seed of a fresh head's weights (default 0). */
+    int32_t no_tokenizer; /**< 1: do not load the folder's tokenizer (default 0: load it when
+                               the folder has one; see lm_model_tokenizer()). */
+    int32_t reserved0;  /**< Must be 0. */
 } lm_model_options;
 
 /**
  * @brief Fills `opts` with the defaults (threads 0, head ::LM_HEAD_AUTO).
- * @param opts The options to fill; NULL is a no-op.
+ *
+ * Call it as `lm_model_options_init(&opts, sizeof opts)` (see lm_tokenizer_options_init()).
+ * @param opts The options to fill.
+ * @param struct_size `sizeof` of the caller's struct.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT when `opts` is NULL or `struct_size` is too small.
  */
-LM_API void lm_model_options_init(lm_model_options *opts);
+LM_API lm_status lm_model_options_init(lm_model_options *opts, size_t struct_size);
 
 /**
  * @brief Loads a Hugging Face BERT model folder: `config.json` and `model.safetensors` (F32 read
@@ -138,6 +164,16 @@ LM_API lm_status lm_model_create(const char *config_json, size_t len, uint64_t s
 LM_API lm_status lm_model_save(const lm_model_t *model, const char *dir);
 
 /**
+ * @brief The tokenizer loaded with the model (`tokenizer.json`, else `vocab.txt` +
+ *        `tokenizer_config.json` of its folder).
+ * @param model The model.
+ * @return The tokenizer, owned by the model (valid until lm_model_free()), or NULL when the model
+ *         was created, loaded with `no_tokenizer`, or its folder has no tokenizer files; the
+ *         text-level calls then fail with LM_ERR_STATE.
+ */
+LM_API const lm_tokenizer_t *lm_model_tokenizer(const lm_model_t *model);
+
+/**
  * @brief Frees a model and unmaps its weights.
  * @param model The model, or NULL (no-op). No forward call may be running on it.
  */
@@ -180,6 +216,23 @@ LM_API uint64_t lm_model_parameter_count(const lm_model_t *model);
 LM_API uint64_t lm_model_nan_count(const lm_model_t *model);
 /** @brief Whether the model has a pooler (pooler.dense). @param model The model. @return 1 or 0. */
 LM_API int lm_model_has_pooler(const lm_model_t *model);
+/** @brief Whether the head's weights were initialised at load because the checkpoint lacked
+ *  them (see lm_model_options.head). @param model The model. @return 1 or 0. */
+LM_API int lm_model_has_fresh_head(const lm_model_t *model);
+/** @brief The problem type of a sequence-classification model, resolved as transformers does
+ *  (never ::LM_PROBLEM_AUTO). @param model The model. @return An ::lm_problem_type. */
+LM_API int32_t lm_model_problem_type(const lm_model_t *model);
+/** @brief Number of tensors in the weights file that the model does not use (for example the
+ *  layers beyond a config.json that lists fewer; transformers warns about them too).
+ *  @param model The model. @return The count (0 for created models). */
+LM_API size_t lm_model_unused_tensor_count(const lm_model_t *model);
+/**
+ * @brief The name of an unused tensor (see lm_model_unused_tensor_count()).
+ * @param model The model.
+ * @param i Index below the count.
+ * @return A string owned by the model, or NULL when `i` is out of range.
+ */
+LM_API const char *lm_model_unused_tensor_name(const lm_model_t *model, size_t i);
 /**
  * @brief The sentence-embedding defaults read at load (sentence-transformers folders).
  * @param model The model.

@@ -23,7 +23,7 @@ typedef struct lm_encoding lm_encoding_t;
  * bare vocab.txt the Hugging Face default.
  */
 typedef struct lm_tokenizer_options {
-    size_t struct_size;          /**< sizeof(lm_tokenizer_options). */
+    size_t struct_size;          /**< Set by lm_tokenizer_options_init() to the caller's sizeof. */
     int lower_case;              /**< 1 lower-case, 0 keep case, -1 from files (vocab.txt: 1). */
     int strip_accents;           /**< 1 strip (NFD, drop Mn), 0 keep, -1 follow lower_case. */
     int tokenize_chinese_chars;  /**< 1 split CJK ideographs into words (default), 0 no, -1 files. */
@@ -35,9 +35,16 @@ typedef struct lm_tokenizer_options {
 
 /**
  * @brief Fills `opts` with the defaults (all "from files" except replace_invalid_utf8 = 0).
- * @param opts Options to fill; NULL is ignored.
+ *
+ * Call it as `lm_tokenizer_options_init(&opts, sizeof opts)`: the library writes exactly
+ * `struct_size` bytes (the fields it knows, zero beyond them) and stores `struct_size` in the
+ * first field, so a program built against an older or newer header stays safe.
+ * @param opts Options to fill.
+ * @param struct_size `sizeof` of the caller's struct.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT when `opts` is NULL or `struct_size` is smaller than
+ *         a `size_t`.
  */
-LM_API void lm_tokenizer_options_init(lm_tokenizer_options *opts);
+LM_API lm_status lm_tokenizer_options_init(lm_tokenizer_options *opts, size_t struct_size);
 
 /**
  * @brief Loads a tokenizer from a WordPiece `vocab.txt` (one token a line; id = line number - 1).
@@ -151,11 +158,11 @@ typedef enum lm_padding {
 
 /** Options for encoding. Fill with lm_encode_options_init(), then change fields. */
 typedef struct lm_encode_options {
-    size_t struct_size;      /**< sizeof(lm_encode_options). */
+    size_t struct_size;      /**< Set by lm_encode_options_init() to the caller's sizeof. */
     int add_special_tokens;  /**< 1 (default): `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`. */
     size_t max_length;       /**< Truncate to this many tokens, specials included; 0 = no limit. */
-    lm_truncation truncation;/**< Strategy when max_length is exceeded. */
-    lm_padding padding;      /**< Padding (with `[PAD]`, attention mask 0). */
+    int32_t truncation;      /**< An ::lm_truncation: strategy when max_length is exceeded. */
+    int32_t padding;         /**< An ::lm_padding (with `[PAD]`, attention mask 0). */
     size_t stride;           /**< Tokens that consecutive overflow windows share (< max_length
                                   minus the special tokens). */
     int return_overflowing;  /**< 1: keep what truncation removed as overflow windows. */
@@ -163,9 +170,13 @@ typedef struct lm_encode_options {
 
 /**
  * @brief Fills `opts` with the defaults: special tokens added, no truncation, no padding.
- * @param opts Options to fill; NULL is ignored.
+ *
+ * Call it as `lm_encode_options_init(&opts, sizeof opts)` (see lm_tokenizer_options_init()).
+ * @param opts Options to fill.
+ * @param struct_size `sizeof` of the caller's struct.
+ * @return LM_OK; LM_ERR_INVALID_ARGUMENT when `opts` is NULL or `struct_size` is too small.
  */
-LM_API void lm_encode_options_init(lm_encode_options *opts);
+LM_API lm_status lm_encode_options_init(lm_encode_options *opts, size_t struct_size);
 
 /**
  * @brief Encodes one text.
@@ -210,7 +221,7 @@ LM_API lm_status lm_tokenizer_encode_pair(const lm_tokenizer_t *tok, const char 
  * @param threads Threads to use; 0 = OpenMP's default (OMP_NUM_THREADS, else the cores).
  * @param encs_out Caller's array of `n` pointers; each receives an encoding (free each with
  *        lm_encoding_free()) or NULL where that input failed.
- * @param statuses Caller's array of `n` statuses, or NULL.
+ * @param statuses Caller's array of `n` statuses (::lm_status values as int32_t), or NULL.
  * @return LM_OK when every input was encoded; otherwise the status of the first failing input
  *         (lm_last_error() names its index) while the others are still encoded.
  */
@@ -218,7 +229,7 @@ LM_API lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n,
                                            const char *const *texts, const size_t *lens,
                                            const char *const *pairs, const size_t *pair_lens,
                                            const lm_encode_options *opts, int threads,
-                                           lm_encoding_t **encs_out, lm_status *statuses);
+                                           lm_encoding_t **encs_out, int32_t *statuses);
 
 /**
  * @brief Turns ids back into text, as Hugging Face decode(): `##` pieces joined, a space between

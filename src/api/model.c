@@ -1,35 +1,46 @@
 /* Public model API (lm/model.h): argument checks, options, handle lifetimes, and the forward
  * entry points that combine the encoder with a head. The work is in src/model/bert.c. */
 #include <math.h>
+#include <stddef.h>
 #include <omp.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "api/symver.h"
 #include "base/error.h"
+#include "base/file.h"
 #include "base/options.h"
 #include "lm.h"
 #include "model/bert.h"
 #include "model/config.h"
 #include "tensor/blas.h"
+#include "text/tokenizer.h"
 
 struct lm_model {
     lmi_bert *bert;
+    lm_tokenizer_t *tok; /* the folder's tokenizer, or NULL */
 };
 
-void lm_model_options_init(lm_model_options *opts) {
-    if (opts == NULL) {
-        return;
-    }
-    memset(opts, 0, sizeof *opts);
+/* The library's defaults in its own full-size struct. */
+static void default_options(lm_model_options *opts) {
+    memset(opts, 0, sizeof *opts); /* every 0.2 field defaults to 0 / NULL */
     opts->struct_size = sizeof *opts;
     opts->threads = 0;
     opts->head = LM_HEAD_AUTO;
 }
 
+LMI_SYMVER(lmi_api_model_options_init, "lm_model_options_init@@lm_0.2");
+LM_API lm_status lmi_api_model_options_init(lm_model_options *opts, size_t struct_size) {
+    lm_model_options d;
+    default_options(&d);
+    return lmi_options_init_caller(opts, struct_size, &d, sizeof d, "lm_model_options_init");
+}
+
 static lm_status read_options(const lm_model_options *opts, lm_model_options *o, int *threads) {
     lm_status s;
-    lm_model_options_init(o);
-    s = lmi_options_read(o, sizeof *o, opts, sizeof *o, "lm_model_options");
+    default_options(o);
+    s = lmi_options_read(o, sizeof *o, opts, offsetof(lm_model_options, head) + sizeof o->head,
+                         "lm_model_options"); /* 0.1 callers end after `head` */
     if (s != LM_OK) {
         return s;
     }
@@ -41,26 +52,58 @@ static lm_status read_options(const lm_model_options *opts, lm_model_options *o,
         return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.head is %d (not an lm_head)",
                         o->head);
     }
+    if (o->num_labels < 0 || o->num_labels > 65536) {
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options.num_labels is %d (0 to 65536)",
+                         (int)o->num_labels);
+    }
+    if (o->problem_type < LM_PROBLEM_AUTO || o->problem_type > LM_PROBLEM_REGRESSION) {
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
+                         "lm_model_options.problem_type is %d (not an lm_problem_type)",
+                         (int)o->problem_type);
+    }
+    if (o->label_names != NULL && o->num_labels == 0) {
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
+                         "lm_model_options.label_names needs num_labels (their count)");
+    }
+    if (o->reserved0 != 0 || (o->no_tokenizer != 0 && o->no_tokenizer != 1)) {
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
+                         "lm_model_options: no_tokenizer must be 0 or 1 and reserved0 0");
+    }
     *threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     *threads = *threads > 0 ? *threads : 1;
     lmi_blas_set_threads(1); /* one thread pool: OpenMP runs the BLAS per block (ops.c) */
     return LM_OK;
 }
 
-static lm_status wrap(lmi_bert *b, lm_model_t **out) {
+static lm_status wrap(lmi_bert *b, lm_tokenizer_t *tok, lm_model_t **out) {
     lm_model_t *m = lmi_calloc(1, sizeof *m);
     if (m == NULL) {
         lmi_bert_free(b);
+        lmi_tokenizer_free(tok);
         return lmi_error(LM_ERR_NOMEM, "out of memory for a model handle");
     }
     m->bert = b;
+    m->tok = tok;
     *out = m;
     return LM_OK;
+}
+
+/* The folder's tokenizer: none is fine (NULL, logged), a broken one is an error. */
+static lm_status load_tokenizer(const char *dir, lm_tokenizer_t **tok) {
+    lm_status s = lmi_tokenizer_load_dir(dir, NULL, tok);
+    if (s == LM_ERR_NOT_FOUND) {
+        lmi_log(LM_LOG_INFO, "%s: no tokenizer files; the model runs on token ids only", dir);
+        lmi_clear_error();
+        *tok = NULL;
+        return LM_OK;
+    }
+    return s != LM_OK ? lmi_error_prefix(s, "%s: the tokenizer", dir) : LM_OK;
 }
 
 lm_status lm_model_load(const char *dir, const lm_model_options *opts, lm_model_t **out) {
     lm_model_options o;
     lmi_bert *b = NULL;
+    lm_tokenizer_t *tok = NULL;
     int threads = 1;
     lm_status s;
     if (out == NULL) {
@@ -72,9 +115,20 @@ lm_status lm_model_load(const char *dir, const lm_model_options *opts, lm_model_
     }
     s = read_options(opts, &o, &threads);
     if (s == LM_OK) {
-        s = lmi_bert_load(dir, o.head, threads, &b);
+        lmi_fresh_head fresh;
+        fresh.num_labels = o.num_labels;
+        fresh.label_names = o.label_names;
+        fresh.problem_type = o.problem_type; /* lm_problem_type and lmi_problem share values */
+        fresh.seed = o.seed;
+        s = lmi_bert_load(dir, o.head, threads, &fresh, &b);
     }
-    return s != LM_OK ? s : wrap(b, out);
+    if (s == LM_OK && !o.no_tokenizer) {
+        s = load_tokenizer(dir, &tok);
+        if (s != LM_OK) {
+            lmi_bert_free(b);
+        }
+    }
+    return s != LM_OK ? s : wrap(b, tok, out);
 }
 
 lm_status lm_model_create(const char *config_json, size_t len, uint64_t seed,
@@ -101,21 +155,69 @@ lm_status lm_model_create(const char *config_json, size_t len, uint64_t seed,
         s = lmi_bert_create(&cfg, o.head, threads, seed, &b);
     }
     lmi_bert_config_free(&cfg);
-    return s != LM_OK ? s : wrap(b, out);
+    return s != LM_OK ? s : wrap(b, NULL, out);
+}
+
+/* Tokenizer files copied verbatim from the folder a model came from (tokenizer.json keeps what
+ * vocab.txt cannot: added tokens, normalizer settings). */
+static const char *const tokenizer_files[] = {"vocab.txt", "tokenizer_config.json",
+                                              "tokenizer.json", "special_tokens_map.json"};
+
+static lm_status copy_file(const char *from, const char *to) {
+    char *data = NULL;
+    size_t len = 0;
+    lm_status s = lmi_file_read_all(from, (size_t)1 << 30, &data, &len);
+    if (s == LM_OK) {
+        s = lmi_file_write_atomic(to, data, len);
+    }
+    lmi_free(data);
+    return s;
+}
+
+/* The tokenizer files of the folder the model was loaded from, else the tokenizer itself. */
+static lm_status save_tokenizer(const lm_model_t *model, const char *dir) {
+    const char *src = model->bert->source_dir;
+    lm_status s = LM_OK;
+    size_t i;
+    int copied = 0;
+    for (i = 0; src != NULL && s == LM_OK && i < sizeof tokenizer_files / sizeof *tokenizer_files;
+         i++) {
+        char *from = lmi_path_join(src, tokenizer_files[i]);
+        char *to = lmi_path_join(dir, tokenizer_files[i]);
+        if (from == NULL || to == NULL) {
+            s = lmi_error(LM_ERR_NOMEM, "out of memory");
+        } else if (lmi_file_exists(from)) {
+            s = strcmp(from, to) == 0 ? LM_OK : copy_file(from, to);
+            copied = 1;
+        }
+        lmi_free(from);
+        lmi_free(to);
+    }
+    if (s == LM_OK && !copied && model->tok != NULL) {
+        s = lmi_tokenizer_save_dir(model->tok, dir);
+    }
+    return s;
 }
 
 lm_status lm_model_save(const lm_model_t *model, const char *dir) {
+    lm_status s;
     if (model == NULL || dir == NULL) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_save: %s is NULL",
                         model == NULL ? "model" : "dir");
     }
-    return lmi_bert_save(model->bert, dir);
+    s = lmi_bert_save(model->bert, dir);
+    return s == LM_OK ? save_tokenizer(model, dir) : s;
+}
+
+const lm_tokenizer_t *lm_model_tokenizer(const lm_model_t *model) {
+    return model != NULL ? model->tok : NULL;
 }
 
 void lm_model_free(lm_model_t *model) {
     if (model != NULL) {
         lmi_bert_free(model->bert);
-        lm_free(model);
+        lmi_tokenizer_free(model->tok);
+        lmi_free(model);
     }
 }
 
@@ -157,6 +259,22 @@ uint64_t lm_model_nan_count(const lm_model_t *model) {
 }
 int lm_model_has_pooler(const lm_model_t *model) {
     return model->bert->w.pool_w != NULL;
+}
+int lm_model_has_fresh_head(const lm_model_t *model) {
+    return model->bert->fresh_head;
+}
+int32_t lm_model_problem_type(const lm_model_t *model) {
+    const lmi_bert_config *c = &model->bert->cfg;
+    if (c->problem_type != LM_PROBLEM_AUTO) {
+        return (int32_t)c->problem_type;
+    }
+    return c->num_labels == 1 ? LM_PROBLEM_REGRESSION : LM_PROBLEM_SINGLE_LABEL;
+}
+size_t lm_model_unused_tensor_count(const lm_model_t *model) {
+    return model->bert->n_unused;
+}
+const char *lm_model_unused_tensor_name(const lm_model_t *model, size_t i) {
+    return i < model->bert->n_unused ? model->bert->unused[i] : NULL;
 }
 void lm_model_embedding_defaults(const lm_model_t *model, int *pooling, int *normalize) {
     if (pooling != NULL) {
@@ -287,7 +405,7 @@ lm_status lm_model_classify(const lm_model_t *model, const int32_t *ids, const i
             s = lmi_bert_seq_logits(model->bert, pooled, batch, logits);
         }
     }
-    lm_free(pooled);
+    lmi_free(pooled);
     lmi_free_aligned(h);
     return s;
 }
@@ -401,3 +519,13 @@ lm_status lm_qa_best_span(const float *start_logits, const float *end_logits,
     }
     return LM_OK;
 }
+
+/* ---- BLAS queries ---- */
+
+const char *lm_blas_kernel(void) { return lmi_blas_kernel(); }
+
+int lm_blas_threads(void) { return lmi_blas_threads(); }
+
+const char *lm_blas_suggested_coretype(void) { return lmi_blas_suggested_coretype(); }
+
+const char *lm_blas_info(void) { return lmi_blas_info(); }

@@ -24,7 +24,7 @@ static void default_free(void *ptr, void *user_data) {
 static lm_allocator current = {sizeof(lm_allocator), default_malloc, default_realloc, default_free,
                                NULL};
 
-lm_status lm_set_allocator(const lm_allocator *allocator) {
+lm_status lmi_set_allocator(const lm_allocator *allocator) {
     if (allocator == NULL) {
         current.malloc_fn = default_malloc;
         current.realloc_fn = default_realloc;
@@ -33,13 +33,13 @@ lm_status lm_set_allocator(const lm_allocator *allocator) {
         return LM_OK;
     }
     if (allocator->struct_size < offsetof(lm_allocator, user_data) + sizeof(void *)) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_set_allocator: struct_size %zu is too small",
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_set_allocator: struct_size %zu is too small",
                         allocator->struct_size);
     }
     if (allocator->malloc_fn == NULL || allocator->realloc_fn == NULL ||
         allocator->free_fn == NULL) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT,
-                        "lm_set_allocator: malloc_fn, realloc_fn and free_fn are all required");
+                        "lmi_set_allocator: malloc_fn, realloc_fn and free_fn are all required");
     }
     current.malloc_fn = allocator->malloc_fn;
     current.realloc_fn = allocator->realloc_fn;
@@ -85,7 +85,7 @@ void *lmi_realloc_array(void *ptr, size_t count, size_t size) {
     return lmi_size_mul(count, size, &total) ? lmi_realloc(ptr, total) : NULL;
 }
 
-void lm_free(void *ptr) {
+void lmi_free(void *ptr) {
     if (ptr != NULL) {
         current.free_fn(ptr, current.user_data);
     }
@@ -123,6 +123,6 @@ void *lmi_malloc_aligned(size_t size, size_t alignment) {
 
 void lmi_free_aligned(void *ptr) {
     if (ptr != NULL) {
-        lm_free(((void **)ptr)[-1]);
+        lmi_free(((void **)ptr)[-1]);
     }
 }

@@ -16,7 +16,7 @@ static lm_log_fn log_fn;
 static lm_log_level log_max_level = LM_LOG_ERROR;
 static void *log_user_data;
 
-const char *lm_status_string(lm_status status) {
+const char *lmi_status_name(lm_status status) {
     switch (status) {
 #define LM_STATUS_NAME_CASE(name, value, text) \
     case name:                                 \
@@ -27,7 +27,7 @@ const char *lm_status_string(lm_status status) {
     return "LM_ERR_UNKNOWN";
 }
 
-const char *lm_status_description(lm_status status) {
+const char *lmi_status_text(lm_status status) {
     switch (status) {
 #define LM_STATUS_TEXT_CASE(name, value, text) \
     case name:                                 \
@@ -38,16 +38,16 @@ const char *lm_status_description(lm_status status) {
     return "unknown status";
 }
 
-const char *lm_last_error(void) { return last_error; }
+const char *lmi_last_error(void) { return last_error; }
 
-void lm_clear_error(void) { last_error[0] = '\0'; }
+void lmi_clear_error(void) { last_error[0] = '\0'; }
 
 lm_status lmi_error(lm_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    lmi_log(LM_LOG_DEBUG, "%s: %s", lm_status_string(status), last_error);
+    lmi_log(LM_LOG_DEBUG, "%s: %s", lmi_status_name(status), last_error);
     return status;
 }
 
@@ -92,7 +92,7 @@ lm_status lmi_status_from_errno(int err) {
     }
 }
 
-void lm_set_log_callback(lm_log_fn fn, lm_log_level max_level, void *user_data) {
+void lmi_set_log_callback(lm_log_fn fn, lm_log_level max_level, void *user_data) {
     log_fn = fn;
     log_max_level = max_level;
     log_user_data = user_data;

@@ -1,4 +1,4 @@
-/* Internal: setting the thread-local error text that lm_last_error() returns, and log output. */
+/* Internal: setting the thread-local error text that lmi_last_error() returns, and log output. */
 #ifndef LM_BASE_ERROR_H
 #define LM_BASE_ERROR_H
 
@@ -8,6 +8,15 @@
 #define LM_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 #else
 #define LM_PRINTF(fmt_index, first_arg)
+/* The name ("LM_ERR_NOMEM") and the description ("out of memory") of a status; static strings. */
+const char *lmi_status_name(lm_status status);
+const char *lmi_status_text(lm_status status);
+/* The calling thread's last error text (never NULL) and its reset. */
+const char *lmi_last_error(void);
+void lmi_clear_error(void);
+/* Installs the process-wide log callback (lm_set_log_callback). */
+void lmi_set_log_callback(lm_log_fn fn, lm_log_level max_level, void *user_data);
+
 #endif
 
 /* Records a printf-style sentence as the calling thread's last error and returns `status`, so
@@ -22,5 +31,14 @@ void lmi_log(lm_log_level level, const char *fmt, ...) LM_PRINTF(2, 3);
 
 /* Maps an errno value to the closest status (ENOENT -> NOT_FOUND, EACCES -> PERMISSION, ...). */
 lm_status lmi_status_from_errno(int err);
+
+/* The name ("LM_ERR_NOMEM") and the description ("out of memory") of a status; static strings. */
+const char *lmi_status_name(lm_status status);
+const char *lmi_status_text(lm_status status);
+/* The calling thread's last error text (never NULL) and its reset. */
+const char *lmi_last_error(void);
+void lmi_clear_error(void);
+/* Installs the process-wide log callback (lm_set_log_callback). */
+void lmi_set_log_callback(lm_log_fn fn, lm_log_level max_level, void *user_data);
 
 #endif

@@ -69,14 +69,14 @@ lm_status lmi_file_read_all(const char *path, size_t max_size, char **data, size
             size_t new_cap = cap * 2;
             char *grown;
             if (cap > max_size) {
-                lm_free(buf);
+                lmi_free(buf);
                 close(fd);
                 return lmi_error(LM_ERR_RANGE, "%s is larger than the limit of %zu bytes", path,
                                 max_size);
             }
             grown = lmi_realloc(buf, new_cap);
             if (grown == NULL) {
-                lm_free(buf);
+                lmi_free(buf);
                 close(fd);
                 return lmi_error(LM_ERR_NOMEM, "cannot allocate %zu bytes to read %s", new_cap,
                                 path);
@@ -90,7 +90,7 @@ lm_status lmi_file_read_all(const char *path, size_t max_size, char **data, size
             if (err == EINTR) {
                 continue;
             }
-            lm_free(buf);
+            lmi_free(buf);
             close(fd);
             return errno_error(err, "read", path);
         }
@@ -101,7 +101,7 @@ lm_status lmi_file_read_all(const char *path, size_t max_size, char **data, size
     }
     close(fd);
     if (used > max_size) {
-        lm_free(buf);
+        lmi_free(buf);
         return lmi_error(LM_ERR_RANGE, "%s is %zu bytes, more than the limit of %zu", path, used,
                         max_size);
     }
@@ -215,10 +215,10 @@ static char *parent_folder(const char *path) {
 }
 
 static void atomic_file_release(lmi_atomic_file *f) {
-    lm_free(f->path);
-    lm_free(f->tmp_path);
-    lm_free(f->dir_path);
-    lm_free(f);
+    lmi_free(f->path);
+    lmi_free(f->tmp_path);
+    lmi_free(f->dir_path);
+    lmi_free(f);
 }
 
 lm_status lmi_atomic_file_open(const char *path, lmi_atomic_file **out) {

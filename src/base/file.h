@@ -8,7 +8,7 @@
 #include "lm.h"
 
 /* Reads the whole file into a new buffer with a NUL byte after the data (not counted in *len).
- * Files larger than max_size are refused with LM_ERR_RANGE. Free *data with lm_free. */
+ * Files larger than max_size are refused with LM_ERR_RANGE. Free *data with lmi_free. */
 lm_status lmi_file_read_all(const char *path, size_t max_size, char **data, size_t *len);
 
 /* Reads exactly len bytes at offset; a file that ends earlier gives LM_ERR_FORMAT ("short read"). */
@@ -34,7 +34,7 @@ lm_status lmi_atomic_file_write(lmi_atomic_file *f, const void *data, size_t len
 lm_status lmi_atomic_file_commit(lmi_atomic_file *f); /* frees f, success or not */
 void lmi_atomic_file_abort(lmi_atomic_file *f);       /* frees f; NULL is a no-op */
 
-/* Joins folder and name with one '/'. Returns NULL on allocation failure; free with lm_free. */
+/* Joins folder and name with one '/'. Returns NULL on allocation failure; free with lmi_free. */
 char *lmi_path_join(const char *dir, const char *name);
 
 /* 1 if path names an existing regular file, else 0. */

@@ -50,7 +50,7 @@ lm_status lmi_json_parse_file(const char *path, size_t max_size, cJSON **out) {
         return st;
     }
     st = lmi_json_parse(text, len, path, out);
-    lm_free(text);
+    lmi_free(text);
     return st;
 }
 

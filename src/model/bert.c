@@ -90,8 +90,8 @@ static lm_status build_params(lmi_bert *m, int pooler) {
     w->layers = lmi_calloc((size_t)L, sizeof *w->layers);
     b.p = lmi_calloc(cap, sizeof *b.p);
     if (w->layers == NULL || b.p == NULL) {
-        lm_free(w->layers);
-        lm_free(b.p);
+        lmi_free(w->layers);
+        lmi_free(b.p);
         w->layers = NULL;
         return lmi_error(LM_ERR_NOMEM, "out of memory for the parameter table (%ld layers)", L);
     }
@@ -164,12 +164,13 @@ void lmi_bert_free(lmi_bert *m) {
         return;
     }
     lmi_bert_config_free(&m->cfg);
-    lm_free(m->w.layers);
-    lm_free(m->params);
+    lmi_free(m->w.layers);
+    lmi_free(m->params);
     lmi_safetensors_close(m->st);
     lmi_free_aligned(m->slab);
-    lm_free(m->source_dir);
-    lm_free(m);
+    lmi_free(m->source_dir);
+    lmi_free(m->unused);
+    lmi_free(m);
 }
 
 static lm_status new_model(const lmi_bert_config *cfg, int head, int threads, lmi_bert **out) {
@@ -181,7 +182,7 @@ static lm_status new_model(const lmi_bert_config *cfg, int head, int threads, lm
     }
     s = lmi_bert_config_copy(&m->cfg, cfg);
     if (s != LM_OK) {
-        lm_free(m);
+        lmi_free(m);
         return s;
     }
     m->head = head == LM_BERT_HEAD_AUTO ? lmi_bert_head_from_architecture(cfg->architecture) : head;
@@ -226,6 +227,34 @@ uint64_t lmi_bert_nan_count(const lmi_bert *m) {
     return n;
 }
 
+/* Initialises parameter i as transformers' BertPreTrainedModel._init_weights does: Linear and
+ * Embedding weights normal(0, initializer_range) (the padding token's embedding row zero), biases
+ * zero, LayerNorm weight one. Its own generator, seeded from (seed, i): independent of threads;
+ * Box-Muller gives two deviates per pair of uniforms. */
+static void init_param(lmi_bert *m, size_t i, uint64_t seed) {
+    lmi_bert_param *p = &m->params[i];
+    float *x = (float *)(uintptr_t)*p->slot;
+    size_t j;
+    lmi_rng rng;
+    lmi_rng_seed(&rng, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)));
+    for (j = 0; j < p->numel; j++) {
+        if (p->init == INIT_ONES || p->init == INIT_ZEROS) {
+            x[j] = p->init == INIT_ONES ? 1.0f : 0.0f;
+        } else {
+            double u1 = 1.0 - lmi_rng_uniform_double(&rng), u2 = lmi_rng_uniform_double(&rng);
+            double r = sqrt(-2.0 * log(u1)) * m->cfg.initializer_range, a = 6.283185307179586 * u2;
+            x[j] = (float)(r * cos(a));
+            if (j + 1 < p->numel) {
+                x[++j] = (float)(r * sin(a));
+            }
+        }
+    }
+    if (p->slot == &m->w.wte && m->cfg.pad_token_id >= 0 && m->cfg.pad_token_id < m->cfg.vocab_size) {
+        memset(x + (size_t)m->cfg.pad_token_id * (size_t)m->cfg.hidden_size, 0,
+               (size_t)m->cfg.hidden_size * sizeof(float)); /* padding_idx row, as nn.Embedding */
+    }
+}
+
 /* ---- create ---- */
 
 lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uint64_t seed,
@@ -259,31 +288,10 @@ lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uin
         off += (m->params[i].numel + 15) & ~(size_t)15;
     }
     /* Each tensor has its own generator, seeded from (seed, its index), so the weights do not
-     * depend on the thread count; Box-Muller gives two deviates per pair of uniforms. */
+     * depend on the thread count. */
 #pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(dynamic, 1)
     for (i = 0; i < (long)m->nparams; i++) {
-        lmi_bert_param *p = &m->params[i];
-        float *x = (float *)(uintptr_t)*p->slot;
-        size_t j;
-        lmi_rng rng;
-        lmi_rng_seed(&rng, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)));
-        for (j = 0; j < p->numel; j++) {
-            if (p->init == INIT_ONES || p->init == INIT_ZEROS) {
-                x[j] = p->init == INIT_ONES ? 1.0f : 0.0f;
-            } else {
-                double u1 = 1.0 - lmi_rng_uniform_double(&rng), u2 = lmi_rng_uniform_double(&rng);
-                double r = sqrt(-2.0 * log(u1)) * m->cfg.initializer_range, a = 6.283185307179586 * u2;
-                x[j] = (float)(r * cos(a));
-                if (j + 1 < p->numel) {
-                    x[++j] = (float)(r * sin(a));
-                }
-            }
-        }
-        if (p->slot == &m->w.wte && m->cfg.pad_token_id >= 0 &&
-            m->cfg.pad_token_id < m->cfg.vocab_size) {
-            memset(x + (size_t)m->cfg.pad_token_id * (size_t)m->cfg.hidden_size, 0,
-                   (size_t)m->cfg.hidden_size * sizeof(float)); /* padding_idx row, as nn.Embedding */
-        }
+        init_param(m, (size_t)i, seed);
     }
     if (m->head == LM_BERT_HEAD_MLM && m->cfg.tie_word_embeddings) {
         m->w.mlm_dec_w = m->w.wte;
@@ -326,18 +334,6 @@ static const lmi_st_tensor *find_tensor(const lmi_safetensors *st, const lmi_ber
     return t;
 }
 
-static void shape_text(char *buf, size_t size, size_t ndim, const int64_t *shape) {
-    size_t i, used = 0;
-    used += (size_t)snprintf(buf, size, "[");
-    for (i = 0; i < ndim && used < size; i++) {
-        used += (size_t)snprintf(buf + used, size - used, "%s%lld", i ? ", " : "",
-                                 (long long)shape[i]);
-    }
-    if (used < size) {
-        snprintf(buf + used, size - used, "]");
-    }
-}
-
 /* Reads sentence-transformers' modules.json / <pooling>/config.json for embedding defaults. */
 static lm_status read_pooling_defaults(lmi_bert *m, const char *dir) {
     char *path = lmi_path_join(dir, "modules.json");
@@ -347,11 +343,11 @@ static lm_status read_pooling_defaults(lmi_bert *m, const char *dir) {
         return lmi_error(LM_ERR_NOMEM, "out of memory");
     }
     if (!lmi_file_exists(path)) {
-        lm_free(path);
+        lmi_free(path);
         return LM_OK;
     }
     s = lmi_json_parse_file(path, 1 << 20, &mods);
-    lm_free(path);
+    lmi_free(path);
     if (s != LM_OK) {
         return s;
     }
@@ -367,7 +363,7 @@ static lm_status read_pooling_defaults(lmi_bert *m, const char *dir) {
             char *pdir = lmi_path_join(dir, sub->valuestring);
             char *pcfg = pdir != NULL ? lmi_path_join(pdir, "config.json") : NULL;
             cJSON *pc = NULL;
-            lm_free(pdir);
+            lmi_free(pdir);
             if (pcfg == NULL) {
                 cJSON_Delete(mods);
                 return lmi_error(LM_ERR_NOMEM, "out of memory");
@@ -386,7 +382,7 @@ static lm_status read_pooling_defaults(lmi_bert *m, const char *dir) {
                 }
                 cJSON_Delete(pc);
             }
-            lm_free(pcfg);
+            lmi_free(pcfg);
             if (s != LM_OK) {
                 cJSON_Delete(mods);
                 return s;
@@ -397,28 +393,74 @@ static lm_status read_pooling_defaults(lmi_bert *m, const char *dir) {
     return LM_OK;
 }
 
-static lm_status load_weights(lmi_bert *m, const char *st_path) {
-    size_t i, total = 0, off = 0;
+/* A tensor that a checkpoint without this head lacks: the head's own, or the pooler. */
+static int is_head_param(const lmi_bert *m, const lmi_bert_param *p) {
+    return !p->encoder || p->slot == &m->w.pool_w || p->slot == &m->w.pool_b;
+}
+
+/* Tensors of the file that no parameter took ("*position_ids" buffers are ignored, as
+ * transformers does): listed in m->unused and reported in the log. */
+static lm_status note_unused(lmi_bert *m, const lmi_st_tensor *const *found, const char *st_path) {
+    size_t n = lmi_safetensors_count(m->st), i, k;
+    for (i = 0; i < n; i++) {
+        const lmi_st_tensor *t = lmi_safetensors_at(m->st, i);
+        size_t len = strlen(t->name);
+        int used = len >= 12 && strcmp(t->name + len - 12, "position_ids") == 0;
+        for (k = 0; !used && k < m->nparams; k++) {
+            used = found[k] == t;
+        }
+        if (!used) {
+            if (m->unused == NULL) {
+                m->unused = lmi_calloc(n, sizeof *m->unused);
+                if (m->unused == NULL) {
+                    return lmi_error(LM_ERR_NOMEM, "out of memory");
+                }
+            }
+            m->unused[m->n_unused++] = t->name;
+        }
+    }
+    if (m->n_unused > 0) {
+        lmi_log(LM_LOG_WARN,
+                "%s: %zu tensor%s not used by this %s model with %lld layers (first: '%s'); "
+                "config.json may describe a different model than the weights",
+                st_path, m->n_unused, m->n_unused == 1 ? " is" : "s are",
+                lmi_bert_head_name(m->head), (long long)m->cfg.num_hidden_layers, m->unused[0]);
+    }
+    return LM_OK;
+}
+
+/* Points every parameter at its tensor (F32 aligned: in place) or at a slab slot (converted, or
+ * initialised fresh when `fresh` allows it for a head tensor the file lacks). */
+static lm_status load_weights(lmi_bert *m, const char *st_path, const lmi_fresh_head *fresh) {
+    size_t i, total = 0, off = 0, n_fresh = 0;
     char a[80], b[80];
     lm_status s = lmi_safetensors_open(st_path, &m->st);
     const lmi_st_tensor **found;
+    unsigned char *init;
     if (s != LM_OK) {
         return s;
     }
-    found = lmi_calloc(m->nparams, sizeof *found);
+    found = lmi_calloc(m->nparams, sizeof *found + 1);
     if (found == NULL) {
         return lmi_error(LM_ERR_NOMEM, "out of memory");
     }
+    init = (unsigned char *)(found + m->nparams);
     for (i = 0; i < m->nparams; i++) {
         lmi_bert_param *p = &m->params[i];
         const lmi_st_tensor *t = find_tensor(m->st, p);
         size_t d;
         int same;
         if (t == NULL) {
+            if (fresh != NULL && is_head_param(m, p) && !p->optional) {
+                init[i] = 1; /* a head the checkpoint lacks */
+                total += (p->numel + 15) & ~(size_t)15;
+                n_fresh++;
+                continue;
+            }
             if (p->optional) {
                 continue;
             }
-            lm_free(found);
+            lmi_free(found);
             return lmi_error(LM_ERR_NOT_FOUND, "%s: tensor '%s%s' is missing (needed by the %s head)",
                             st_path, p->encoder && m->head != LM_BERT_HEAD_BASE ? "bert." : "",
                             p->name, lmi_bert_head_name(m->head));
@@ -428,15 +470,15 @@ static lm_status load_weights(lmi_bert *m, const char *st_path) {
             same = t->shape[d] == p->shape[d];
         }
         if (!same) {
-            shape_text(a, sizeof a, t->ndim, t->shape);
-            shape_text(b, sizeof b, p->ndim, p->shape);
-            lm_free(found);
+            lmi_shape_text(a, sizeof a, t->ndim, t->shape);
+            lmi_shape_text(b, sizeof b, p->ndim, p->shape);
+            lmi_free(found);
             return lmi_error(LM_ERR_SHAPE,
                             "%s: tensor '%s' has shape %s but config.json implies %s",
                             st_path, t->name, a, b);
         }
         if (t->dtype != LM_DTYPE_F32 && t->dtype != LM_DTYPE_F16 && t->dtype != LM_DTYPE_BF16) {
-            lm_free(found);
+            lmi_free(found);
             return lmi_error(LM_ERR_UNSUPPORTED,
                             "%s: tensor '%s' has dtype %s (F32, F16 or BF16 expected)", st_path,
                             t->name, lmi_dtype_name(t->dtype));
@@ -451,30 +493,41 @@ static lm_status load_weights(lmi_bert *m, const char *st_path) {
     if (total > 0) {
         m->slab = lmi_malloc_aligned(total * sizeof(float), LM_ALIGN);
         if (m->slab == NULL) {
-            lm_free(found);
+            lmi_free(found);
             return lmi_error(LM_ERR_NOMEM, "out of memory converting %zu weights", total);
         }
         for (i = 0; i < m->nparams; i++) {
-            if (found[i] != NULL && *m->params[i].slot == NULL) {
+            if ((found[i] != NULL || init[i]) && *m->params[i].slot == NULL) {
                 float *x = m->slab + off;
-                off += (found[i]->numel + 15) & ~(size_t)15;
-                s = lmi_tensor_to_f32(found[i], x);
-                if (s != LM_OK) {
-                    lm_free(found);
+                off += (m->params[i].numel + 15) & ~(size_t)15;
+                *m->params[i].slot = x;
+                if (init[i]) {
+                    init_param(m, i, fresh->seed);
+                } else if ((s = lmi_tensor_to_f32(found[i], x)) != LM_OK) {
+                    lmi_free(found);
                     return s;
                 }
-                *m->params[i].slot = x;
             }
         }
     }
-    lm_free(found);
+    s = note_unused(m, found, st_path);
+    lmi_free(found);
     if (m->head == LM_BERT_HEAD_MLM && m->w.mlm_dec_w == NULL) {
         m->w.mlm_dec_w = m->w.wte; /* tied */
     }
-    return LM_OK;
+    if (s == LM_OK && n_fresh > 0) {
+        m->fresh_head = 1;
+        lmi_log(LM_LOG_INFO,
+                "%s: no %s head in this checkpoint: %zu tensors initialised fresh (seed %llu, "
+                "%lld labels); train the model before using its predictions",
+                st_path, lmi_bert_head_name(m->head), n_fresh, (unsigned long long)fresh->seed,
+                (long long)m->cfg.num_labels);
+    }
+    return s;
 }
 
-lm_status lmi_bert_load(const char *dir, int head, int threads, lmi_bert **out) {
+lm_status lmi_bert_load(const char *dir, int head, int threads, const lmi_fresh_head *fresh,
+                        lmi_bert **out) {
     lmi_bert_config cfg;
     lmi_bert *m = NULL;
     char *cfg_path = lmi_path_join(dir, "config.json");
@@ -493,7 +546,7 @@ lm_status lmi_bert_load(const char *dir, int head, int threads, lmi_bert **out) 
     if (!lmi_file_exists(st_path)) {
         char *bin = lmi_path_join(dir, "pytorch_model.bin");
         int has_bin = bin != NULL && lmi_file_exists(bin);
-        lm_free(bin);
+        lmi_free(bin);
         s = lmi_error(has_bin ? LM_ERR_UNSUPPORTED : LM_ERR_NOT_FOUND,
                      has_bin ? "%s: only pytorch_model.bin here; liblm reads model.safetensors "
                                "(convert it with the safetensors package)"
@@ -501,13 +554,26 @@ lm_status lmi_bert_load(const char *dir, int head, int threads, lmi_bert **out) 
                      dir);
         goto done;
     }
+    if (head != LM_BERT_HEAD_AUTO && fresh != NULL) { /* labels of a head made at load */
+        if (fresh->num_labels > 0 || fresh->label_names != NULL) {
+            s = lmi_bert_config_set_labels(&cfg, fresh->num_labels > 0 ? fresh->num_labels
+                                                                       : cfg.num_labels,
+                                           fresh->label_names);
+            if (s != LM_OK) {
+                goto done;
+            }
+        }
+        if (fresh->problem_type != LM_PROBLEM_AUTO) {
+            cfg.problem_type = (lmi_problem)fresh->problem_type;
+        }
+    }
     s = new_model(&cfg, head, threads, &m);
     if (s != LM_OK) {
         goto done;
     }
     s = build_params(m, 1);
     if (s == LM_OK) {
-        s = load_weights(m, st_path);
+        s = load_weights(m, st_path, head != LM_BERT_HEAD_AUTO ? fresh : NULL);
     }
     if (s == LM_OK) {
         s = read_pooling_defaults(m, dir);
@@ -530,27 +596,13 @@ lm_status lmi_bert_load(const char *dir, int head, int threads, lmi_bert **out) 
     }
 done:
     lmi_bert_config_free(&cfg);
-    lm_free(cfg_path);
-    lm_free(st_path);
+    lmi_free(cfg_path);
+    lmi_free(st_path);
     *out = m;
     return s;
 }
 
 /* ---- save ---- */
-
-static const char *const tokenizer_files[] = {"vocab.txt", "tokenizer_config.json",
-                                              "tokenizer.json", "special_tokens_map.json"};
-
-static lm_status copy_file(const char *from, const char *to) {
-    char *data = NULL;
-    size_t len = 0;
-    lm_status s = lmi_file_read_all(from, (size_t)1 << 30, &data, &len);
-    if (s == LM_OK) {
-        s = lmi_file_write_atomic(to, data, len);
-    }
-    lm_free(data);
-    return s;
-}
 
 lm_status lmi_bert_save(const lmi_bert *m, const char *dir) {
     lmi_bert_config cfg;
@@ -568,7 +620,7 @@ lm_status lmi_bert_save(const lmi_bert *m, const char *dir) {
     if (s != LM_OK) {
         return s;
     }
-    lm_free(cfg.architecture);
+    lmi_free(cfg.architecture);
     cfg.architecture = lmi_strdup(lmi_bert_head_architecture(m->head));
     ws = lmi_calloc(m->nparams, sizeof *ws);
     names = lmi_calloc(m->nparams, sizeof *names);
@@ -608,32 +660,19 @@ lm_status lmi_bert_save(const lmi_bert *m, const char *dir) {
     if (s != LM_OK) {
         goto done;
     }
-    lm_free(path);
+    lmi_free(path);
     path = lmi_path_join(dir, "config.json");
     if (path == NULL) {
         s = lmi_error(LM_ERR_NOMEM, "out of memory");
         goto done;
     }
     s = lmi_file_write_atomic(path, json, strlen(json));
-    for (i = 0; s == LM_OK && m->source_dir != NULL &&
-                i < sizeof tokenizer_files / sizeof tokenizer_files[0];
-         i++) {
-        char *from = lmi_path_join(m->source_dir, tokenizer_files[i]);
-        char *to = lmi_path_join(dir, tokenizer_files[i]);
-        if (from == NULL || to == NULL) {
-            s = lmi_error(LM_ERR_NOMEM, "out of memory");
-        } else if (lmi_file_exists(from) && strcmp(from, to) != 0) {
-            s = copy_file(from, to);
-        }
-        lm_free(from);
-        lm_free(to);
-    }
 done:
     lmi_bert_config_free(&cfg);
-    lm_free(json);
-    lm_free(path);
-    lm_free(ws);
-    lm_free(names);
+    lmi_free(json);
+    lmi_free(path);
+    lmi_free(ws);
+    lmi_free(names);
     return s;
 }
 

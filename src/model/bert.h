@@ -11,7 +11,7 @@
 
 #include "lm.h"
 #include "model/config.h"
-#include "model/safetensors.h"
+#include "safetensors/safetensors.h"
 
 /* Head kinds (the values of the public lm_head enum). */
 enum {
@@ -70,8 +70,20 @@ typedef struct lmi_bert {
     float *slab;                 /* owned storage (lmi_malloc_aligned), or NULL */
     int pooling;                 /* embedding defaults: 1 mean, 2 cls */
     int normalize;
-    char *source_dir;            /* folder it was loaded from (tokenizer files are copied on save) */
+    char *source_dir;            /* folder it was loaded from, owned, or NULL */
+    const char **unused;         /* names of tensors in the file that no parameter uses (pointing
+                                    into st), owned array, or NULL */
+    size_t n_unused;
+    int fresh_head;              /* 1: the head's weights were initialised at load (not in file) */
 } lmi_bert;
+
+/* A head to initialise at load when the checkpoint lacks it (lmi_bert_load). */
+typedef struct lmi_fresh_head {
+    int64_t num_labels;              /* > 0: this many labels; 0: from label_names or config */
+    const char *const *label_names;  /* num_labels names (id2label), or NULL */
+    int problem_type;                /* an lmi_problem; LM_PROBLEM_AUTO keeps the config's */
+    uint64_t seed;                   /* seed of the fresh weights */
+} lmi_fresh_head;
 
 /* The head named by a config's first architecture (BertModel / unknown -> BASE). */
 int lmi_bert_head_from_architecture(const char *architecture);
@@ -80,13 +92,19 @@ const char *lmi_bert_head_name(int head);
 const char *lmi_bert_head_architecture(int head);
 
 /* Loads config.json + model.safetensors (+ sentence-transformers pooling defaults) from dir.
- * head: LM_BERT_HEAD_* (AUTO = from config.json). On failure *out is NULL. */
-lm_status lmi_bert_load(const char *dir, int head, int threads, lmi_bert **out);
+ * head: LM_BERT_HEAD_* (AUTO = from config.json). When `head` is given and the checkpoint lacks
+ * that head's tensors (a base or embedding checkpoint loaded for classification, ...), they are
+ * initialised as transformers does (normal(0, initializer_range), zero biases, unit layer norms)
+ * from fresh->seed, with fresh->num_labels / label_names (NULL fresh: the config's labels, seed
+ * 0), and the log says so. Missing encoder tensors are always an error. Tensors of the file that
+ * no parameter uses are listed in m->unused and reported in the log. On failure *out is NULL. */
+lm_status lmi_bert_load(const char *dir, int head, int threads, const lmi_fresh_head *fresh,
+                        lmi_bert **out);
 /* A new model from a parsed config (copied) with transformers' initialisation from `seed`. */
 lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uint64_t seed,
                          lmi_bert **out);
-/* Writes dir/config.json and dir/model.safetensors (each atomically), plus the tokenizer files
- * of the folder the model was loaded from. Creates dir when missing (one level). */
+/* Writes dir/config.json and dir/model.safetensors (each atomically). Creates dir when missing
+ * (one level). */
 lm_status lmi_bert_save(const lmi_bert *m, const char *dir);
 void lmi_bert_free(lmi_bert *m);
 

@@ -19,9 +19,9 @@ static void free_labels(char **labels, int64_t n) {
         return;
     }
     for (i = 0; i < n; i++) {
-        lm_free(labels[i]);
+        lmi_free(labels[i]);
     }
-    lm_free(labels);
+    lmi_free(labels);
 }
 
 void lmi_bert_config_free(lmi_bert_config *c) {
@@ -30,9 +30,9 @@ void lmi_bert_config_free(lmi_bert_config *c) {
     }
     free_labels(c->id2label, c->num_labels);
     c->id2label = NULL;
-    lm_free(c->architecture);
+    lmi_free(c->architecture);
     c->architecture = NULL;
-    lm_free(c->hidden_act_name);
+    lmi_free(c->hidden_act_name);
     c->hidden_act_name = NULL;
 }
 
@@ -76,7 +76,7 @@ static void set_defaults_no_alloc(lmi_bert_config *c) {
     c->layer_norm_eps = 1e-12;
     c->initializer_range = 0.02;
     c->classifier_dropout = -1.0;
-    c->problem_type = LM_PROBLEM_NONE;
+    c->problem_type = LM_PROBLEM_AUTO;
     c->tie_word_embeddings = 1;
 }
 
@@ -242,7 +242,7 @@ lm_status lmi_bert_config_validate(const lmi_bert_config *c, const char *what) {
         return lmi_error(LM_ERR_FORMAT, "%s: \"initializer_range\" %g must be non-negative", what,
                         c->initializer_range);
     }
-    if ((int)c->problem_type < LM_PROBLEM_NONE || c->problem_type > LM_PROBLEM_REGRESSION) {
+    if ((int)c->problem_type < LM_PROBLEM_AUTO || c->problem_type > LM_PROBLEM_REGRESSION) {
         return lmi_error(LM_ERR_FORMAT, "%s: \"problem_type\" value %d is unknown", what,
                         (int)c->problem_type);
     }
@@ -270,7 +270,7 @@ lm_status lmi_bert_config_validate(const lmi_bert_config *c, const char *what) {
                 break;
             }
         }
-        lm_free((void *)sorted);
+        lmi_free((void *)sorted);
         return s;
     }
     return LM_OK;
@@ -410,7 +410,7 @@ static lm_status parse_labels(const cJSON *root, const char *what, lmi_bert_conf
             int64_t id;
             if (!(v >= 0 && v < (double)n && v == floor(v)) ||
                 strcmp(labels[(int64_t)v], e->string) != 0 || seen[(int64_t)v]) {
-                lm_free(seen);
+                lmi_free(seen);
                 return lmi_error(LM_ERR_FORMAT,
                                 "%s: \"label2id\" maps \"%.40s\" differently from \"id2label\"",
                                 what, e->string);
@@ -418,7 +418,7 @@ static lm_status parse_labels(const cJSON *root, const char *what, lmi_bert_conf
             id = (int64_t)v;
             seen[id] = 1;
         }
-        lm_free(seen);
+        lmi_free(seen);
     }
     return LM_OK;
 }
@@ -607,7 +607,7 @@ lm_status lmi_bert_config_load(const char *path, lmi_bert_config *out) {
         return s;
     }
     s = lmi_bert_config_parse(text, len, path, out);
-    lm_free(text);
+    lmi_free(text);
     return s;
 }
 

@@ -7,7 +7,7 @@
  *    "label2id" (its inverse) and "num_labels" may each be present; when none is, num_labels is 2
  *    with labels "LABEL_0", "LABEL_1". When two are present they must agree (same count, label2id
  *    the exact inverse of id2label), otherwise LM_ERR_FORMAT naming the fields;
- *  - "problem_type": absent/null -> LM_PROBLEM_NONE (transformers then infers it from num_labels
+ *  - "problem_type": absent/null -> LM_PROBLEM_AUTO (transformers then infers it from num_labels
  *    and the label dtype), "single_label_classification", "multi_label_classification",
  *    "regression";
  *  - "architectures": the first entry is kept in `architecture` (NULL when absent).
@@ -43,12 +43,9 @@ typedef enum lmi_act {
     LM_ACT_RELU       /* "relu" */
 } lmi_act;
 
-typedef enum lmi_problem {
-    LM_PROBLEM_NONE,
-    LM_PROBLEM_SINGLE_LABEL,
-    LM_PROBLEM_MULTI_LABEL,
-    LM_PROBLEM_REGRESSION
-} lmi_problem;
+/* problem_type takes the public lm_problem_type values; LM_PROBLEM_AUTO when config.json has
+ * none. */
+typedef int32_t lmi_problem;
 
 typedef struct lmi_bert_config {
     int64_t vocab_size;              /* 30522 */
@@ -66,7 +63,7 @@ typedef struct lmi_bert_config {
     double layer_norm_eps;               /* 1e-12 */
     double initializer_range;            /* 0.02 */
     double classifier_dropout;           /* -1 when null/absent: heads use hidden_dropout_prob */
-    lmi_problem problem_type;             /* LM_PROBLEM_NONE */
+    lmi_problem problem_type;             /* LM_PROBLEM_AUTO */
     char **id2label;    /* num_labels NUL-terminated strings, owned (lmi_malloc); never NULL after
                            a successful default/parse/copy */
     char *architecture; /* first "architectures" entry, owned, or NULL */
@@ -93,7 +90,7 @@ lm_status lmi_bert_config_validate(const lmi_bert_config *c, const char *what);
 
 /* Serialises as a config.json that transformers' AutoConfig/BertConfig loads back to the same
  * values (model_type "bert", architectures, id2label/label2id, problem_type, ...).
- * *json_out is NUL-terminated; free with lm_free. */
+ * *json_out is NUL-terminated; free with lmi_free. */
 lm_status lmi_bert_config_to_json(const lmi_bert_config *c, char **json_out);
 
 /* Deep copy: dst gets its own strings. On failure dst holds no owned memory. */

@@ -9,12 +9,12 @@
 
 #include "lm.h"
 
-const char *lm_blas_kernel(void) {
+const char *lmi_blas_kernel(void) {
     const char *name = openblas_get_corename();
     return name != NULL ? name : "unknown";
 }
 
-int lm_blas_threads(void) {
+int lmi_blas_threads(void) {
     return openblas_get_num_threads();
 }
 
@@ -44,21 +44,21 @@ static int kernel_is_avx512(const char *k) {
     return 0;
 }
 
-const char *lm_blas_suggested_coretype(void) {
+const char *lmi_blas_suggested_coretype(void) {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        !kernel_is_avx512(lm_blas_kernel())) {
+        !kernel_is_avx512(lmi_blas_kernel())) {
         return "SKYLAKEX";
     }
 #endif
     return NULL;
 }
 
-const char *lm_blas_info(void) {
+const char *lmi_blas_info(void) {
     static _Thread_local char buf[320];
-    const char *suggest = lm_blas_suggested_coretype();
+    const char *suggest = lmi_blas_suggested_coretype();
     const char *config = openblas_get_config();
     char version[64] = "OpenBLAS";
     if (config != NULL) { /* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21" */
@@ -66,7 +66,7 @@ const char *lm_blas_info(void) {
         n += strcspn(config + n + (config[n] == ' '), " ") + (config[n] == ' ');
         snprintf(version, sizeof version, "%.*s", (int)(n < 63 ? n : 63), config);
     }
-    snprintf(buf, sizeof buf, "%s, kernel %s%s%s%s", version, lm_blas_kernel(),
+    snprintf(buf, sizeof buf, "%s, kernel %s%s%s%s", version, lmi_blas_kernel(),
              suggest != NULL ? " (slow path: set OPENBLAS_CORETYPE=" : "",
              suggest != NULL ? suggest : "", suggest != NULL ? " before start)" : "");
     return buf;

@@ -59,7 +59,7 @@ static size_t cleanup(char *s, size_t n) {
     return n;
 }
 
-lm_status lm_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, size_t n,
+lm_status lmi_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, size_t n,
                               int skip_special_tokens, char **text_out) {
     buf out = {NULL, 0, 0};
     buf piece = {NULL, 0, 0};
@@ -67,16 +67,16 @@ lm_status lm_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, siz
     size_t emitted = 0;
     const lmi_vocab *v;
     if (text_out == NULL) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_decode: text_out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_tokenizer_decode: text_out is NULL");
     }
     *text_out = NULL;
     if (tok == NULL || (ids == NULL && n > 0)) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_decode: tok or ids is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_tokenizer_decode: tok or ids is NULL");
     }
     v = &tok->vocab;
     for (i = 0; i < n; i++) {
         if (ids[i] < 0 || (size_t)ids[i] >= v->n) {
-            return lmi_error(LM_ERR_RANGE, "lm_tokenizer_decode: id %ld at index %zu is outside the "
+            return lmi_error(LM_ERR_RANGE, "lmi_tokenizer_decode: id %ld at index %zu is outside the "
                             "vocabulary of %zu", (long)ids[i], i, v->n);
         }
     }
@@ -107,11 +107,11 @@ lm_status lm_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, siz
         }
         emitted++;
     }
-    lm_free(piece.p);
+    lmi_free(piece.p);
     *text_out = out.p;
     return LM_OK;
 nomem:
-    lm_free(piece.p);
-    lm_free(out.p);
-    return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_decode: out of memory");
+    lmi_free(piece.p);
+    lmi_free(out.p);
+    return lmi_error(LM_ERR_NOMEM, "lmi_tokenizer_decode: out of memory");
 }

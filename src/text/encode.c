@@ -1,6 +1,6 @@
 /* Encoding: the post-processor of Hugging Face's BERT template ([CLS] A [SEP] (B [SEP])), with
  * its truncation strategies, overflow windows with a stride, padding, the public lm_encoding_t
- * accessors and batch encoding on several threads. Truncation and overflow follow tokenizers'
+ * and batch encoding on several threads. Truncation and overflow follow tokenizers'
  * truncate_encodings / Encoding::truncate / Encoding::merge_with (first level of overflows, the
  * list transformers returns). */
 #include <string.h>
@@ -14,7 +14,7 @@
 #include <omp.h>
 #endif
 
-void lm_encode_options_init(lm_encode_options *opts) {
+void lmi_encode_options_init(lm_encode_options *opts) {
     if (opts == NULL) {
         return;
     }
@@ -35,7 +35,7 @@ lm_encoding_t *lmi_encoding_alloc(size_t n) {
     /* one block: 4*cap size_t offsets, then 6*cap int32 arrays (zeroed) */
     e->offsets = lmi_calloc(cap, 4 * sizeof(size_t) + 6 * sizeof(int32_t));
     if (e->offsets == NULL) {
-        lm_free(e);
+        lmi_free(e);
         return NULL;
     }
     e->ids = (int32_t *)(e->offsets + 4 * cap);
@@ -48,39 +48,17 @@ lm_encoding_t *lmi_encoding_alloc(size_t n) {
     return e;
 }
 
-void lm_encoding_free(lm_encoding_t *enc) {
+void lmi_encoding_free(lm_encoding_t *enc) {
     size_t i;
     if (enc == NULL) {
         return;
     }
     for (i = 0; i < enc->n_overflow; i++) {
-        lm_encoding_free(enc->overflow[i]);
+        lmi_encoding_free(enc->overflow[i]);
     }
-    lm_free(enc->overflow);
-    lm_free(enc->offsets);
-    lm_free(enc);
-}
-
-size_t lm_encoding_length(const lm_encoding_t *enc) { return enc ? enc->n : 0; }
-const int32_t *lm_encoding_ids(const lm_encoding_t *enc) { return enc ? enc->ids : NULL; }
-const int32_t *lm_encoding_type_ids(const lm_encoding_t *enc) { return enc ? enc->type_ids : NULL; }
-const int32_t *lm_encoding_attention_mask(const lm_encoding_t *enc) {
-    return enc ? enc->attention : NULL;
-}
-const int32_t *lm_encoding_special_tokens_mask(const lm_encoding_t *enc) {
-    return enc ? enc->special_mask : NULL;
-}
-const int32_t *lm_encoding_word_ids(const lm_encoding_t *enc) { return enc ? enc->word_ids : NULL; }
-const int32_t *lm_encoding_sequence_ids(const lm_encoding_t *enc) {
-    return enc ? enc->seq_ids : NULL;
-}
-const size_t *lm_encoding_offsets(const lm_encoding_t *enc) { return enc ? enc->offsets : NULL; }
-const size_t *lm_encoding_byte_offsets(const lm_encoding_t *enc) {
-    return enc ? enc->byte_offsets : NULL;
-}
-size_t lm_encoding_overflow_count(const lm_encoding_t *enc) { return enc ? enc->n_overflow : 0; }
-const lm_encoding_t *lm_encoding_overflow(const lm_encoding_t *enc, size_t i) {
-    return enc && i < enc->n_overflow ? enc->overflow[i] : NULL;
+    lmi_free(enc->overflow);
+    lmi_free(enc->offsets);
+    lmi_free(enc);
 }
 
 lm_status lmi_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id) {
@@ -114,7 +92,7 @@ lm_status lmi_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id) {
         p->seq_ids[i] = -1;
     }
     /* swap the arrays in, keep enc's overflow list */
-    lm_free(enc->offsets);
+    lmi_free(enc->offsets);
     enc->n = length;
     enc->ids = p->ids;
     enc->type_ids = p->type_ids;
@@ -124,7 +102,7 @@ lm_status lmi_encoding_pad(lm_encoding_t *enc, size_t length, int32_t pad_id) {
     enc->seq_ids = p->seq_ids;
     enc->offsets = p->offsets;
     enc->byte_offsets = p->byte_offsets;
-    lm_free(p);
+    lmi_free(p);
     return LM_OK;
 }
 
@@ -134,7 +112,7 @@ typedef struct window {
 } window;
 
 /* Encoding::truncate: windows of max_len tokens, consecutive windows sharing `stride`. The first
- * window is the kept part; the rest overflow. *count is set; *out allocated (free with lm_free). */
+ * window is the kept part; the rest overflow. *count is set; *out allocated (free with lmi_free). */
 static lm_status make_windows(size_t len, size_t max_len, size_t stride, int truncate,
                               window *one, window **out, size_t *count) {
     size_t n = 0;
@@ -363,10 +341,10 @@ static lm_status post_process(const lm_tokenizer_t *tok, const lm_encode_options
         }
     }
     if (wa != &one_a) {
-        lm_free(wa);
+        lmi_free(wa);
     }
     if (wb != &one_b) {
-        lm_free(wb);
+        lmi_free(wb);
     }
     *out = e;
     return LM_OK;
@@ -374,19 +352,19 @@ nomem:
     st = lmi_error(LM_ERR_NOMEM, "tokenizer: out of memory for an encoding");
 fail:
     if (wa != &one_a) {
-        lm_free(wa);
+        lmi_free(wa);
     }
     if (wb != &one_b) {
-        lm_free(wb);
+        lmi_free(wb);
     }
-    lm_encoding_free(e);
+    lmi_encoding_free(e);
     return st;
 }
 
 static lm_status check_args(const lm_tokenizer_t *tok, const lm_encode_options *opts,
                             lm_encode_options *o) {
     lm_status st;
-    lm_encode_options_init(o);
+    lmi_encode_options_init(o);
     if (tok == NULL) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT, "tokenizer: tok is NULL");
     }
@@ -428,8 +406,8 @@ static lm_status encode_impl(const lm_tokenizer_t *tok, const char *a, size_t a_
     if (st == LM_OK) {
         st = post_process(tok, o, &la, pair ? &lb : NULL, out);
     }
-    lm_free(la.t);
-    lm_free(lb.t);
+    lmi_free(la.t);
+    lmi_free(lb.t);
     return st;
 }
 
@@ -449,21 +427,21 @@ static lm_status encode_entry(const lm_tokenizer_t *tok, const char *a, size_t a
     return encode_impl(tok, a, a_len, b, b_len, is_pair, &o, out);
 }
 
-lm_status lm_tokenizer_encode(const lm_tokenizer_t *tok, const char *text, size_t text_len,
+lm_status lmi_tokenizer_encode(const lm_tokenizer_t *tok, const char *text, size_t text_len,
                               const lm_encode_options *opts, lm_encoding_t **out) {
     return encode_entry(tok, text, text_len, NULL, 0, 0, opts, out);
 }
 
-lm_status lm_tokenizer_encode_pair(const lm_tokenizer_t *tok, const char *a, size_t a_len,
+lm_status lmi_tokenizer_encode_pair(const lm_tokenizer_t *tok, const char *a, size_t a_len,
                                    const char *b, size_t b_len, const lm_encode_options *opts,
                                    lm_encoding_t **out) {
     return encode_entry(tok, a, a_len, b, b_len, 1, opts, out);
 }
 
-lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const char *const *texts,
+lm_status lmi_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const char *const *texts,
                                     const size_t *lens, const char *const *pairs,
                                     const size_t *pair_lens, const lm_encode_options *opts,
-                                    int threads, lm_encoding_t **encs_out, lm_status *statuses) {
+                                    int threads, lm_encoding_t **encs_out, int32_t *statuses) {
     lm_encode_options o;
     lm_status st;
     size_t i;
@@ -517,7 +495,7 @@ lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const c
         /* re-run the first failure on this thread for its error text */
         st = encode_impl(tok, texts[first_bad], lens[first_bad], pairs ? pairs[first_bad] : NULL,
                          pairs ? pair_lens[first_bad] : 0, pairs != NULL, &o, &tmp);
-        lm_encoding_free(tmp);
+        lmi_encoding_free(tmp);
         if (st == LM_OK) {
             st = statuses ? statuses[first_bad] : LM_ERR_NOMEM;
         }
@@ -529,7 +507,7 @@ lm_status lm_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const c
                 if (statuses) {
                     statuses[i] = st;
                 }
-                lm_encoding_free(encs_out[i]);
+                lmi_encoding_free(encs_out[i]);
                 encs_out[i] = NULL;
                 return lmi_error_prefix(st, "batch input %zu", i);
             }

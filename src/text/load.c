@@ -1,6 +1,6 @@
 /* Loading and saving tokenizers: vocab.txt, Hugging Face tokenizer.json (BERT kind), model
  * folders (tokenizer.json, else vocab.txt + tokenizer_config.json); the options, the handle's
- * accessors (token <-> id, special ids) and lm_tokenizer_save_dir. */
+ * accessors (token <-> id, special ids) and lmi_tokenizer_save_dir. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +17,7 @@
 
 static const char *const special_names[5] = {"[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"};
 
-void lm_tokenizer_options_init(lm_tokenizer_options *opts) {
+void lmi_tokenizer_options_init(lm_tokenizer_options *opts) {
     if (opts == NULL) {
         return;
     }
@@ -31,20 +31,20 @@ void lm_tokenizer_options_init(lm_tokenizer_options *opts) {
 }
 
 static lm_status read_options(const lm_tokenizer_options *opts, lm_tokenizer_options *o) {
-    lm_tokenizer_options_init(o);
+    lmi_tokenizer_options_init(o);
     return lmi_options_read(o, sizeof *o, opts, offsetof(lm_tokenizer_options, replace_invalid_utf8) +
                            sizeof(int), "lm_tokenizer_options");
 }
 
-void lm_tokenizer_free(lm_tokenizer_t *tok) {
+void lmi_tokenizer_free(lm_tokenizer_t *tok) {
     if (tok == NULL) {
         return;
     }
     lmi_vocab_free(&tok->vocab);
-    lm_free(tok->added);
-    lm_free(tok->added_pool);
-    lm_free(tok->is_special_id);
-    lm_free(tok);
+    lmi_free(tok->added);
+    lmi_free(tok->added_pool);
+    lmi_free(tok->is_special_id);
+    lmi_free(tok);
 }
 
 /* Settings read from files before options apply; -1 = not said. */
@@ -151,8 +151,8 @@ static lm_status parse_vocab(lm_tokenizer_t *tok, const char *data, size_t len, 
     texts = lmi_malloc_array(n + 1, sizeof *texts);
     lens = lmi_malloc_array(n + 1, sizeof *lens);
     if (texts == NULL || lens == NULL) {
-        lm_free(texts);
-        lm_free(lens);
+        lmi_free(texts);
+        lmi_free(lens);
         return lmi_error(LM_ERR_NOMEM, "%s: out of memory for %zu tokens", what, n);
     }
     n = 0;
@@ -173,8 +173,8 @@ static lm_status parse_vocab(lm_tokenizer_t *tok, const char *data, size_t len, 
         }
     }
     st = lmi_vocab_build(&tok->vocab, n, texts, lens, "##");
-    lm_free(texts);
-    lm_free(lens);
+    lmi_free(texts);
+    lmi_free(lens);
     if (st != LM_OK) {
         return lmi_error_prefix(st, "%s", what);
     }
@@ -193,7 +193,7 @@ static lm_status vocab_from_data(const char *data, size_t len, const lm_tokenize
         st = finish(tok, o, fs, what);
     }
     if (st != LM_OK) {
-        lm_tokenizer_free(tok);
+        lmi_tokenizer_free(tok);
         return st;
     }
     *out = tok;
@@ -209,7 +209,7 @@ static lm_status load_vocab_file(const char *path, const lm_tokenizer_options *o
         return st;
     }
     st = vocab_from_data(data, len, o, fs, path, out);
-    lm_free(data);
+    lmi_free(data);
     return st;
 }
 
@@ -239,12 +239,12 @@ static lm_status loader_entry(const char *fn, const char *path, const lm_tokeniz
     return read_options(opts, o);
 }
 
-lm_status lm_tokenizer_load_vocab(const char *vocab_txt, const lm_tokenizer_options *opts,
+lm_status lmi_tokenizer_load_vocab(const char *vocab_txt, const lm_tokenizer_options *opts,
                                   lm_tokenizer_t **out) {
     lm_tokenizer_options o;
     file_settings fs = {-1, -1, -1, -1};
     lm_status st;
-    if ((st = loader_entry("lm_tokenizer_load_vocab", vocab_txt, opts, &o, out)) != LM_OK) {
+    if ((st = loader_entry("lmi_tokenizer_load_vocab", vocab_txt, opts, &o, out)) != LM_OK) {
         return st;
     }
     return load_vocab_file(vocab_txt, &o, fs, out);
@@ -456,8 +456,8 @@ static lm_status parse_tokenizer_json(lm_tokenizer_t *tok, const cJSON *root, co
         st = LM_OK;
     }
 done:
-    lm_free(texts);
-    lm_free(lens);
+    lmi_free(texts);
+    lmi_free(lens);
     return st;
 }
 
@@ -476,20 +476,20 @@ static lm_status json_to_tokenizer(cJSON *root, const lm_tokenizer_options *o, f
         st = finish(tok, o, fs, what);
     }
     if (st != LM_OK) {
-        lm_tokenizer_free(tok);
+        lmi_tokenizer_free(tok);
         return st;
     }
     *out = tok;
     return LM_OK;
 }
 
-lm_status lm_tokenizer_load_json(const char *tokenizer_json, const lm_tokenizer_options *opts,
+lm_status lmi_tokenizer_load_json(const char *tokenizer_json, const lm_tokenizer_options *opts,
                                  lm_tokenizer_t **out) {
     lm_tokenizer_options o;
     file_settings fs = {-1, -1, -1, -1};
     cJSON *root = NULL;
     lm_status st;
-    if ((st = loader_entry("lm_tokenizer_load_json", tokenizer_json, opts, &o, out)) != LM_OK) {
+    if ((st = loader_entry("lmi_tokenizer_load_json", tokenizer_json, opts, &o, out)) != LM_OK) {
         return st;
     }
     if ((st = lmi_json_parse_file(tokenizer_json, JSON_MAX_BYTES, &root)) != LM_OK) {
@@ -514,13 +514,13 @@ lm_status lmi_tokenizer_json_from_memory(const char *data, size_t len,
     return json_to_tokenizer(root, &o, fs, "tokenizer.json", out);
 }
 
-lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opts,
+lm_status lmi_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opts,
                                 lm_tokenizer_t **out) {
     lm_tokenizer_options o;
     file_settings fs = {-1, -1, -1, -1};
     char *json = NULL, *vocab = NULL, *config = NULL;
     lm_status st;
-    if ((st = loader_entry("lm_tokenizer_load_dir", dir, opts, &o, out)) != LM_OK) {
+    if ((st = loader_entry("lmi_tokenizer_load_dir", dir, opts, &o, out)) != LM_OK) {
         return st;
     }
     json = lmi_path_join(dir, "tokenizer.json");
@@ -529,7 +529,7 @@ lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opt
     if (json == NULL || vocab == NULL || config == NULL) {
         st = lmi_error(LM_ERR_NOMEM, "%s: out of memory", dir);
     } else if (lmi_file_exists(json)) {
-        st = lm_tokenizer_load_json(json, &o, out);
+        st = lmi_tokenizer_load_json(json, &o, out);
     } else if (lmi_file_exists(vocab)) {
         st = LM_OK;
         if (lmi_file_exists(config)) {
@@ -549,31 +549,31 @@ lm_status lm_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opt
     } else {
         st = lmi_error(LM_ERR_NOT_FOUND, "%s: no tokenizer.json nor vocab.txt in the folder", dir);
     }
-    lm_free(json);
-    lm_free(vocab);
-    lm_free(config);
+    lmi_free(json);
+    lmi_free(vocab);
+    lmi_free(config);
     return st;
 }
 
 /* ---- accessors ---- */
 
-size_t lm_tokenizer_vocab_size(const lm_tokenizer_t *tok) { return tok ? tok->vocab.n : 0; }
+size_t lmi_tokenizer_vocab_size(const lm_tokenizer_t *tok) { return tok ? tok->vocab.n : 0; }
 
-int32_t lm_tokenizer_token_to_id(const lm_tokenizer_t *tok, const char *token) {
+int32_t lmi_tokenizer_token_to_id(const lm_tokenizer_t *tok, const char *token) {
     if (tok == NULL || token == NULL) {
         return -1;
     }
     return lmi_vocab_lookup(&tok->vocab, token, strlen(token));
 }
 
-const char *lm_tokenizer_id_to_token(const lm_tokenizer_t *tok, int32_t id) {
+const char *lmi_tokenizer_id_to_token(const lm_tokenizer_t *tok, int32_t id) {
     if (tok == NULL || id < 0 || (size_t)id >= tok->vocab.n) {
         return NULL;
     }
     return tok->vocab.pool + tok->vocab.tok_off[id];
 }
 
-int32_t lm_tokenizer_special_id(const lm_tokenizer_t *tok, lm_special_token which) {
+int32_t lmi_tokenizer_special_id(const lm_tokenizer_t *tok, lm_special_token which) {
     if (tok == NULL || (unsigned)which > LM_SPECIAL_MASK) {
         return -1;
     }
@@ -582,7 +582,7 @@ int32_t lm_tokenizer_special_id(const lm_tokenizer_t *tok, lm_special_token whic
 
 /* ---- saving ---- */
 
-lm_status lm_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
+lm_status lmi_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
     char *path = NULL;
     lmi_atomic_file *f = NULL;
     lm_status st;
@@ -590,18 +590,18 @@ lm_status lm_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
     char config[512];
     int k;
     if (tok == NULL || dir == NULL) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_save_dir: tok or dir is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_tokenizer_save_dir: tok or dir is NULL");
     }
     for (i = 0; i < tok->vocab.n; i++) {
         if (memchr(tok->vocab.pool + tok->vocab.tok_off[i], '\n', tok->vocab.tok_len[i]) != NULL) {
             return lmi_error(LM_ERR_UNSUPPORTED,
-                            "lm_tokenizer_save_dir: token %zu contains a newline; vocab.txt cannot "
+                            "lmi_tokenizer_save_dir: token %zu contains a newline; vocab.txt cannot "
                             "hold it", i);
         }
     }
     path = lmi_path_join(dir, "vocab.txt");
     if (path == NULL) {
-        return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_save_dir: out of memory");
+        return lmi_error(LM_ERR_NOMEM, "lmi_tokenizer_save_dir: out of memory");
     }
     st = lmi_atomic_file_open(path, &f);
     for (i = 0; st == LM_OK && i < tok->vocab.n; i++) {
@@ -617,7 +617,7 @@ lm_status lm_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
             lmi_atomic_file_abort(f);
         }
     }
-    lm_free(path);
+    lmi_free(path);
     if (st != LM_OK) {
         return st;
     }
@@ -630,9 +630,9 @@ lm_status lm_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
                  tok->chinese ? "true" : "false");
     path = lmi_path_join(dir, "tokenizer_config.json");
     if (path == NULL) {
-        return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_save_dir: out of memory");
+        return lmi_error(LM_ERR_NOMEM, "lmi_tokenizer_save_dir: out of memory");
     }
     st = lmi_file_write_atomic(path, config, (size_t)k);
-    lm_free(path);
+    lmi_free(path);
     return st;
 }

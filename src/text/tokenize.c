@@ -358,11 +358,11 @@ lm_status lmi_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t 
     st = flush(&c);
 out:
     if (c.buf != c.sbuf) {
-        lm_free(c.buf);
+        lmi_free(c.buf);
     }
     if (c.ch != c.sch) {
-        lm_free(c.ch);
-        lm_free(c.hash);
+        lmi_free(c.ch);
+        lmi_free(c.hash);
     }
     return st;
 }

@@ -68,6 +68,37 @@ lm_status lmi_tokenizer_vocab_from_memory(const char *data, size_t len,
 lm_status lmi_tokenizer_json_from_memory(const char *data, size_t len,
                                         const lm_tokenizer_options *opts, lm_tokenizer_t **out);
 
+/* The implementations behind the public tokenizer functions of lm/tokenizer.h (same contracts;
+ * src/api/tokenizer.c is the public face). The _options_init functions fill the library's own
+ * full-size struct. */
+void lmi_tokenizer_options_init(lm_tokenizer_options *opts);
+void lmi_encode_options_init(lm_encode_options *opts);
+lm_status lmi_tokenizer_load_vocab(const char *vocab_txt, const lm_tokenizer_options *opts,
+                                   lm_tokenizer_t **out);
+lm_status lmi_tokenizer_load_json(const char *tokenizer_json, const lm_tokenizer_options *opts,
+                                  lm_tokenizer_t **out);
+lm_status lmi_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *opts,
+                                 lm_tokenizer_t **out);
+lm_status lmi_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir);
+void lmi_tokenizer_free(lm_tokenizer_t *tok);
+size_t lmi_tokenizer_vocab_size(const lm_tokenizer_t *tok);
+int32_t lmi_tokenizer_token_to_id(const lm_tokenizer_t *tok, const char *token);
+const char *lmi_tokenizer_id_to_token(const lm_tokenizer_t *tok, int32_t id);
+int32_t lmi_tokenizer_special_id(const lm_tokenizer_t *tok, lm_special_token which);
+lm_status lmi_tokenizer_encode(const lm_tokenizer_t *tok, const char *text, size_t text_len,
+                               const lm_encode_options *opts, lm_encoding_t **out);
+lm_status lmi_tokenizer_encode_pair(const lm_tokenizer_t *tok, const char *a, size_t a_len,
+                                    const char *b, size_t b_len, const lm_encode_options *opts,
+                                    lm_encoding_t **out);
+lm_status lmi_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n,
+                                     const char *const *texts, const size_t *lens,
+                                     const char *const *pairs, const size_t *pair_lens,
+                                     const lm_encode_options *opts, int threads,
+                                     lm_encoding_t **encs_out, int32_t *statuses);
+lm_status lmi_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, size_t n,
+                               int skip_special_tokens, char **text_out);
+void lmi_encoding_free(lm_encoding_t *enc);
+
 /* Runs normalizer, pre-tokenizer and WordPiece over text[0..len), appending to out. */
 lm_status lmi_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t len,
                            lmi_token_list *out);

@@ -29,8 +29,8 @@ static lm_status table_init(lmi_vocab_table *t, size_t n) {
     t->slots = lmi_malloc_array(cap, sizeof *t->slots);
     t->bits = lmi_calloc(cap * 8 / 64, sizeof *t->bits); /* 8 bits a slot = 16 a key */
     if (t->slots == NULL || t->bits == NULL) {
-        lm_free(t->slots);
-        lm_free(t->bits);
+        lmi_free(t->slots);
+        lmi_free(t->bits);
         t->slots = NULL;
         t->bits = NULL;
         return lmi_error(LM_ERR_NOMEM, "vocabulary: out of memory for %zu hash slots", cap);
@@ -74,13 +74,13 @@ void lmi_vocab_free(lmi_vocab *v) {
     if (v == NULL) {
         return;
     }
-    lm_free(v->pool);
-    lm_free(v->tok_off);
-    lm_free(v->tok_len);
-    lm_free(v->full.slots);
-    lm_free(v->cont.slots);
-    lm_free(v->full.bits);
-    lm_free(v->cont.bits);
+    lmi_free(v->pool);
+    lmi_free(v->tok_off);
+    lmi_free(v->tok_len);
+    lmi_free(v->full.slots);
+    lmi_free(v->cont.slots);
+    lmi_free(v->full.bits);
+    lmi_free(v->cont.bits);
     memset(v, 0, sizeof *v);
 }
 

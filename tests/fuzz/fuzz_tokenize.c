@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int k;
         for (k = 0; k < 4; k++) {
             lm_tokenizer_options to;
-            lm_tokenizer_options_init(&to);
+            lm_tokenizer_options_init(&to, sizeof to);
             to.lower_case = k & 1;
             to.replace_invalid_utf8 = k >> 1;
             if (lmi_tokenizer_vocab_from_memory(vocab, sizeof vocab - 1, &to, &toks[k]) != LM_OK) {
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     text = (const char *)data + 2;
     len = size - 2;
     tok = toks[a & 3];
-    lm_encode_options_init(&o);
+    lm_encode_options_init(&o, sizeof o);
     o.add_special_tokens = (a >> 2) & 1;
     o.max_length = b & 15;
     o.stride = (b >> 4) & 3;

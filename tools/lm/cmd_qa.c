@@ -60,7 +60,7 @@ static int encode_line(tool_ctx *c, tool_batch *b, size_t r, size_t stride, qa_w
     }
     b->pairs[r] = tab + 1;
     b->pair_lens[r] = b->lens[r] - (size_t)(tab + 1 - b->lines[r]);
-    lm_encode_options_init(&eo);
+    lm_encode_options_init(&eo, sizeof eo);
     eo.max_length = c->o.max_length;
     eo.truncation = LM_TRUNCATE_ONLY_SECOND;
     eo.return_overflowing = 1;

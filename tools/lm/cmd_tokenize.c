@@ -78,8 +78,8 @@ int cmd_tokenize(int argc, char **argv) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    lm_tokenizer_options_init(&topts);
-    lm_encode_options_init(&eopts);
+    lm_tokenizer_options_init(&topts, sizeof topts);
+    lm_encode_options_init(&eopts, sizeof eopts);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if ((strcmp(a, "--vocab") == 0 || strcmp(a, "--tokenizer") == 0 ||

@@ -99,7 +99,7 @@ int tool_load(tool_ctx *c, int need_tokenizer, int required_head, const char *ar
         fprintf(stderr, "lm %s: --model DIR is required\n", c->o.name);
         return 1;
     }
-    lm_model_options_init(&mo);
+    lm_model_options_init(&mo, sizeof mo);
     mo.threads = c->o.threads;
     s = lm_model_load(c->o.model_dir, &mo, &c->model);
     if (s != LM_OK) {
@@ -198,7 +198,7 @@ long tool_read_batch(tool_ctx *c, FILE *in, tool_batch *b) {
 int tool_encode_batch(tool_ctx *c, tool_batch *b, int truncation) {
     lm_encode_options eo;
     size_t i, t;
-    lm_encode_options_init(&eo);
+    lm_encode_options_init(&eo, sizeof eo);
     eo.max_length = c->o.max_length;
     eo.truncation = (lm_truncation)truncation;
     eo.padding = LM_PAD_NONE;

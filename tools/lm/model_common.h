@@ -58,7 +58,7 @@ typedef struct tool_batch {
     char **pairs;        /* [n] second texts (inside lines) with --pairs, else NULL entries */
     size_t *pair_lens;
     lm_encoding_t **encs; /* [n] encodings (NULL where encoding failed) */
-    lm_status *status;   /* [n] */
+    int32_t *status;     /* [n] lm_status values */
     char **errors;       /* [n] error sentence where status != LM_OK (owned) */
     size_t T;            /* padded length */
     int32_t *ids, *types, *mask; /* [n * T] for the rows that encoded (others all padding) */

@@ -155,12 +155,12 @@ void lmi_safetensors_close(lmi_safetensors *st) {
         return;
     }
     lmi_file_unmap(&st->map);
-    lm_free(st->tensors);
-    lm_free(st->by_name);
-    lm_free((void *)st->meta);
-    lm_free(st->strings);
-    lm_free(st->path);
-    lm_free(st);
+    lmi_free(st->tensors);
+    lmi_free(st->by_name);
+    lmi_free((void *)st->meta);
+    lmi_free(st->strings);
+    lmi_free(st->path);
+    lmi_free(st);
 }
 
 /* A non-negative integer of JSON, exact in a double (<= 2^53). */
@@ -333,7 +333,7 @@ static lm_status open_impl(lmi_safetensors *st, const unsigned char *base, size_
         snprintf(what, wl, "%s: JSON header (file bytes 8..%zu)", st->path, data_start);
     }
     s = lmi_json_parse((const char *)base + 8, (size_t)hlen, what, &root);
-    lm_free(what);
+    lmi_free(what);
     if (s != LM_OK) {
         return s;
     }
@@ -481,7 +481,7 @@ static lm_status new_handle(const char *name, lmi_safetensors **out) {
     }
     st->path = lmi_strdup(name);
     if (st->path == NULL) {
-        lm_free(st);
+        lmi_free(st);
         return lmi_error(LM_ERR_NOMEM, "%s: out of memory", name);
     }
     *out = st;
@@ -591,14 +591,20 @@ const char *lmi_safetensors_metadata(const lmi_safetensors *st, const char *key)
     return NULL;
 }
 
-static void shape_text(char *buf, size_t cap, size_t ndim, const int64_t *shape) {
+void lmi_shape_text(char *buf, size_t cap, size_t ndim, const int64_t *shape) {
     size_t i;
-    size_t len = 0;
-    buf[0] = '\0';
+    size_t len = 1;
+    if (cap < 3) {
+        buf[0] = '\0';
+        return;
+    }
+    buf[0] = '[';
+    buf[1] = '\0';
     for (i = 0; i < ndim && len + 24 < cap; i++) {
         len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "",
                                 (long long)shape[i]);
     }
+    snprintf(buf + len, cap - len, "]");
 }
 
 lm_status lmi_safetensors_expect(const lmi_safetensors *st, const char *name, size_t ndim,
@@ -621,9 +627,9 @@ lm_status lmi_safetensors_expect(const lmi_safetensors *st, const char *name, si
     if (!same) {
         char want[200];
         char got[200];
-        shape_text(want, sizeof want, ndim > LM_ST_MAX_DIMS ? LM_ST_MAX_DIMS : ndim, shape);
-        shape_text(got, sizeof got, t->ndim, t->shape);
-        return lmi_error(LM_ERR_SHAPE, "%s: tensor \"%s\" (file byte %zu) has shape [%s], expected [%s]",
+        lmi_shape_text(want, sizeof want, ndim > LM_ST_MAX_DIMS ? LM_ST_MAX_DIMS : ndim, shape);
+        lmi_shape_text(got, sizeof got, t->ndim, t->shape);
+        return lmi_error(LM_ERR_SHAPE, "%s: tensor \"%s\" (file byte %zu) has shape %s, expected %s",
                         st->path, name, t->offset, got, want);
     }
     *out = t;
@@ -904,8 +910,8 @@ lm_status lmi_safetensors_write(const char *path, const lmi_st_write *tensors, s
     }
     f = NULL;
 done:
-    lm_free(hb.p);
-    lm_free(order);
-    lm_free(sizes);
+    lmi_free(hb.p);
+    lmi_free(order);
+    lmi_free(sizes);
     return s;
 }

@@ -25,8 +25,8 @@
  * may be unaligned, and lmi_st_tensor_is_aligned() says whether it can be read in place as an
  * array of its element type. lmi_tensor_to_f32() works for any alignment (it copies with memcpy).
  */
-#ifndef LM_MODEL_SAFETENSORS_H
-#define LM_MODEL_SAFETENSORS_H
+#ifndef LM_SAFETENSORS_H
+#define LM_SAFETENSORS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -112,6 +112,10 @@ lm_status lmi_safetensors_expect(const lmi_safetensors *st, const char *name, si
                                 const int64_t *shape, const lmi_st_tensor **out);
 
 /* 1 when t->data is aligned for its element type (can be read in place as float* etc.). */
+/* Writes a shape as "[d0, d1, ...]" into buf (cap bytes, always NUL-terminated; cut short when
+ * it does not fit). */
+void lmi_shape_text(char *buf, size_t cap, size_t ndim, const int64_t *shape);
+
 int lmi_st_tensor_is_aligned(const lmi_st_tensor *t);
 
 /* Converts to float32 into out[0..t->numel): F32 copies (any alignment), F16 and BF16 convert
