@@ -60,7 +60,8 @@ extern "C" {
     X(LM_ERR_RANGE, 9, "value out of range")                                                     \
     X(LM_ERR_SHAPE, 10, "tensor shape mismatch")                                                 \
     X(LM_ERR_STATE, 11, "operation not valid in the current state")                              \
-    X(LM_ERR_INTERNAL, 12, "internal error")
+    X(LM_ERR_INTERNAL, 12, "internal error")                                                     \
+    X(LM_ERR_BUFFER_TOO_SMALL, 13, "output buffer too small")
 
 /** Status code returned by every fallible liblm function. */
 typedef enum lm_status {
@@ -200,5 +201,6 @@ LM_API void lm_free(void *ptr);
 
 #include "lm/tokenizer.h"
 #include "lm/model.h"
+#include "lm/text.h"
 
 #endif /* LM_H */

@@ -1,4 +1,7 @@
-/* liblm public API: model functions. Included by lm.h; do not include directly. */
+/**
+ * @file lm/model.h
+ * @brief liblm public API: models: loading, creating, saving, information, forward passes on token ids. Included by lm.h; do not include directly.
+ */
 #ifndef LM_MODEL_H
 #define LM_MODEL_H
 

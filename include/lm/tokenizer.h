@@ -1,4 +1,7 @@
-/* liblm public API: tokenizer functions. Included by lm.h; do not include directly. */
+/**
+ * @file lm/tokenizer.h
+ * @brief liblm public API: tokenizers: loading, encoding with offsets, decoding. Included by lm.h; do not include directly.
+ */
 #ifndef LM_TOKENIZER_H
 #define LM_TOKENIZER_H
 
