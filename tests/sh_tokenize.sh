@@ -14,7 +14,7 @@ out=$(printf 'Hello, World!\n' | $LM tokenize --vocab "$VOCAB") || fail "exit st
 out=$(printf 'caf\xc3\xa9 ok\n\xff\nlast\n' | $LM tokenize --vocab "$VOCAB"); rc=$?
 [ "$rc" -eq 1 ] || fail "bad line should give exit 1, got $rc"
 [ "$(echo "$out" | wc -l)" -eq 3 ] || fail "three output lines expected: $out"
-echo "$out" | sed -n 2p | grep -q '^{"error":"invalid UTF-8 at byte offset 0"}$' || fail "error line: $out"
+echo "$out" | sed -n 2p | grep -q '^{"error":"invalid UTF-8 at byte offset 0","line":2}$' || fail "error line: $out"
 echo "$out" | sed -n 3p | grep -q '"tokens":\["\[CLS\]","last","\[SEP\]"\]' || fail "run goes on: $out"
 
 out=$(printf 'a b c\tx y z w\n' | $LM tokenize --vocab "$VOCAB" --pairs --max-length 6) || fail "pairs"

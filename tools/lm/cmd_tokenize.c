@@ -1,44 +1,54 @@
-/* lm tokenize: reads UTF-8 text from stdin, one input per line (with --pairs: text<TAB>pair),
- * and writes one JSON object per line with ids, type ids, tokens and character offsets as
- * Hugging Face reports them. A line that cannot be encoded gives {"error": "..."}; the run goes
- * on and exits with 1 at the end. */
+/* lm tokenize: reads UTF-8 text, one input per line (with --pairs: text<TAB>pair), and writes one
+ * JSON object per line with ids, type ids, tokens and character offsets as Hugging Face reports
+ * them, each line answered as soon as it is read. A line that cannot be encoded gives
+ * {"error":...,"line":N}; the run goes on and exits with 1 at the end. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
+#include "io.h"
 #include "lm.h"
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: lm tokenize (--vocab FILE | --tokenizer FILE | --model DIR) [--no-lower-case]\n"
-            "                   [--max-length N] [--pairs] [--replace-invalid-utf8]\n"
-            "Reads one text per line on stdin (--pairs: text<TAB>pair) and writes one JSON object\n"
-            "per line: {\"ids\":[...],\"type_ids\":[...],\"tokens\":[...],\"offsets\":[[s,e],...]}\n"
-            "(character offsets into the line, or into its own text for the pair).\n");
+/* Lines read at once when more are waiting (each is answered on its own). */
+#define TOKENIZE_BATCH 256
+
+typedef struct tokenize_state {
+    const char *vocab, *json;
+    int no_lower_case;
+} tokenize_state;
+
+static const tool_option options[] = {
+    {"--vocab", "FILE", "a vocab.txt"},
+    {"--tokenizer", "FILE", "a tokenizer.json"},
+    {"--no-lower-case", NULL, "keep the case (default: as the tokenizer files say)"},
+    {NULL, NULL, NULL},
+};
+
+static int handle(const tool_command *cmd, void *state, int index, const char *value) {
+    tokenize_state *s = state;
+    (void)cmd;
+    if (index == 0) {
+        s->vocab = value;
+    } else if (index == 1) {
+        s->json = value;
+    } else {
+        s->no_lower_case = 1;
+    }
+    return 0;
 }
 
-static void put_json_string(FILE *out, const char *s) {
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', out);
-    for (; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (*p < 0x20 || *p == 0x7F) {
-                fprintf(out, "\\u%04x", *p);
-            } else {
-                fputc(*p, out);
-            }
-        }
-    }
-    fputc('"', out);
-}
+static const tool_command tokenize_cmd = {
+    "tokenize", "(--vocab FILE | --tokenizer FILE | --model DIR) [OPTIONS]",
+    "Reads one text per line (--pairs: text<TAB>pair) and writes one JSON object per\n"
+    "line: {\"ids\":[...],\"type_ids\":[...],\"tokens\":[...],\"offsets\":[[s,e],...]}\n"
+    "(character offsets into the line, or into its own text for the pair).\n"
+    "A bad line gives {\"error\":...,\"line\":N} and exit status 1.\n",
+    TOOL_MODEL | TOOL_INPUT | TOOL_OUTPUT | TOOL_MAX_LENGTH | TOOL_UTF8 | TOOL_PAIRS, options,
+    handle,
+};
 
 static void put_encoding(FILE *out, const lm_tokenizer_t *tok, const lm_encoding_t *e) {
     size_t i, n = lm_encoding_length(e);
@@ -59,7 +69,7 @@ static void put_encoding(FILE *out, const lm_tokenizer_t *tok, const lm_encoding
         if (i) {
             fputc(',', out);
         }
-        put_json_string(out, t ? t : "");
+        tool_json_string(out, t ? t : "", t ? strlen(t) : 0);
     }
     fputs("],\"offsets\":[", out);
     for (i = 0; i < n; i++) {
@@ -68,99 +78,99 @@ static void put_encoding(FILE *out, const lm_tokenizer_t *tok, const lm_encoding
     fputs("]}\n", out);
 }
 
+/* Answers one line. Returns 1 when it was an error line. */
+static int tokenize_line(const lm_tokenizer_t *tok, const lm_encode_options *eo, int pairs,
+                         FILE *out, const char *line, size_t n, uint64_t number) {
+    lm_encoding_t *e = NULL;
+    lm_status st;
+    if (pairs) {
+        const char *tab = memchr(line, '\t', n);
+        if (tab == NULL) {
+            tool_json_error(out, "no TAB between the text and its pair", number);
+            return 1;
+        }
+        st = lm_tokenizer_encode_pair(tok, line, (size_t)(tab - line), tab + 1,
+                                      n - (size_t)(tab - line) - 1, eo, &e);
+    } else {
+        st = lm_tokenizer_encode(tok, line, n, eo, &e);
+    }
+    if (st != LM_OK) {
+        tool_json_error(out, lm_last_error(), number);
+        return 1;
+    }
+    put_encoding(out, tok, e);
+    lm_encoding_free(e);
+    return 0;
+}
+
 int cmd_tokenize(int argc, char **argv) {
-    const char *vocab = NULL, *json = NULL, *model = NULL;
+    tokenize_state s;
+    tool_opts o;
     lm_tokenizer_options topts;
     lm_encode_options eopts;
     lm_tokenizer_t *tok = NULL;
+    tool_input in;
+    tool_output out;
+    tool_lines lines;
     lm_status st;
-    int pairs = 0, failed = 0, i;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    int code, failed = 0, ok = 1, specials;
+    long n;
+    memset(&s, 0, sizeof s);
+    memset(&o, 0, sizeof o);
+    if ((code = tool_parse_args(&tokenize_cmd, &o, argc, argv, &s)) >= 0) {
+        return code;
+    }
+    if ((s.vocab != NULL) + (s.json != NULL) + (o.model_dir != NULL) != 1) {
+        return tool_usage_error(&tokenize_cmd, "give exactly one of --vocab, --tokenizer, --model");
+    }
+    specials = o.pairs ? 3 : 2;
+    if (o.max_length != 0 && o.max_length < specials) {
+        return tool_usage_error(&tokenize_cmd,
+                                "--max-length must be 0 (no limit) or at least %d, the special "
+                                "tokens every input gets (got %d)",
+                                specials, (int)o.max_length);
+    }
     lm_tokenizer_options_init(&topts, sizeof topts);
     lm_encode_options_init(&eopts, sizeof eopts);
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if ((strcmp(a, "--vocab") == 0 || strcmp(a, "--tokenizer") == 0 ||
-             strcmp(a, "--model") == 0 || strcmp(a, "--max-length") == 0) && i + 1 >= argc) {
-            fprintf(stderr, "lm tokenize: %s needs a value\n", a);
-            return 2;
-        }
-        if (strcmp(a, "--vocab") == 0) {
-            vocab = argv[++i];
-        } else if (strcmp(a, "--tokenizer") == 0) {
-            json = argv[++i];
-        } else if (strcmp(a, "--model") == 0) {
-            model = argv[++i];
-        } else if (strcmp(a, "--no-lower-case") == 0) {
-            topts.lower_case = 0;
-        } else if (strcmp(a, "--replace-invalid-utf8") == 0) {
-            topts.replace_invalid_utf8 = 1;
-        } else if (strcmp(a, "--pairs") == 0) {
-            pairs = 1;
-        } else if (strcmp(a, "--max-length") == 0) {
-            char *end;
-            unsigned long long v = strtoull(argv[++i], &end, 10);
-            if (*end != '\0' || argv[i][0] == '-' || argv[i][0] == '\0') {
-                fprintf(stderr, "lm tokenize: --max-length needs a number\n");
-                return 2;
-            }
-            eopts.max_length = (size_t)v;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "lm tokenize: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
+    topts.replace_invalid_utf8 = o.replace_invalid_utf8;
+    if (s.no_lower_case) {
+        topts.lower_case = 0;
     }
-    if ((vocab != NULL) + (json != NULL) + (model != NULL) != 1) {
-        fprintf(stderr, "lm tokenize: give exactly one of --vocab, --tokenizer, --model\n");
-        usage(stderr);
-        return 2;
-    }
-    st = vocab ? lm_tokenizer_load_vocab(vocab, &topts, &tok)
-         : json ? lm_tokenizer_load_json(json, &topts, &tok)
-                : lm_tokenizer_load_dir(model, &topts, &tok);
+    eopts.max_length = (size_t)o.max_length;
+    st = s.vocab ? lm_tokenizer_load_vocab(s.vocab, &topts, &tok)
+         : s.json ? lm_tokenizer_load_json(s.json, &topts, &tok)
+                  : lm_tokenizer_load_dir(o.model_dir, &topts, &tok);
     if (st != LM_OK) {
-        fprintf(stderr, "lm tokenize: %s: %s\n", lm_status_string(st), lm_last_error());
+        fprintf(stderr, "lm tokenize: %s\n", lm_last_error());
         return 1;
     }
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
-        lm_encoding_t *e = NULL;
-        size_t n = (size_t)len;
-        if (n > 0 && line[n - 1] == '\n') {
-            n--;
-        }
-        if (pairs) {
-            char *tab = memchr(line, '\t', n);
-            if (tab == NULL) {
-                fputs("{\"error\":\"no TAB between text and pair\"}\n", stdout);
-                failed = 1;
-                continue;
-            }
-            st = lm_tokenizer_encode_pair(tok, line, (size_t)(tab - line), tab + 1,
-                                          n - (size_t)(tab - line) - 1, &eopts, &e);
-        } else {
-            st = lm_tokenizer_encode(tok, line, n, &eopts, &e);
-        }
-        if (st != LM_OK) {
-            fputs("{\"error\":", stdout);
-            put_json_string(stdout, lm_last_error());
-            fputs("}\n", stdout);
-            failed = 1;
-            continue;
-        }
-        put_encoding(stdout, tok, e);
-        lm_encoding_free(e);
+    if (tool_input_open(&in, "tokenize", o.input) != 0) {
+        lm_tokenizer_free(tok);
+        return 1;
     }
-    free(line);
+    if (tool_output_open(&out, "tokenize", o.output) != 0) {
+        tool_input_close(&in);
+        lm_tokenizer_free(tok);
+        return 1;
+    }
+    memset(&lines, 0, sizeof lines);
+    while (ok && (n = tool_input_batch(&in, TOKENIZE_BATCH, &lines)) != 0) {
+        size_t i;
+        if (n < 0) {
+            ok = 0;
+            break;
+        }
+        for (i = 0; ok && i < lines.n; i++) {
+            failed |= tokenize_line(tok, &eopts, o.pairs, out.f, lines.text[i], lines.len[i],
+                                    lines.first + i);
+            ok = tool_output_line(&out) == 0;
+        }
+    }
+    tool_lines_free(&lines);
+    tool_input_close(&in);
     lm_tokenizer_free(tok);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "lm tokenize: cannot write the output\n");
-        return 1;
+    if (tool_output_close(&out, ok) != 0) {
+        ok = 0;
     }
-    return failed;
+    return !ok || failed;
 }

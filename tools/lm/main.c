@@ -5,7 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
+#include "io.h"
 #include "lm.h"
 
 typedef struct command {
@@ -16,12 +18,12 @@ typedef struct command {
 
 static const command commands[] = {
     {"version", cmd_version, "print the liblm version"},
-    {"tokenize", cmd_tokenize, "text lines on stdin to token ids (JSON lines)"},
-    {"embed", cmd_embed, "sentence embeddings of stdin lines (JSON lines)"},
-    {"classify", cmd_classify, "sequence classification of stdin lines (JSON lines)"},
-    {"fill-mask", cmd_fill_mask, "predict [MASK] tokens of stdin lines (JSON lines)"},
-    {"qa", cmd_qa, "extractive question answering, question<TAB>context lines"},
-    {"tag", cmd_tag, "token classification of stdin lines (JSON lines)"},
+    {"tokenize", cmd_tokenize, "text lines to token ids (JSON lines)"},
+    {"embed", cmd_embed, "sentence embeddings of text lines (JSON lines, TSV, .npy)"},
+    {"classify", cmd_classify, "sequence classification of text lines (JSON lines)"},
+    {"fill-mask", cmd_fill_mask, "predict the [MASK] tokens of text lines (JSON lines)"},
+    {"qa", cmd_qa, "extractive question answering of question<TAB>context lines"},
+    {"tag", cmd_tag, "token classification (entities) of text lines (JSON lines)"},
     {"info", cmd_info, "describe a model folder (JSON)"},
 };
 
@@ -31,12 +33,21 @@ static void usage(FILE *out) {
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     }
-    fprintf(out, "\n'lm COMMAND --help' describes a command's options.\n");
+    fprintf(out, "\n'lm COMMAND --help' describes a command's options; 'man lm' all of them.\n"
+                 "Exit status: 0 success, 1 a failure or a bad input line, 2 a usage error.\n");
 }
 
+static const tool_command version_cmd = {
+    "version", "", "Prints the version of lm and of the liblm it runs with.\n", 0, NULL, NULL,
+};
+
 int cmd_version(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
+    tool_opts o;
+    int code;
+    memset(&o, 0, sizeof o);
+    if ((code = tool_parse_args(&version_cmd, &o, argc, argv, NULL)) >= 0) {
+        return code;
+    }
     printf("lm %s (header %d.%d.%d)\n", lm_version_string(), LM_VERSION_MAJOR, LM_VERSION_MINOR,
            LM_VERSION_PATCH);
     return 0;
@@ -66,15 +77,15 @@ static void blas_fast_path(char **argv) {
     }
 }
 
-int main(int argc, char **argv) {
+/* Runs the command line; main() then checks that stdout was written. */
+static int run(int argc, char **argv) {
     size_t i;
-    blas_fast_path(argv);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        return cmd_version(0, NULL);
+        return cmd_version(1, argv + 1);
     }
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
@@ -84,4 +95,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "lm: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
+}
+
+int main(int argc, char **argv) {
+    int code;
+    blas_fast_path(argv);
+    code = run(argc, argv);
+    if (tool_close_stdout() != 0 && code == 0) {
+        code = 1;
+    }
+    return code;
 }

@@ -1,6 +1,8 @@
 /* Shared by the lm subcommands that run a model (embed, classify, fill-mask, qa, tag, info):
- * common options, loading model + tokenizer, reading stdin in batches, encoding a batch into
- * padded id arrays, and JSON output helpers. Uses only lm.h. */
+ * loading the model, checking the options against it, the library's log on stderr, and the run
+ * loop: read a batch of lines, one lm_* text call for the batch, one output line per input line
+ * (flushed), an {"error":...,"line":N} line for a bad input while the run goes on. Uses only lm.h.
+ */
 #ifndef LM_TOOL_MODEL_COMMON_H
 #define LM_TOOL_MODEL_COMMON_H
 
@@ -8,73 +10,60 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "args.h"
+#include "io.h"
 #include "lm.h"
 
-typedef struct tool_opts {
-    const char *name;      /* subcommand name, for messages */
-    const char *model_dir; /* --model DIR */
-    size_t max_length;     /* --max-length N (0 = the model's limit) */
-    size_t batch_size;     /* --batch-size N (default 32) */
-    int threads;           /* --threads N (0 = all cores) */
-    int pairs;             /* --pairs: text<TAB>pair lines */
-    int verbose;           /* --verbose */
-} tool_opts;
-
-/* Parses the common options at argv[*i]; returns 1 if it consumed it, 0 if it is not a common
- * option, -1 on a bad value (message printed). */
-int tool_common_option(tool_opts *o, int argc, char **argv, int *i);
-/* Parses a positive integer option value; returns 0 and prints on error. */
-int tool_parse_size(const char *name, const char *opt, const char *value, size_t *out);
-void tool_common_usage(FILE *out);
-
-/* The loaded model and its tokenizer. */
 typedef struct tool_ctx {
+    const tool_command *cmd;
     tool_opts o;
     lm_model_t *model;
-    lm_tokenizer_t *tok;
+    const lm_tokenizer_t *tok; /* the model's own */
+    lm_text_options to;        /* from the shared options; each command adds its own */
+    tool_input in;
+    tool_output out;
+    int bad_lines;             /* some input line gave an error line */
 } tool_ctx;
 
-/* A subcommand's own options: returns 1 when it consumed argv[*i] (and its value), 0 when the
- * option is not its own, -1 on a bad value (message printed). */
-typedef int (*tool_option_fn)(tool_ctx *c, int argc, char **argv, int *i, void *state);
+/* Fills c for cmd (its options zero, text options at their defaults). */
+void tool_ctx_init(tool_ctx *c, const tool_command *cmd);
 
-/* Parses the command line: the common options, then `extra` (may be NULL), --pairs when
- * allow_pairs, and --help/-h (prints usage to stdout). Returns -1 to go on, or the exit code:
- * 0 after --help, 2 for a bad or unknown option (message and usage printed to stderr). */
-int tool_parse_args(tool_ctx *c, int argc, char **argv, void (*usage)(FILE *), int allow_pairs,
-                    tool_option_fn extra, void *state);
+/* Sends the library's log to stderr: warnings always, notes with --verbose. */
+void tool_log_to_stderr(const tool_command *cmd, int verbose);
 
-/* Loads model and tokenizer from o->model_dir and checks that the model has `required_head`
- * (LM_HEAD_AUTO: any), named `architecture` in the message; prints why on failure and returns 1,
- * else 0. */
-int tool_load(tool_ctx *c, int need_tokenizer, int required_head, const char *architecture);
-void tool_free(tool_ctx *c);
+/* Loads --model with the head `head` (LM_HEAD_AUTO: the folder's; `need` then names the head the
+ * command needs, or LM_HEAD_AUTO for any), checks --max-length against it (specials: the special
+ * tokens an input gets; 0 for a command that reads no text and needs no tokenizer), opens --input
+ * and --output. Returns 0, or the exit code after a message (1, or 2 for an option the model
+ * rules out). */
+int tool_start(tool_ctx *c, int head, int need, int specials);
 
-/* A batch of input lines and their padded encodings. */
-typedef struct tool_batch {
-    size_t n;            /* lines in the batch */
-    char **lines;        /* [n] lines without the newline (owned) */
-    size_t *lens;        /* [n] */
-    char **pairs;        /* [n] second texts (inside lines) with --pairs, else NULL entries */
-    size_t *pair_lens;
-    lm_encoding_t **encs; /* [n] encodings (NULL where encoding failed) */
-    int32_t *status;     /* [n] lm_status values */
-    char **errors;       /* [n] error sentence where status != LM_OK (owned) */
-    size_t T;            /* padded length */
-    int32_t *ids, *types, *mask; /* [n * T] for the rows that encoded (others all padding) */
-} tool_batch;
+/* Ends the run: closes the output (kept when ok) and frees everything. Returns the exit code:
+ * 0, or 1 when !ok, when some line was an error or when the output could not be written. */
+int tool_finish(tool_ctx *c, int ok);
 
-/* Reads up to batch_size lines from in; returns the number read (0 at end of input), -1 on
- * allocation failure. */
-long tool_read_batch(tool_ctx *c, FILE *in, tool_batch *b);
-/* Encodes the batch (truncation to max_length; pairs truncate `truncation`) and fills the padded
- * arrays. Returns 0, or 1 on allocation failure. */
-int tool_encode_batch(tool_ctx *c, tool_batch *b, int truncation);
-void tool_batch_clear(tool_batch *b);
+/* A subcommand's work on a batch: `compute` answers inputs [0, n) (second texts b: NULL unless
+ * the lines are pairs), `write` writes the line of answer i of the last compute. */
+typedef struct tool_task {
+    lm_status (*compute)(tool_ctx *c, void *st, size_t n, const char *const *a,
+                         const size_t *alen, const char *const *b, const size_t *blen);
+    /* Writes one output line (without checking: the runner flushes and checks it). */
+    void (*write)(tool_ctx *c, void *st, size_t i, const char *a, size_t alen, const char *b,
+                  size_t blen);
+    /* Writes the line of a bad input; NULL: {"error":MSG,"line":N}. */
+    void (*write_error)(tool_ctx *c, void *st, const char *msg, uint64_t line);
+    void *state;
+    const char *tab_error; /* non-NULL: lines are a<TAB>b, and this is the error without TAB */
+} tool_task;
 
-void tool_json_string(FILE *out, const char *s, size_t len);
-void tool_print_error_line(FILE *out, const char *msg);
-/* Softmax of n logits into p. */
-void tool_softmax(const float *logits, size_t n, float *p);
+/* Runs the task over the whole input. Returns 0, or 1 after a message (fatal library error, read
+ * or write error). */
+int tool_run(tool_ctx *c, const tool_task *t);
+
+/* Capacity helper: grows *buf to hold n elements of size `size`. Returns 0 or LM_ERR_NOMEM. */
+lm_status tool_reserve(void **buf, size_t *cap, size_t n, size_t size);
+
+/* Names of label and head for output. */
+const char *tool_head_name(lm_head h);
 
 #endif
