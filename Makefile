@@ -90,7 +90,7 @@ $(STATIC): $(OBJ)
 	ar rcs $@ $(OBJ)
 
 tool: $(TOOL)
-$(TOOL): $(TOOL_SRC) $(STATIC) include/lm.h
+$(TOOL): $(TOOL_SRC) $(wildcard tools/lm/*.h) $(STATIC) include/lm.h $(wildcard include/lm/*.h)
 	@mkdir -p $(BIN)
 	$(CC) -std=c11 $(OPT) -g $(WARN) $(SANITIZE) -Iinclude -o $@ $(TOOL_SRC) $(STATIC) \
 	    -fopenmp $(DEP_LIBS)
@@ -150,7 +150,7 @@ $(B)/lm.pc: pkgconfig/lm.pc.in include/lm/version.h
 
 install: lib tool $(B)/lm.pc
 	install -d $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig \
-	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 include/lm.h $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.h
 	install -m 644 include/lm/*.h $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR_INSTALL)/
@@ -159,12 +159,14 @@ install: lib tool $(B)/lm.pc
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR_INSTALL)/liblm.a
 	install -m 644 $(B)/lm.pc $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig/lm.pc
 	install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/lm
+	install -m 644 docs/lm.1 $(DESTDIR)$(PREFIX)/share/man/man1/lm.1
 	install -m 644 docs/liblm.3 $(DESTDIR)$(PREFIX)/share/man/man3/liblm.3
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.h $(DESTDIR)$(LIBDIR_INSTALL)/liblm.so* \
 	    $(DESTDIR)$(LIBDIR_INSTALL)/liblm.a $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig/lm.pc \
-	    $(DESTDIR)$(PREFIX)/bin/lm $(DESTDIR)$(PREFIX)/share/man/man3/liblm.3
+	    $(DESTDIR)$(PREFIX)/bin/lm $(DESTDIR)$(PREFIX)/share/man/man1/lm.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man3/liblm.3
 	rm -rf $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm
 
 # Examples build against the public header and the static library, like a user's program.

@@ -25,6 +25,11 @@ if ldd ./hello_static | grep -q liblm; then echo "static build still needs liblm
 test -x "$prefix/bin/lm"
 "$prefix/bin/lm" version >/dev/null
 test -f "$prefix/share/man/man3/liblm.3"
+test -f "$prefix/share/man/man1/lm.1"
+if command -v groff >/dev/null; then # the manual renders without a warning
+    warnings=$(groff -man -z -ww "$prefix/share/man/man1/lm.1" 2>&1)
+    [ -z "$warnings" ] || { echo "lm.1: $warnings"; exit 1; }
+fi
 cd "$top"
 make -s uninstall PREFIX="$prefix" B="$B" L="$L" BIN="$BIN"
 left=$(find "$prefix" -type f | wc -l)
