@@ -71,9 +71,9 @@ usage_error "give exactly one of --vocab, --tokenizer, --model" tokenize
 # --max-length 1 never means "no truncation": below the special tokens it is refused
 usage_error "--max-length must be 0 (no limit) or at least 2" tokenize --model $M --max-length 1
 usage_error "--max-length must be 0 (no limit) or at least 3" tokenize --model $M --max-length 2 --pairs
-usage_error "between 2 (the special tokens) and 64 (the model's limit) (got 1)" embed --model $M --max-length 1
-usage_error "between 3 (the special tokens) and 64 (the model's limit) (got 2)" \
-    classify --model $T/seqcls-relu-f32 --pairs --max-length 2
+usage_error "--max-length must be 0 (the model's limit) or between 3 and 64 (the model's positions) (got 1)" \
+    embed --model $M --max-length 1
+usage_error "between 3 and 64 (the model's positions) (got 2)" classify --model $T/seqcls-relu-f32 --max-length 2
 usage_error "(got 65)" embed --model $M --max-length 65
 out=$(printf 'tok5 tok6 tok7\n' | $LM tokenize --model $M --max-length 3) || fail "max-length 3"
 echo "$out" | grep -q '"tokens":\["\[CLS\]","tok5","\[SEP\]"\]' || fail "max-length 3: $out"

@@ -26,7 +26,7 @@ static const common_option common_options[] = {
     {TOOL_THREADS, {"--threads", "N", "compute threads, 0 to 1024 (default 0: all cores)"}},
     {TOOL_MAX_LENGTH, {"--max-length", "N",
                        "tokens per input, special tokens included: 0 (default: the model's "
-                       "limit), else 2 (3 with pairs) up to the model's limit"}},
+                       "limit), else 3 up to the model's positions; longer inputs are truncated"}},
     {TOOL_UTF8, {"--replace-invalid-utf8", NULL,
                  "replace invalid UTF-8 by U+FFFD (default: the line is an error)"}},
     {TOOL_PAIRS, {"--pairs", NULL, "lines are text<TAB>pair"}},

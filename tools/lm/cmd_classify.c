@@ -127,7 +127,7 @@ int cmd_classify(int argc, char **argv) {
     if ((code = tool_parse_args(&classify_cmd, &c.o, argc, argv, &s)) >= 0) {
         return code;
     }
-    code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_SEQUENCE_CLASSIFICATION, c.o.pairs ? 3 : 2);
+    code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_SEQUENCE_CLASSIFICATION, 1);
     if (code != 0) {
         tool_finish(&c, 0);
         return code;

@@ -147,7 +147,7 @@ int cmd_embed(int argc, char **argv) {
         return tool_usage_error(&embed_cmd, "--format npy needs --output FILE (the row count is "
                                             "written at the end)");
     }
-    if ((code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_AUTO, 2)) != 0) {
+    if ((code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_AUTO, 1)) != 0) {
         tool_finish(&c, 0);
         return code;
     }

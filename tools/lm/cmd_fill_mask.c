@@ -128,7 +128,7 @@ int cmd_fill_mask(int argc, char **argv) {
     if ((code = tool_parse_args(&fill_cmd, &c.o, argc, argv, &s)) >= 0) {
         return code;
     }
-    if ((code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_MASKED_LM, 2)) != 0) {
+    if ((code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_MASKED_LM, 1)) != 0) {
         tool_finish(&c, 0);
         return code;
     }

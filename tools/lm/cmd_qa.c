@@ -101,7 +101,7 @@ int cmd_qa(int argc, char **argv) {
     if ((code = tool_parse_args(&qa_cmd, &c.o, argc, argv, &s)) >= 0) {
         return code;
     }
-    if ((code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_QUESTION_ANSWERING, 3)) != 0) {
+    if ((code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_QUESTION_ANSWERING, 1)) != 0) {
         tool_finish(&c, 0);
         return code;
     }

@@ -134,7 +134,7 @@ int cmd_tag(int argc, char **argv) {
     if ((code = tool_parse_args(&tag_cmd, &c.o, argc, argv, &s)) >= 0) {
         return code;
     }
-    if ((code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_TOKEN_CLASSIFICATION, 2)) != 0) {
+    if ((code = tool_start(&c, LM_HEAD_AUTO, LM_HEAD_TOKEN_CLASSIFICATION, 1)) != 0) {
         tool_finish(&c, 0);
         return code;
     }

@@ -18,24 +18,33 @@
 typedef struct tokenize_state {
     const char *vocab, *json;
     int no_lower_case;
+    int32_t max_length;
 } tokenize_state;
 
 static const tool_option options[] = {
     {"--vocab", "FILE", "a vocab.txt"},
     {"--tokenizer", "FILE", "a tokenizer.json"},
     {"--no-lower-case", NULL, "keep the case (default: as the tokenizer files say)"},
+    {"--max-length", "N",
+     "truncate to N tokens, special tokens included: 0 (default: no limit), else 2 (3 with "
+     "--pairs) to 2147483647"},
     {NULL, NULL, NULL},
 };
 
 static int handle(const tool_command *cmd, void *state, int index, const char *value) {
     tokenize_state *s = state;
-    (void)cmd;
+    long long v;
     if (index == 0) {
         s->vocab = value;
     } else if (index == 1) {
         s->json = value;
-    } else {
+    } else if (index == 2) {
         s->no_lower_case = 1;
+    } else {
+        if (tool_parse_int(cmd, "--max-length", value, 0, INT32_MAX, &v) != 0) {
+            return 2;
+        }
+        s->max_length = (int32_t)v;
     }
     return 0;
 }
@@ -46,7 +55,7 @@ static const tool_command tokenize_cmd = {
     "line: {\"ids\":[...],\"type_ids\":[...],\"tokens\":[...],\"offsets\":[[s,e],...]}\n"
     "(character offsets into the line, or into its own text for the pair).\n"
     "A bad line gives {\"error\":...,\"line\":N} and exit status 1.\n",
-    TOOL_MODEL | TOOL_INPUT | TOOL_OUTPUT | TOOL_MAX_LENGTH | TOOL_UTF8 | TOOL_PAIRS, options,
+    TOOL_MODEL | TOOL_INPUT | TOOL_OUTPUT | TOOL_UTF8 | TOOL_PAIRS, options,
     handle,
 };
 
@@ -124,11 +133,11 @@ int cmd_tokenize(int argc, char **argv) {
         return tool_usage_error(&tokenize_cmd, "give exactly one of --vocab, --tokenizer, --model");
     }
     specials = o.pairs ? 3 : 2;
-    if (o.max_length != 0 && o.max_length < specials) {
+    if (s.max_length != 0 && s.max_length < specials) {
         return tool_usage_error(&tokenize_cmd,
                                 "--max-length must be 0 (no limit) or at least %d, the special "
                                 "tokens every input gets (got %d)",
-                                specials, (int)o.max_length);
+                                specials, (int)s.max_length);
     }
     lm_tokenizer_options_init(&topts, sizeof topts);
     lm_encode_options_init(&eopts, sizeof eopts);
@@ -136,7 +145,7 @@ int cmd_tokenize(int argc, char **argv) {
     if (s.no_lower_case) {
         topts.lower_case = 0;
     }
-    eopts.max_length = (size_t)o.max_length;
+    eopts.max_length = (size_t)s.max_length;
     st = s.vocab ? lm_tokenizer_load_vocab(s.vocab, &topts, &tok)
          : s.json ? lm_tokenizer_load_json(s.json, &topts, &tok)
                   : lm_tokenizer_load_dir(o.model_dir, &topts, &tok);

@@ -30,7 +30,7 @@ const char *tool_head_name(lm_head h) {
     }
 }
 
-int tool_start(tool_ctx *c, int head, int need, int specials) {
+int tool_start(tool_ctx *c, int head, int need, int text) {
     const char *name = c->cmd->name, *dir = c->o.model_dir;
     lm_model_options mo;
     lm_status s;
@@ -53,16 +53,17 @@ int tool_start(tool_ctx *c, int head, int need, int specials) {
         return 1;
     }
     c->tok = lm_model_tokenizer(c->model);
-    if (c->tok == NULL && specials > 0) {
+    if (c->tok == NULL && text) {
         fprintf(stderr, "lm %s: %s has no tokenizer (vocab.txt or tokenizer.json)\n", name, dir);
         return 1;
     }
     limit = lm_model_max_length(c->model);
-    if (c->o.max_length != 0 && ((size_t)c->o.max_length > limit || c->o.max_length < specials)) {
+    if (c->o.max_length != 0 &&
+        ((size_t)c->o.max_length > limit || c->o.max_length < TOOL_MIN_MAX_LENGTH)) {
         return tool_usage_error(c->cmd,
-                                "--max-length must be 0 (the model's limit) or between %d (the "
-                                "special tokens) and %zu (the model's limit) (got %d)",
-                                specials, limit, (int)c->o.max_length);
+                                "--max-length must be 0 (the model's limit) or between %d and %zu "
+                                "(the model's positions) (got %d)",
+                                TOOL_MIN_MAX_LENGTH, limit, (int)c->o.max_length);
     }
     if (c->o.batch_size == 0) {
         c->o.batch_size = TOOL_DEFAULT_BATCH;
@@ -118,9 +119,39 @@ lm_status tool_reserve(void **buf, size_t *cap, size_t n, size_t size) {
     return LM_OK;
 }
 
-/* A failure that belongs to one input (the others may be fine): run the inputs one by one. */
+/* A failure that belongs to one input (the others may be fine): the inputs are then run one by
+ * one. Read at once after the call: an invalid option is also LM_ERR_INVALID_ARGUMENT, told
+ * apart by its message, which names the lm_text_options field. */
 static int per_input(lm_status s) {
-    return s == LM_ERR_UTF8 || s == LM_ERR_INVALID_ARGUMENT || s == LM_ERR_RANGE;
+    return (s == LM_ERR_UTF8 || s == LM_ERR_INVALID_ARGUMENT || s == LM_ERR_RANGE) &&
+           strncmp(lm_last_error(), "lm_text_options", 15) != 0;
+}
+
+/* The library names an input by its index in the call ("text 0: invalid UTF-8 at ..."); the
+ * tool's calls that fail for one input hold only that input, so the line is named instead:
+ * "line 3: invalid UTF-8 at ...", "context of line 3: ...". */
+static void input_message(char *buf, size_t size, const char *msg, uint64_t line) {
+    size_t w = 0;
+    const char *q;
+    while (msg[w] >= 'a' && msg[w] <= 'z') {
+        w++;
+    }
+    q = msg + w + 1;
+    if (w > 0 && msg[w] == ' ' && *q >= '0' && *q <= '9') {
+        while (*q >= '0' && *q <= '9') {
+            q++;
+        }
+        if (*q == ':' || *q == ' ' || *q == '\0') {
+            if (w == 4 && strncmp(msg, "text", 4) == 0) {
+                snprintf(buf, size, "line %llu%s", (unsigned long long)line, q);
+            } else {
+                snprintf(buf, size, "%.*s of line %llu%s", (int)w, msg, (unsigned long long)line,
+                         q);
+            }
+            return;
+        }
+    }
+    snprintf(buf, size, "%s", msg);
 }
 
 static void write_error(tool_ctx *c, const tool_task *t, const char *msg, uint64_t line) {
@@ -194,7 +225,9 @@ static int run_batch(tool_ctx *c, const tool_task *t, const tool_lines *l, batch
             if (s1 == LM_OK) {
                 t->write(c, t->state, 0, v->a[k], v->alen[k], pairs ? v->b[k] : NULL, v->blen[k]);
             } else if (per_input(s1)) {
-                write_error(c, t, lm_last_error(), l->first + i);
+                char msg[1024];
+                input_message(msg, sizeof msg, lm_last_error(), l->first + i);
+                write_error(c, t, msg, l->first + i);
             } else {
                 return fatal(c, s1);
             }

@@ -31,12 +31,15 @@ void tool_ctx_init(tool_ctx *c, const tool_command *cmd);
 /* Sends the library's log to stderr: warnings always, notes with --verbose. */
 void tool_log_to_stderr(const tool_command *cmd, int verbose);
 
+/* The smallest --max-length of the model commands: the text-level API's (3: [CLS] A [SEP] B [SEP]
+ * for pairs; a single text gets one token). */
+#define TOOL_MIN_MAX_LENGTH 3
+
 /* Loads --model with the head `head` (LM_HEAD_AUTO: the folder's; `need` then names the head the
- * command needs, or LM_HEAD_AUTO for any), checks --max-length against it (specials: the special
- * tokens an input gets; 0 for a command that reads no text and needs no tokenizer), opens --input
- * and --output. Returns 0, or the exit code after a message (1, or 2 for an option the model
- * rules out). */
-int tool_start(tool_ctx *c, int head, int need, int specials);
+ * command needs, or LM_HEAD_AUTO for any), checks --max-length against it, opens --input and
+ * --output. `text`: the command reads text (it needs a tokenizer). Returns 0, or the exit code
+ * after a message (1, or 2 for an option the model rules out). */
+int tool_start(tool_ctx *c, int head, int need, int text);
 
 /* Ends the run: closes the output (kept when ok) and frees everything. Returns the exit code:
  * 0, or 1 when !ok, when some line was an error or when the output could not be written. */
