@@ -21,8 +21,9 @@ static const common_option common_options[] = {
                    "write to FILE, which appears only when the run ends, whole "
                    "(default and '-': stdout)"}},
     {TOOL_BATCH, {"--batch-size", "N",
-                  "texts per model call, 1 to 2147483647 (default 32); fewer when no "
-                  "more input is waiting, so each line is answered as soon as it arrives"}},
+                  "texts per forward pass, 1 to 2147483647 (default 32); up to 8 batches of "
+                  "the lines already waiting are run together, sorted by length; a line is "
+                  "answered as soon as it arrives when no more input is waiting"}},
     {TOOL_THREADS, {"--threads", "N", "compute threads, 0 to 1024 (default 0: all cores)"}},
     {TOOL_MAX_LENGTH, {"--max-length", "N",
                        "tokens per input, special tokens included: 0 (default: the model's "

@@ -168,19 +168,78 @@ static int fatal(tool_ctx *c, lm_status s) {
     return 1;
 }
 
-/* The split lines of one batch. */
+/* The lines of one batch, split into the inputs of the calls. */
 typedef struct batch_view {
+    const tool_task *t;
+    const tool_lines *l;
     const char **a, **b;
     size_t *alen, *blen, *row; /* row: the line of each valid input */
     size_t cap_a, cap_b, cap_alen, cap_blen, cap_row;
+    size_t next;               /* the next line to write */
+    int pairs;
 } batch_view;
 
+/* Writes the lines before `row` not yet written: those without the TAB they need. */
+static int write_skipped(tool_ctx *c, batch_view *v, size_t row) {
+    for (; v->next < row; v->next++) {
+        write_error(c, v->t, v->t->tab_error, v->l->first + v->next);
+        if (tool_output_line(&c->out) != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Answers inputs [lo, hi) with one call and writes their lines; when an input is bad, halves
+ * the range until the bad inputs stand alone, so that the others are still answered (in order).
+ * `known`: the status of a call on this range already made (LM_OK: none made). Returns 0, or
+ * 1 after a message. */
+static int solve(tool_ctx *c, batch_view *v, size_t lo, size_t hi, lm_status known) {
+    const tool_task *t = v->t;
+    lm_status s = known;
+    char msg[1024];
+    size_t k, mid;
+    if (s == LM_OK) {
+        size_t n = hi - lo, batch = (size_t)c->o.batch_size;
+        c->to.batch_size = (int32_t)(n < batch ? n : batch);
+        s = t->compute(c, t->state, n, v->a + lo, v->alen + lo, v->pairs ? v->b + lo : NULL,
+                       v->pairs ? v->blen + lo : NULL);
+        if (s != LM_OK && !per_input(s)) {
+            return fatal(c, s);
+        }
+        if (s == LM_OK) {
+            for (k = lo; k < hi; k++) {
+                if (write_skipped(c, v, v->row[k]) != 0) {
+                    return 1;
+                }
+                t->write(c, t->state, k - lo, v->a[k], v->alen[k], v->b[k], v->blen[k]);
+                v->next = v->row[k] + 1;
+                if (tool_output_line(&c->out) != 0) {
+                    return 1;
+                }
+            }
+            return 0;
+        }
+    }
+    if (hi - lo == 1) {
+        input_message(msg, sizeof msg, lm_last_error(), v->l->first + v->row[lo]);
+        if (write_skipped(c, v, v->row[lo]) != 0) {
+            return 1;
+        }
+        write_error(c, t, msg, v->l->first + v->row[lo]);
+        v->next = v->row[lo] + 1;
+        return tool_output_line(&c->out);
+    }
+    mid = lo + (hi - lo) / 2;
+    return solve(c, v, lo, mid, LM_OK) != 0 || solve(c, v, mid, hi, LM_OK) != 0;
+}
+
 static int run_batch(tool_ctx *c, const tool_task *t, const tool_lines *l, batch_view *v) {
-    size_t i, nv = 0, k;
-    int pairs = t->tab_error != NULL;
-    const char *const *bb;
-    const size_t *bl;
-    lm_status s;
+    size_t i, nv = 0;
+    v->t = t;
+    v->l = l;
+    v->next = 0;
+    v->pairs = t->tab_error != NULL;
     if (tool_reserve((void **)&v->a, &v->cap_a, l->n, sizeof *v->a) != LM_OK ||
         tool_reserve((void **)&v->b, &v->cap_b, l->n, sizeof *v->b) != LM_OK ||
         tool_reserve((void **)&v->alen, &v->cap_alen, l->n, sizeof *v->alen) != LM_OK ||
@@ -190,64 +249,33 @@ static int run_batch(tool_ctx *c, const tool_task *t, const tool_lines *l, batch
         return 1;
     }
     for (i = 0; i < l->n; i++) {
-        const char *tab = pairs ? memchr(l->text[i], '\t', l->len[i]) : NULL;
-        if (pairs && tab == NULL) {
+        const char *tab = v->pairs ? memchr(l->text[i], '\t', l->len[i]) : NULL;
+        if (v->pairs && tab == NULL) {
             continue;
         }
         v->row[nv] = i;
         v->a[nv] = l->text[i];
-        v->alen[nv] = pairs ? (size_t)(tab - l->text[i]) : l->len[i];
-        v->b[nv] = pairs ? tab + 1 : NULL;
-        v->blen[nv] = pairs ? l->len[i] - v->alen[nv] - 1 : 0;
+        v->alen[nv] = v->pairs ? (size_t)(tab - l->text[i]) : l->len[i];
+        v->b[nv] = v->pairs ? tab + 1 : NULL;
+        v->blen[nv] = v->pairs ? l->len[i] - v->alen[nv] - 1 : 0;
         nv++;
     }
-    bb = pairs ? v->b : NULL;
-    bl = pairs ? v->blen : NULL;
-    c->to.batch_size = (int32_t)(nv < (size_t)c->o.batch_size ? (nv > 0 ? nv : 1)
-                                                                : (size_t)c->o.batch_size);
-    s = nv > 0 ? t->compute(c, t->state, nv, v->a, v->alen, bb, bl) : LM_OK;
-    if (s != LM_OK && !per_input(s)) {
-        return fatal(c, s);
+    if (nv > 0 && solve(c, v, 0, nv, LM_OK) != 0) {
+        return 1;
     }
-    for (i = 0, k = 0; i < l->n; i++) {
-        if (k >= nv || v->row[k] != i) {
-            write_error(c, t, t->tab_error, l->first + i);
-        } else if (s == LM_OK) {
-            t->write(c, t->state, k, v->a[k], v->alen[k], pairs ? v->b[k] : NULL, v->blen[k]);
-            k++;
-        } else {
-            lm_status s1 = s;
-            if (nv > 1) { /* one of them is bad: find which, answering the others */
-                c->to.batch_size = 1;
-                s1 = t->compute(c, t->state, 1, v->a + k, v->alen + k, pairs ? bb + k : NULL,
-                                pairs ? bl + k : NULL);
-            }
-            if (s1 == LM_OK) {
-                t->write(c, t->state, 0, v->a[k], v->alen[k], pairs ? v->b[k] : NULL, v->blen[k]);
-            } else if (per_input(s1)) {
-                char msg[1024];
-                input_message(msg, sizeof msg, lm_last_error(), l->first + i);
-                write_error(c, t, msg, l->first + i);
-            } else {
-                return fatal(c, s1);
-            }
-            k++;
-        }
-        if (tool_output_line(&c->out) != 0) {
-            return 1;
-        }
-    }
-    return 0;
+    return write_skipped(c, v, l->n);
 }
 
 int tool_run(tool_ctx *c, const tool_task *t) {
     tool_lines l;
     batch_view v;
     int rc = 0;
+    size_t batch = (size_t)c->o.batch_size;
+    size_t read_ahead = batch <= (size_t)-1 / TOOL_READ_AHEAD ? batch * TOOL_READ_AHEAD : batch;
     memset(&l, 0, sizeof l);
     memset(&v, 0, sizeof v);
     for (;;) {
-        long n = tool_input_batch(&c->in, (size_t)c->o.batch_size, &l);
+        long n = tool_input_batch(&c->in, read_ahead, &l);
         if (n <= 0) {
             rc = n < 0;
             break;

@@ -59,8 +59,12 @@ typedef struct tool_task {
     const char *tab_error; /* non-NULL: lines are a<TAB>b, and this is the error without TAB */
 } tool_task;
 
-/* Runs the task over the whole input. Returns 0, or 1 after a message (fatal library error, read
- * or write error). */
+/* Lines given to one call, in batches of --batch-size: when that many are waiting, the library
+ * runs them sorted by length, with less padding. */
+#define TOOL_READ_AHEAD 8
+
+/* Runs the task over the whole input: up to TOOL_READ_AHEAD batches of the lines already there
+ * per call. Returns 0, or 1 after a message (fatal library error, read or write error). */
 int tool_run(tool_ctx *c, const tool_task *t);
 
 /* Capacity helper: grows *buf to hold n elements of size `size`. Returns 0 or LM_ERR_NOMEM. */
