@@ -230,6 +230,15 @@ static void test_minilm_embeddings(void **state) {
         skip();
     }
     doc = read_gz_json(DATA "/minilm.json.gz");
+    if (test_quick()) { /* a sample: every sixth text, the longest included */
+        int i;
+        for (i = cJSON_GetArraySize(get(doc, "texts")) - 1; i >= 0; i--) {
+            if (i % 6 != 5) {
+                cJSON_DeleteItemFromArray(cJSON_GetObjectItem(doc, "texts"), i);
+                cJSON_DeleteItemFromArray(cJSON_GetObjectItem(doc, "embeddings"), i);
+            }
+        }
+    }
     m = load_dir(dir, 0);
     worst = check_embeddings(m, doc, 0, &diff);
     print_message(
@@ -253,6 +262,50 @@ static void test_tiny_embeddings(void **state) {
                   "1 - %.2g, max |diff| %.3g\n",
                   get(doc, "max_seq_length")->valueint, 1 - worst, diff);
     lm_model_free(m);
+}
+
+/* The default max_length of a folder: sentence_bert_config.json, else tokenizer_config.json
+ * (1e30 = none), else the 64 positions; unreadable files are ignored. */
+static void test_default_max_length(void **state) {
+    static const struct {
+        const char *file, *json;
+        int32_t want;
+    } cases[] = {
+        {"tokenizer_config.json", "{\"model_max_length\": 1000000000000000019884624838656}", 64},
+        {"tokenizer_config.json", "{\"model_max_length\": 24}", 24},
+        {"sentence_bert_config.json", "{\"max_seq_length\": 20}", 20},
+        {"sentence_bert_config.json", "{\"max_seq_length\": 128}", 64},
+        {"sentence_bert_config.json", "not json", 24},
+        {"sentence_bert_config.json", "{\"max_seq_length\": 2}", 24},
+    };
+    const char *text[] = {"the quick brown fox jumps over the lazy dog again and again and again "
+                          "until the sun goes down over the hills far away from here, and then "
+                          "the quick brown fox jumps over the lazy dog again and again and again "
+                          "until the sun goes down over the hills far away from here"}; /* > 64 */
+    char *dir = test_make_temp_dir();
+    char cmd[4400], path[4400];
+    float a[32], b[32];
+    size_t i;
+    (void)state;
+    snprintf(cmd, sizeof cmd, "cp %s/models/mlm/* '%s'/", DATA, dir);
+    assert_int_equal(system(cmd), 0);
+    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+        lm_text_options o = defaults();
+        lm_model_t *m;
+        snprintf(path, sizeof path, "%s/%s", dir, cases[i].file);
+        test_write_file(path, cases[i].json, strlen(cases[i].json));
+        m = load_dir(dir, 1);
+        assert_int_equal(lm_embed_texts(m, 1, text, NULL, NULL, a, 32), LM_OK);
+        o.max_length = cases[i].want;
+        assert_int_equal(lm_embed_texts(m, 1, text, NULL, &o, b, 32), LM_OK);
+        assert_memory_equal(a, b, sizeof a);
+        o.max_length = cases[i].want - 1;
+        assert_int_equal(lm_embed_texts(m, 1, text, NULL, &o, b, 32), LM_OK);
+        assert_memory_not_equal(a, b, sizeof a);
+        lm_model_free(m);
+    }
+    test_remove_tree(dir);
+    free(dir);
 }
 
 /* ---- classification ---- */
@@ -847,10 +900,15 @@ static int teardown(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tiny_embeddings),     cmocka_unit_test(test_classification),
-        cmocka_unit_test(test_fill_mask),           cmocka_unit_test(test_tagging),
-        cmocka_unit_test(test_question_answering),  cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_allocation_failures), cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_tiny_embeddings),
+        cmocka_unit_test(test_default_max_length),
+        cmocka_unit_test(test_classification),
+        cmocka_unit_test(test_fill_mask),
+        cmocka_unit_test(test_tagging),
+        cmocka_unit_test(test_question_answering),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_minilm_embeddings),
     };
     return cmocka_run_group_tests_name("text", tests, setup, teardown);
