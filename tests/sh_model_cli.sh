@@ -58,8 +58,8 @@ out=$(printf 'tok5 [MASK] tok7\n[MASK] tok8 [MASK]\nno mask here\n' | $LM fill-m
 [ "$rc" -eq 1 ] || fail "fill-mask without a mask should exit 1, got $rc"
 echo "$out" | sed -n 1p | grep -q '^{"predictions":\[{"token":"\[UNK\]","id":1,"score":[^}]*},{"token":"tok15","id":15,' || fail "fill-mask: $out"
 near "$(field "$(echo "$out" | sed -n 1p)" score)" 0.09561258 || fail "fill-mask score (transformers 0.09561258): $out"
-echo "$out" | sed -n 2p | grep -q '^{"predictions":\[\[{"token":"tok97","id":97,[^]]*\],\[{"token":"\[UNK\]","id":1,[^]]*\]\]}$' || fail "fill-mask two masks: $out"
-echo "$out" | sed -n 3p | grep -q '^{"error":.*,"line":3}$' || fail "fill-mask no mask: $out"
+echo "$out" | sed -n 2p | grep -q '^{"predictions":\[\[{"token":"tok97","id":97,.*}\],\[{"token":"\[UNK\]","id":1,.*}\]\]}$' || fail "fill-mask two masks: $out"
+[ "$(echo "$out" | sed -n 3p)" = '{"error":"line 3 has no [MASK] token","line":3}' ] || fail "fill-mask no mask: $out"
 
 # ---- qa (transformers 5 has no question-answering pipeline: the answer's offsets are checked) --
 ctx='tok7 tok8 tok9 tok10'

@@ -1,7 +1,8 @@
 /* lm qa: question<TAB>context per line -> {"answer":"...","start":s,"end":e,"score":p} per line,
  * as the question-answering pipeline (lm_answer_questions: a context of any length read in
  * overlapping windows; character offsets into the context, end exclusive); with --top-k K also
- * "answers": the K best, best first. */
+ * "answers": the K best, best first (fewer when the context has fewer candidate spans; none at
+ * all: "answer" null). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +18,8 @@ typedef struct qa_state {
 static const tool_option options[] = {
     {"--top-k", "K", "answers per question, 1 to 2147483647 (default 1: no \"answers\")"},
     {"--doc-stride", "N",
-     "tokens shared by consecutive windows of a long context, 1 to "
-     "2147483647 (default 128, at most what --max-length leaves)"},
+     "tokens shared by consecutive windows of a long context, 1 to 2147483647 (default: "
+     "half of --max-length, at most 128; less when a long question leaves less room)"},
     {"--max-answer-length", "N", "longest answer in tokens, 1 to 2147483647 (default 15)"},
     {"--max-question-length", "N", "question tokens kept, 1 to 2147483647 (default 64)"},
     {"--handle-impossible-answer", NULL, "let the empty answer win (default: never)"},
@@ -45,8 +46,9 @@ static const tool_command qa_cmd = {
     "Reads question<TAB>context per line and writes\n"
     "{\"answer\":\"...\",\"start\":s,\"end\":e,\"score\":p} per line (character offsets\n"
     "into the context, end exclusive), as the question-answering pipeline. A\n"
-    "context longer than --max-length is read in overlapping windows. A bad line\n"
-    "gives {\"error\":...,\"line\":N} and exit status 1.\n",
+    "context longer than --max-length (default: the model's limit, at most 384) is\n"
+    "read in overlapping windows. A bad line gives {\"error\":...,\"line\":N} and exit\n"
+    "status 1.\n",
     TOOL_RUN, options, handle,
 };
 
@@ -60,9 +62,14 @@ static lm_status compute(tool_ctx *c, void *st, size_t n, const char *const *a, 
     return lm_answer_questions(c->model, n, a, alen, b, blen, &c->to, s->res, n * s->k);
 }
 
+/* One answer's fields; a missing one (the context has fewer candidate spans) has null ones. */
 static void put_answer(FILE *f, const lm_answer *x, const char *ctx, size_t len) {
     size_t b0 = x->byte_start >= 0 && (size_t)x->byte_start <= len ? (size_t)x->byte_start : 0;
     size_t b1 = x->byte_end >= 0 && (size_t)x->byte_end <= len ? (size_t)x->byte_end : b0;
+    if (x->start < 0) {
+        fputs("\"answer\":null,\"start\":null,\"end\":null,\"score\":0", f);
+        return;
+    }
     fputs("\"answer\":", f);
     tool_json_string(f, ctx + b0, b1 > b0 ? b1 - b0 : 0);
     fprintf(f, ",\"start\":%lld,\"end\":%lld,\"score\":", (long long)x->start,
@@ -81,7 +88,7 @@ static void write_line(tool_ctx *c, void *st, size_t i, const char *a, size_t al
     put_answer(f, &x[0], b, blen);
     if (s->top_k > 1) {
         fputs(",\"answers\":[", f);
-        for (j = 0; j < s->k; j++) {
+        for (j = 0; j < s->k && (j == 0 || x[j].start >= 0); j++) { /* the answers there are */
             fputs(j ? ",{" : "{", f);
             put_answer(f, &x[j], b, blen);
             fputc('}', f);

@@ -127,12 +127,21 @@ static int per_input(lm_status s) {
            strncmp(lm_last_error(), "lm_text_options", 15) != 0;
 }
 
-/* The library names an input by its index in the call ("text 0: invalid UTF-8 at ..."); the
- * tool's calls that fail for one input hold only that input, so the line is named instead:
- * "line 3: invalid UTF-8 at ...", "context of line 3: ...". */
+/* The library names the function and the input by its index in the call ("lm_embed_texts: text
+ * 0: invalid UTF-8 at ..."); the tool's calls that fail for one input hold only that input, so
+ * the line is named instead: "line 3: invalid UTF-8 at ...", "context of line 3 is empty". */
 static void input_message(char *buf, size_t size, const char *msg, uint64_t line) {
     size_t w = 0;
     const char *q;
+    if (strncmp(msg, "lm_", 3) == 0) {
+        while (msg[w] == '_' || (msg[w] >= 'a' && msg[w] <= 'z')) {
+            w++;
+        }
+        if (msg[w] == ':' && msg[w + 1] == ' ') {
+            msg += w + 2;
+        }
+        w = 0;
+    }
     while (msg[w] >= 'a' && msg[w] <= 'z') {
         w++;
     }
