@@ -55,6 +55,13 @@ def versions():
             "sentence_transformers": sentence_transformers.__version__}
 
 
+def write_json_gz(path, doc):
+    """JSON, gzip-compressed with no time stamp in the header (same input, same bytes)."""
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
+                                                 compresslevel=9, mtime=0) as gz:
+        gz.write((json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
 def read_tsv_column(path, col, skip_header=True):
     rows = []
     with open(path, encoding="utf-8") as f:
@@ -127,9 +134,7 @@ def gen_minilm(model_dir):
     doc = {"model": "sentence-transformers/all-MiniLM-L6-v2", "max_seq_length": st.max_seq_length,
            "versions": versions(), "texts": texts, "tokens": lengths,
            "embeddings": [[float(f"{x:.8g}") for x in row] for row in emb.tolist()]}
-    with gzip.open(os.path.join(OUT, "minilm.json.gz"), "wt", encoding="utf-8", compresslevel=9) as f:
-        json.dump(doc, f, ensure_ascii=False)
-        f.write("\n")
+    write_json_gz(os.path.join(OUT, "minilm.json.gz"), doc)
 
 
 # ---------------------------------------------------------------- (b) tiny pipeline models
@@ -467,10 +472,7 @@ def gen_tiny():
     gen_tagging(doc, texts)
     gen_qa(doc)
     gen_tiny_embed(doc, texts)
-    with gzip.open(os.path.join(OUT, "tiny.json.gz"), "wt", encoding="utf-8",
-                   compresslevel=9) as fp:
-        json.dump(doc, fp, ensure_ascii=False)
-        fp.write("\n")
+    write_json_gz(os.path.join(OUT, "tiny.json.gz"), doc)
     print(f"tiny: {len(texts)} texts")
 
 

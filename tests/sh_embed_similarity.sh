@@ -10,6 +10,10 @@ if [ -z "$dir" ] || [ ! -f "$dir/model.safetensors" ]; then
     echo "SKIP: all-MiniLM-L6-v2 not found (set LM_MINILM_DIR)"
     exit 0
 fi
+case "${LM_TEST_QUICK:-0}" in
+0 | "") ;;
+*) echo "SKIP: all-MiniLM-L6-v2 in quick mode (LM_TEST_QUICK)"; exit 0 ;;
+esac
 fail() { echo "FAIL: $*"; exit 1; }
 out=$($EX "$dir") || fail "embed_similarity exited $?: $out"
 echo "$out"
