@@ -141,12 +141,16 @@ docs:
 	@mkdir -p $(B)/docs
 	doxygen docs/Doxyfile
 
-# Regenerated on every install: it carries the install prefix.
+# Regenerated on every install: it carries the install prefix. The private dependencies are
+# written as plain linker flags (no Requires.private): `pkg-config --cflags lm` then gives only
+# liblm's own include folder and works without the -dev packages of OpenBLAS, cJSON, utf8proc.
+PRIVATE_LIBS = $(shell $(PKG_CONFIG) --libs --static $(DEPS)) -lgomp -lpthread -lm
 .PHONY: $(B)/lm.pc
 $(B)/lm.pc: pkgconfig/lm.pc.in include/lm/version.h
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR_INSTALL)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR_INSTALL)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR_INSTALL)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' $< > $@
 
 install: lib tool $(B)/lm.pc
 	install -d $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig \
