@@ -24,10 +24,10 @@ void lmi_blas_set_threads(int threads) {
     }
 }
 
-static int kernel_is_avx512(const char *k) {
-    static const char *const names[] = {"skylakex", "cooperlake", "sapphirerapids", "zen4"};
+/* 1 when kernel name k (any case) is in names[0..n). */
+static int kernel_in(const char *k, const char *const *names, size_t count) {
     size_t i;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+    for (i = 0; i < count; i++) {
         size_t n = strlen(names[i]), j;
         int same = strlen(k) == n;
         for (j = 0; same && j < n; j++) {
@@ -44,13 +44,23 @@ static int kernel_is_avx512(const char *k) {
     return 0;
 }
 
+static const char *const avx512_kernels[] = {"skylakex", "cooperlake", "sapphirerapids", "zen4"};
+static const char *const avx2_kernels[] = {"haswell", "zen", "skylakex", "cooperlake",
+                                           "sapphirerapids", "zen4", "zen5"};
+
 const char *lmi_blas_suggested_coretype(void) {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    const char *k = lmi_blas_kernel();
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        !kernel_is_avx512(lmi_blas_kernel())) {
-        return "SKYLAKEX";
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
+        return kernel_in(k, avx512_kernels, sizeof avx512_kernels / sizeof *avx512_kernels)
+                   ? NULL
+                   : "SKYLAKEX";
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        !kernel_in(k, avx2_kernels, sizeof avx2_kernels / sizeof *avx2_kernels)) {
+        return "HASWELL"; /* an AVX2 CPU newer than the BLAS build, e.g. a recent AMD */
     }
 #endif
     return NULL;
