@@ -1,0 +1,52 @@
+/* Gradient norm and clipping (see clip.h). */
+#include "optim/clip.h"
+
+#include <math.h>
+
+#include "tensor/reduce.h"
+
+enum { NORM_BLOCK = 65536, CLIP_PAR_MIN = 32768 };
+
+typedef struct norm_job {
+    const float *g;
+    size_t n;
+} norm_job;
+
+static double norm_block(size_t i, void *arg) {
+    const norm_job *j = arg;
+    size_t lo = i * NORM_BLOCK, hi = lo + NORM_BLOCK < j->n ? lo + NORM_BLOCK : j->n, k;
+    double s = 0.0;
+    for (k = lo; k < hi; k++) {
+        double x = j->g[k];
+        s += x * x;
+    }
+    return s;
+}
+
+double lmi_grad_norm(int threads, const float *grad, size_t n) {
+    norm_job j;
+    j.g = grad;
+    j.n = n;
+    return sqrt(lmi_sum_blocks(n >= CLIP_PAR_MIN ? threads : 1, (n + NORM_BLOCK - 1) / NORM_BLOCK,
+                               norm_block, &j));
+}
+
+double lmi_clip_grad_norm(int threads, float *grad, size_t n, double max_norm) {
+    const double total = lmi_grad_norm(threads, grad, n);
+    float coef;
+    long i;
+    if (!isfinite(total)) {
+        return total;
+    }
+    /* torch: clip_coef = max_norm / (total_norm + 1e-6) on a float32 tensor, i.e.
+     * reciprocal(total + 1e-6) * max_norm */
+    coef = (1.0f / ((float)total + 1e-6f)) * (float)max_norm;
+    if (!(coef < 1.0f)) {
+        return total;
+    }
+#pragma omp parallel for simd num_threads(threads > 1 ? threads : 1) schedule(static) if (threads > 1 && n >= CLIP_PAR_MIN)
+    for (i = 0; i < (long)n; i++) {
+        grad[i] *= coef;
+    }
+    return total;
+}
