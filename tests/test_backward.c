@@ -31,7 +31,9 @@
 
 #define FD_H 1e-3
 #define FD_TOL 2e-5
-#define CHECK_ALL 600 /* parts up to this size are checked whole, larger ones at ~150 inputs */
+/* Parts up to CHECK_ALL inputs are checked whole, larger ones at ~150 evenly spread inputs (~40
+ * and 100 in quick mode, for valgrind). */
+#define CHECK_ALL 600
 
 static const lmi_ops_ctx ctx1 = {1};
 static const lmi_ops_ctx ctx2 = {2};
@@ -147,8 +149,8 @@ static double matmul_loss(const fd_state *s, const double *x) {
 static void matmul_grad(fd_state *s, float *g) {
     float *inp = s->x, *wt = s->x + s->N * s->C, *b = s->nparts > 2 ? wt + s->OC * s->C : NULL;
     /* the forward is not needed by the backward; dout = w with row stride ld */
-    lmi_matmul_backward(s->ctx, g, g + s->N * s->C, b != NULL ? g + s->N * s->C + s->OC * s->C : NULL,
-                        s->w, s->ld, inp, wt, s->N, s->C, s->OC);
+    float *dw = g + s->N * s->C, *db = b != NULL ? dw + s->OC * s->C : NULL;
+    lmi_matmul_backward(s->ctx, g, dw, db, s->w, s->ld, inp, wt, s->N, s->C, s->OC);
 }
 
 /* ==== embedding ==== x = table[V, C]; out[N, C] = table[ids] */
@@ -715,7 +717,8 @@ static void run_case(const fd_case *fc, const lmi_ops_ctx *ctx, double *worst_ou
     }
     for (p = 0; p < s.nparts; p++) {
         const part *pt = &s.parts[p];
-        const size_t step = pt->n > CHECK_ALL ? (pt->n + 149) / 150 : 1;
+        const size_t all = test_quick() ? 100 : CHECK_ALL, sample = test_quick() ? 40 : 150;
+        const size_t step = pt->n > all ? (pt->n + sample - 1) / sample : 1;
         double maxfd = 0, maxerr = 0, err;
         size_t k;
         for (k = 0; k < pt->n; k += step) {

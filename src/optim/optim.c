@@ -33,25 +33,30 @@ typedef struct adam_job {
 } adam_job;
 
 static void adam_range(size_t lo, size_t count, int decay, int threads, const void *arg) {
+    /* the job's scalars are copied to locals: stores through float pointers could otherwise
+     * alias them, which forces reloads and stops the vectoriser */
     const adam_job *j = arg;
-    float *p = j->p + lo, *m = j->m + lo, *v = j->v + lo;
-    const float *gr = j->g + lo;
-    const int l2 = decay && !j->decoupled && j->wd != 0.0f;
-    const int dec = decay && j->decoupled && j->decay_mul != 1.0f;
+    float *restrict p = j->p + lo, *restrict m = j->m + lo, *restrict v = j->v + lo;
+    const float *restrict gr = j->g + lo;
+    const float wd = decay && !j->decoupled ? j->wd : 0.0f;
+    const float decay_mul = decay && j->decoupled ? j->decay_mul : 1.0f;
+    const float one_m_b1 = j->one_m_b1, b2 = j->b2, one_m_b2 = j->one_m_b2;
+    const float bc2_sqrt = j->bc2_sqrt, eps = j->eps, neg_step_size = j->neg_step_size;
     long i;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && count >= OPTIM_PAR_MIN)
+#pragma omp parallel for simd num_threads(threads) schedule(static) if (threads > 1 && count >= OPTIM_PAR_MIN)
     for (i = 0; i < (long)count; i++) {
-        float g = gr[i], pi = p[i], denom;
-        if (dec) {
-            pi = pi * j->decay_mul; /* param.mul_(1 - lr * weight_decay) */
-        } else if (l2) {
-            g = g + j->wd * pi; /* grad.add(param, alpha=weight_decay) */
-        }
-        m[i] = m[i] + j->one_m_b1 * (g - m[i]); /* exp_avg.lerp_(grad, 1 - beta1) */
-        v[i] = v[i] * j->b2;                    /* exp_avg_sq.mul_(beta2) */
-        v[i] = v[i] + j->one_m_b2 * g * g;      /*   .addcmul_(grad, grad, value=1 - beta2) */
-        denom = sqrtf(v[i]) / j->bc2_sqrt + j->eps;
-        p[i] = pi + j->neg_step_size * m[i] / denom; /* param.addcdiv_(m, denom, -step_size) */
+        /* Adam: grad.add(param, alpha=weight_decay); AdamW: param.mul_(1 - lr * weight_decay)
+         * (wd = 0 and decay_mul = 1 leave the values exactly as they are) */
+        const float g = gr[i] + wd * p[i];
+        const float pi = p[i] * decay_mul;
+        float mi = m[i], vi = v[i];
+        mi = mi + one_m_b1 * (g - mi);  /* exp_avg.lerp_(grad, 1 - beta1) */
+        vi = vi * b2;                   /* exp_avg_sq.mul_(beta2) */
+        vi = vi + one_m_b2 * g * g;     /*   .addcmul_(grad, grad, value=1 - beta2) */
+        m[i] = mi;
+        v[i] = vi;
+        /* param.addcdiv_(exp_avg, sqrt(v) / sqrt(bc2) + eps, value=-step_size) */
+        p[i] = pi + neg_step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
     }
 }
 
@@ -89,25 +94,28 @@ typedef struct sgd_job {
 
 static void sgd_range(size_t lo, size_t count, int decay, int threads, const void *arg) {
     const sgd_job *j = arg;
-    float *p = j->p + lo, *buf = j->buf != NULL ? j->buf + lo : NULL;
-    const float *gr = j->g + lo;
-    const int l2 = decay && j->wd != 0.0f;
+    float *restrict p = j->p + lo;
+    float *restrict buf = j->buf != NULL ? j->buf + lo : NULL;
+    const float *restrict gr = j->g + lo;
+    const float wd = decay ? j->wd : 0.0f, momentum = j->momentum, one_m_damp = j->one_m_damp;
+    const float neg_lr = j->neg_lr;
+    const int nesterov = j->nesterov, first = j->first;
     long i;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && count >= OPTIM_PAR_MIN)
+    if (buf == NULL) {
+#pragma omp parallel for simd num_threads(threads) schedule(static) if (threads > 1 && count >= OPTIM_PAR_MIN)
+        for (i = 0; i < (long)count; i++) {
+            const float g = gr[i] + wd * p[i]; /* grad.add(param, alpha=weight_decay) */
+            p[i] = p[i] + neg_lr * g;         /* param.add_(grad, alpha=-lr) */
+        }
+        return;
+    }
+#pragma omp parallel for simd num_threads(threads) schedule(static) if (threads > 1 && count >= OPTIM_PAR_MIN)
     for (i = 0; i < (long)count; i++) {
-        float g = gr[i];
-        if (l2) {
-            g = g + j->wd * p[i]; /* grad.add(param, alpha=weight_decay) */
-        }
-        if (buf != NULL) {
-            if (j->first) {
-                buf[i] = g; /* buf = grad.clone() */
-            } else {
-                buf[i] = buf[i] * j->momentum + j->one_m_damp * g; /* mul_(m).add_(g, 1 - d) */
-            }
-            g = j->nesterov ? g + j->momentum * buf[i] : buf[i];
-        }
-        p[i] = p[i] + j->neg_lr * g; /* param.add_(grad, alpha=-lr) */
+        const float g = gr[i] + wd * p[i];
+        /* buf = grad.clone() on the first step, then buf.mul_(momentum).add_(grad, 1 - damp) */
+        const float b = first ? g : buf[i] * momentum + one_m_damp * g;
+        buf[i] = b;
+        p[i] = p[i] + neg_lr * (nesterov ? g + momentum * b : b);
     }
 }
 

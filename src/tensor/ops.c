@@ -709,6 +709,13 @@ void lmi_dropout_forward(const lmi_ops_ctx *ctx, float *out, uint8_t *mask, cons
         const float *x = inp + (size_t)n * C;
         float *o = out + (size_t)n * C;
         size_t c;
+        if (d.thr == 0) { /* p <= 0: everything kept, nothing drawn */
+            memset(mask + (size_t)n * stride, 0xFF, stride);
+            if (o != x) {
+                copy_row(o, x, C);
+            }
+            continue;
+        }
         dropout_row(NULL, mask + (size_t)n * stride, C, &d, seed, (uint64_t)n);
         for (c = 0; c < C; c++) { /* inp * (keep / (1 - p)), as torch multiplies by its noise */
             o[c] = x[c] * ((bits[c / 8] >> (c % 8) & 1) ? d.scale : 0.0f);

@@ -162,7 +162,8 @@ void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout
  * padding attends uniformly to every key (as transformers' additive finfo.min mask does).
  * out[B, T, C] = concat over heads of dropout(P_h) V_h, P_h = softmax(Q_h K_h^T / sqrt(hd)),
  * hd = C / NH. att[B, NH, T, T]: when not NULL, P (before dropout) is kept there for the
- * backward (0 for padding keys); NULL for inference.
+ * backward (0 for padding keys, 1/T throughout a sequence with no real key); NULL for inference,
+ * and the output is the same either way.
  * Attention dropout (BERT's attention_probs_dropout_prob, training only): p_drop > 0 drops
  * probabilities after the softmax, scaled by 1 / (1 - p), with the mask lmi_dropout_forward
  * would draw for a [B * NH * T, T] tensor with this seed; p_drop = 0 (inference) draws nothing.
