@@ -3,9 +3,9 @@
  * BCEWithLogitsLoss, all with reduction 'mean') and as transformers' BERT heads call them.
  * Sums run in double, cut into fixed blocks added in order: the loss and the gradient are the
  * same for any thread count. Gradients are ADDED into d-buffers (+=, as the tensor ops do);
- * a NULL d-buffer computes the loss only. grad_scale multiplies every gradient (1 normally;
- * e.g. 1 / accumulation steps, or count / total count when several micro-batches make one
- * step). */
+ * a NULL d-buffer computes the loss only. grad_scale multiplies every gradient, not the
+ * returned loss (1 normally; e.g. 1 / accumulation steps, or count / total count when several
+ * micro-batches make one step). */
 #ifndef LM_LOSS_LOSS_H
 #define LM_LOSS_LOSS_H
 
