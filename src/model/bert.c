@@ -787,7 +787,7 @@ lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *
         const float *const wqkv[3] = {y->q_w, y->k_w, y->v_w};
         const float *const bqkv[3] = {y->q_b, y->k_b, y->v_b};
         lmi_matmul_spans_forward(&ctx, qkv, 3 * C, x, wqkv, bqkv, 3, spans, nspans, C, C);
-        lmi_attention_forward(&ctx, att, qkv, 3 * C, mask, ascr, B, T, C, NH);
+        lmi_attention_forward(&ctx, att, NULL, qkv, 3 * C, mask, ascr, B, T, C, NH, 0.0f, 0);
         lmi_matmul_spans_forward(&ctx, tmp, C, att, &y->ao_w, &y->ao_b, 1, spans, nspans, C, C);
         lmi_residual_layernorm_forward(&ctx, x, tmp, x, y->ln1_w, y->ln1_b, N, C, eps);
         lmi_matmul_spans_forward(&ctx, ffn, I, x, &y->i_w, &y->i_b, 1, spans, nspans, C, I);
