@@ -102,7 +102,8 @@ typedef struct lmi_column {
 typedef struct lmi_load_options {
     lmi_format format;
     /* Delimited files (TSV, CSV, JSON Lines). AUTO columns: with a header (or JSON keys) the label
-     * is the column named label / labels / score / gold_label (else the last column); the texts
+     * is the column named label / labels / score / gold_label (else the last column; for JSON
+     * Lines none: the file is unlabeled unless a label key is named); the texts
      * are sentence1 + sentence2 when both exist, else the first one or two columns that are neither
      * the label nor an id (idx / index / id / guid). Without a header: text 0, pair 1 when there
      * are three or more columns, label the last column. */
