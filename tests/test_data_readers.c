@@ -310,6 +310,10 @@ static void test_conll(void **state) {
     assert_int_equal(ds->n, 1);
     assert_string_equal(ds->labels.names[ds->words[0].label], "B-ORG");
     lmi_dataset_free(ds);
+    /* integer tags sort as text, as run_ner's string tags do */
+    ds = ok_load("a\t10\nb\t9\n", "x.conll", NULL);
+    assert_string_equal(ds->labels.names[0], "10");
+    lmi_dataset_free(ds);
     /* tokens only */
     ds = ok_load("a\nb\n\nc\n", "x.conll", NULL);
     assert_int_equal(ds->n, 2);

@@ -25,9 +25,25 @@
  * opts->labels is copied, never kept. Free with lmi_dataset_free. A loaded dataset is read-only:
  * many threads may read it.
  *
+ * Typical use by a trainer (features.h, batch.h, metrics.h):
+ *
+ *   lmi_dataset_load("train.tsv", &lo, &train);            // builds train->labels
+ *   lo.labels = &train->labels;                             // the same map for dev
+ *   lmi_dataset_load("dev.tsv", &lo, &dev);
+ *   lmi_bert_config_set_labels(&cfg, train->labels.n,       // id2label / label2id
+ *                              (const char *const *)train->labels.names);
+ *   lmi_features_build(train, tok, &fo, &ftrain);           // tokenized rows
+ *   lmi_batcher_create(ftrain, tok, &bo, &batcher);
+ *   for (epoch = start_epoch; ...; epoch++) {
+ *       lmi_batcher_seek(batcher, epoch, epoch == start_epoch ? start_batch : 0);
+ *       while (lmi_batcher_next(batcher, &batch)) { ... forward / backward on batch ... }
+ *   }
+ *   // evaluation: SEQUENTIAL (or LENGTH) order, predictions put back by batch.rows, then
+ *   // lmi_metric_accuracy / _f1_* / _pearson / _seqeval, or lmi_qa_postprocess + lmi_metric_squad
+ *
  * Labels follow Hugging Face's examples: run_glue and run_ner sort the training file's distinct
- * labels (numerically when every label is an integer, else by code point) and number them from
- * 0; dev and test files are read with the training map (opts->labels), where an unknown label is
+ * labels (numerically when every label of a delimited file is an integer, as pandas reads such a
+ * column as int64; else, and always for CoNLL tags, by code point) and number them from 0; dev and test files are read with the training map (opts->labels), where an unknown label is
  * an error naming its line. A label column whose values are all numbers with some non-integer
  * (STS-B's "3.800") is regression, as run_glue decides from the column's float dtype. */
 #ifndef LM_DATA_DATASET_H

@@ -296,12 +296,12 @@ static void set_label(lmi_dataset *ds, int per_word, size_t target, int32_t id) 
 
 /* Builds ds->labels from the distinct values of the cells. */
 static lm_status build_map(lmi_dataset *ds, const lmi_label_cells *c, const lmi_load_options *o,
-                           const char *what) {
+                           const char *what, int per_word) {
     lmi_label_map seen; /* first-seen order, names pointing at pool strings via a copy */
     sort_item *items = NULL;
     const char **names = NULL;
     size_t i, n = 0, cap = 0;
-    int all_int = 1;
+    int all_int = !per_word; /* run_ner reads tags as strings: sorted as text */
     lm_status st;
     memset(&seen, 0, sizeof seen);
     /* a growing hash set of distinct values, in first-seen order */
@@ -419,7 +419,7 @@ lm_status lmi_labels_resolve(lmi_dataset *ds, const lmi_label_cells *c, int per_
         if ((st = lmi_label_map_copy(&ds->labels, o->labels)) != LM_OK) {
             return st;
         }
-    } else if ((st = build_map(ds, c, o, what)) != LM_OK) {
+    } else if ((st = build_map(ds, c, o, what, per_word)) != LM_OK) {
         return st;
     }
     for (i = 0; i < c->n; i++) {
