@@ -206,6 +206,20 @@ static void test_qa(void **state) {
                 }
             }
         }
+        {
+            /* perfect answers score 100; these random ones less */
+            double em, f1, em2, f12;
+            lmi_span *gold = malloc(ds->n * sizeof *gold);
+            for (x = 0; x < ds->n; x++) {
+                gold[x].start = (int64_t)ds->answers[ds->examples[x].first].start;
+                gold[x].end = (int64_t)ds->answers[ds->examples[x].first].end;
+            }
+            assert_int_equal(lmi_qa_evaluate(ds, gold, &em, &f1), LM_OK);
+            assert_true(em == 100.0 && f1 == 100.0);
+            assert_int_equal(lmi_qa_evaluate(ds, spans, &em2, &f12), LM_OK);
+            assert_true(em2 < 50.0 && f12 < 60.0 && f12 >= em2);
+            free(gold);
+        }
         free(sl);
         free(el);
         free(spans);

@@ -198,7 +198,7 @@ lm_status lmi_batcher_seek(lmi_batcher *b, size_t epoch, size_t index) {
         lmi_rng_seed(&rng, mix(mix(b->o.seed, 0x6F72646572ull), (uint64_t)epoch));
         lmi_rng_shuffle_u32(&rng, b->order, b->n);
         if (b->o.group_by_length > 0 && b->n > 0) {
-            size_t mult = b->n / (b->o.batch_size * 4);
+            size_t mult = b->n / 4 / b->o.batch_size; /* transformers: n // (4 * batch_size) */
             size_t mega, first_max = 0, best = 0, best_len = 0;
             if (mult > b->o.group_by_length) {
                 mult = b->o.group_by_length;

@@ -104,4 +104,11 @@ lm_status lmi_qa_postprocess(const lmi_dataset *ds, const lmi_features *f,
                              const float *end_logits /* [f->total] */, size_t n_best,
                              size_t max_answer_length, lmi_span *answers /* [ds->n] */);
 
+/* evaluate-v1.1.py over the data set: exact match and F1 in percent (each the maximum over an
+ * example's gold answers, averaged over the examples), with answers[i] the prediction for example
+ * i (-1 -1: the text "empty", as run_qa answers). Examples without gold answers are left out (the
+ * script cannot score them). */
+lm_status lmi_qa_evaluate(const lmi_dataset *ds, const lmi_span *answers /* [ds->n] */, double *em,
+                          double *f1);
+
 #endif

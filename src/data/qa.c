@@ -178,3 +178,49 @@ lm_status lmi_qa_postprocess(const lmi_dataset *ds, const lmi_features *f,
     lm_free(best);
     return LM_OK;
 }
+
+lm_status lmi_qa_evaluate(const lmi_dataset *ds, const lmi_span *answers, double *em, double *f1) {
+    const char **golds = NULL;
+    size_t *lens = NULL, x, counted = 0, most = 0;
+    double sum_em = 0, sum_f1 = 0;
+    lm_status st = LM_OK;
+    if (ds == NULL || answers == NULL || em == NULL || f1 == NULL || ds->task != LMI_TASK_QA) {
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "qa evaluate: NULL argument or not a QA dataset");
+    }
+    for (x = 0; x < ds->n; x++) {
+        most = ds->examples[x].count > most ? ds->examples[x].count : most;
+    }
+    golds = lmi_malloc_array(most + 1, sizeof *golds);
+    lens = lmi_malloc_array(most + 1, sizeof *lens);
+    if (golds == NULL || lens == NULL) {
+        st = lmi_error(LM_ERR_NOMEM, "qa evaluate: out of memory");
+    }
+    for (x = 0; x < ds->n && st == LM_OK; x++) {
+        const lmi_example *e = &ds->examples[x];
+        const char *pred = "empty";
+        size_t plen = 5, k;
+        double a, b;
+        if (e->count == 0) {
+            continue;
+        }
+        if (answers[x].start >= 0 && answers[x].start <= answers[x].end &&
+            (size_t)answers[x].end <= e->pair_len) {
+            pred = e->pair + answers[x].start;
+            plen = (size_t)(answers[x].end - answers[x].start);
+        }
+        for (k = 0; k < e->count; k++) {
+            golds[k] = ds->answers[e->first + k].text;
+            lens[k] = ds->answers[e->first + k].len;
+        }
+        if ((st = lmi_metric_squad(pred, plen, golds, lens, e->count, &a, &b)) == LM_OK) {
+            sum_em += a;
+            sum_f1 += b;
+            counted++;
+        }
+    }
+    lm_free(golds);
+    lm_free(lens);
+    *em = counted ? 100.0 * sum_em / (double)counted : 0.0;
+    *f1 = counted ? 100.0 * sum_f1 / (double)counted : 0.0;
+    return st;
+}
