@@ -96,7 +96,7 @@ $(TOOL): $(TOOL_SRC) $(STATIC) include/lm.h
 	    -fopenmp $(DEP_LIBS)
 
 # Tests link the static library and may include internal headers from src/.
-$(B)/tests/%: tests/%.c $(STATIC) tests/test_util.h
+$(B)/tests/%: tests/%.c $(STATIC) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L $(SANITIZE) -Iinclude -Isrc \
 	    $(DEP_CFLAGS) -DLM_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(STATIC) -fopenmp $(DEP_LIBS) \
