@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "text/tokenizer.h"
 #include "base/rng.h"
 
 struct lmi_batcher {
@@ -90,21 +91,21 @@ lm_status lmi_batcher_create(const lmi_features *f, const lm_tokenizer_t *tok,
     b->n = f->n;
     if ((unsigned)b->o.order > LMI_ORDER_LENGTH || f->n > UINT32_MAX ||
         !(b->o.mlm_probability > 0.0f && b->o.mlm_probability <= 1.0f)) {
-        lm_free(b);
+        lmi_free(b);
         return lmi_error(LM_ERR_INVALID_ARGUMENT, "batcher: unknown order, more than 2^32 rows or "
                         "an MLM probability outside (0, 1]");
     }
-    b->pad_id = lm_tokenizer_special_id(tok, LM_SPECIAL_PAD);
-    b->mask_id = lm_tokenizer_special_id(tok, LM_SPECIAL_MASK);
-    b->vocab_size = lm_tokenizer_vocab_size(tok);
+    b->pad_id = lmi_tokenizer_special_id(tok, LM_SPECIAL_PAD);
+    b->mask_id = lmi_tokenizer_special_id(tok, LM_SPECIAL_MASK);
+    b->vocab_size = lmi_tokenizer_vocab_size(tok);
     if (b->pad_id < 0 || (f->mlm && (b->mask_id < 0 || b->vocab_size == 0))) {
-        lm_free(b);
+        lmi_free(b);
         return lmi_error(LM_ERR_UNSUPPORTED, "batcher: the vocabulary has no [PAD]%s",
                         f->mlm ? " or [MASK]" : "");
     }
     b->count = b->o.drop_last ? f->n / B : (f->n + B - 1) / B;
     if (!lmi_size_mul(B, f->max_len ? f->max_len : 1, &cells)) {
-        lm_free(b);
+        lmi_free(b);
         return lmi_error(LM_ERR_RANGE, "batcher: batch_size %zu is too large", B);
     }
     b->order = lmi_malloc_array(f->n ? f->n : 1, sizeof *b->order);
@@ -144,18 +145,18 @@ void lmi_batcher_free(lmi_batcher *b) {
     if (b == NULL) {
         return;
     }
-    lm_free(b->order);
-    lm_free(b->scratch);
-    lm_free(b->rows);
-    lm_free(b->ids);
-    lm_free(b->type_ids);
-    lm_free(b->mask);
-    lm_free(b->token_labels);
-    lm_free(b->labels);
-    lm_free(b->values);
-    lm_free(b->start_positions);
-    lm_free(b->end_positions);
-    lm_free(b);
+    lmi_free(b->order);
+    lmi_free(b->scratch);
+    lmi_free(b->rows);
+    lmi_free(b->ids);
+    lmi_free(b->type_ids);
+    lmi_free(b->mask);
+    lmi_free(b->token_labels);
+    lmi_free(b->labels);
+    lmi_free(b->values);
+    lmi_free(b->start_positions);
+    lmi_free(b->end_positions);
+    lmi_free(b);
 }
 
 size_t lmi_batcher_count(const lmi_batcher *b) { return b ? b->count : 0; }

@@ -117,15 +117,15 @@ void lmi_dataset_free(lmi_dataset *ds) {
     b = ds->pool;
     while (b != NULL) {
         lmi_pool_block *next = b->next;
-        lm_free(b);
+        lmi_free(b);
         b = next;
     }
     lmi_label_map_clear(&ds->labels);
-    lm_free(ds->examples);
-    lm_free(ds->words);
-    lm_free(ds->answers);
-    lm_free(ds->name);
-    lm_free(ds);
+    lmi_free(ds->examples);
+    lmi_free(ds->words);
+    lmi_free(ds->answers);
+    lmi_free(ds->name);
+    lmi_free(ds);
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -242,7 +242,7 @@ static lm_status load(const char *path, const char *data, size_t len, const char
     }
     ds = lmi_calloc(1, sizeof *ds);
     if (ds == NULL || (ds->name = lmi_strdup(path ? path : name)) == NULL) {
-        lm_free(ds);
+        lmi_free(ds);
         return lmi_error(LM_ERR_NOMEM, "dataset: out of memory");
     }
     ds->format = o.format;
@@ -253,7 +253,7 @@ static lm_status load(const char *path, const char *data, size_t len, const char
             if ((st = lmi_file_read_all(path, o.max_file_bytes, &buf, &n)) == LM_OK) {
                 st = lmi_read_squad(ds, buf, n, &o);
             }
-            lm_free(buf);
+            lmi_free(buf);
         } else if (len > o.max_file_bytes) {
             st = lmi_error(LM_ERR_RANGE, "%s is %zu bytes, more than the limit of %zu", name, len,
                           o.max_file_bytes);

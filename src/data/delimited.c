@@ -20,9 +20,9 @@ typedef struct fields {
 } fields;
 
 static void fields_free(fields *f) {
-    lm_free(f->data);
-    lm_free(f->off);
-    lm_free(f->len);
+    lmi_free(f->data);
+    lmi_free(f->off);
+    lmi_free(f->len);
     memset(f, 0, sizeof *f);
 }
 
@@ -574,7 +574,7 @@ static lm_status read_jsonl(state *s) {
                 keys[n++] = it->string;
             }
             st = keep_names(s, n, keys);
-            lm_free(keys);
+            lmi_free(keys);
             if (st == LM_OK) {
                 st = resolve_columns(s->ds->name, s->o, &s->L, 1);
             }
@@ -637,7 +637,7 @@ static lm_status read_table(state *s) {
             names[i] = field(&s->f, i);
         }
         st = keep_names(s, s->f.n, names);
-        lm_free(names);
+        lmi_free(names);
         if (st != LM_OK) {
             return st;
         }
@@ -699,7 +699,7 @@ lm_status lmi_read_delimited(lmi_dataset *ds, lmi_reader *r, const lmi_load_opti
         ds->task = LMI_TASK_TEXT;
     }
     fields_free(&s.f);
-    lm_free(s.names_store);
+    lmi_free(s.names_store);
     lmi_cells_free(&s.cells);
     return st;
 }

@@ -20,19 +20,19 @@ void lmi_features_free(lmi_features *f) {
     if (f == NULL) {
         return;
     }
-    lm_free(f->start);
-    lm_free(f->ids);
-    lm_free(f->type_ids);
-    lm_free(f->special);
-    lm_free(f->token_labels);
-    lm_free(f->word_ids);
-    lm_free(f->offsets);
-    lm_free(f->labels);
-    lm_free(f->values);
-    lm_free(f->start_positions);
-    lm_free(f->end_positions);
-    lm_free(f->example);
-    lm_free(f);
+    lmi_free(f->start);
+    lmi_free(f->ids);
+    lmi_free(f->type_ids);
+    lmi_free(f->special);
+    lmi_free(f->token_labels);
+    lmi_free(f->word_ids);
+    lmi_free(f->offsets);
+    lmi_free(f->labels);
+    lmi_free(f->values);
+    lmi_free(f->start_positions);
+    lmi_free(f->end_positions);
+    lmi_free(f->example);
+    lmi_free(f);
 }
 
 static int grow_array(void **p, size_t count, size_t size) {
@@ -128,7 +128,7 @@ static lm_status build_sequences(const lmi_dataset *ds, const lm_tokenizer_t *to
     size_t lens[ENCODE_CHUNK], pair_lens[ENCODE_CHUNK];
     size_t at;
     lm_status st = LM_OK;
-    lm_encode_options_init(&eo);
+    lmi_encode_options_init(&eo);
     eo.max_length = o->max_length;
     eo.truncation = LM_TRUNCATE_LONGEST_FIRST;
     for (at = 0; at < ds->n && st == LM_OK; at += ENCODE_CHUNK) {
@@ -143,7 +143,7 @@ static lm_status build_sequences(const lmi_dataset *ds, const lm_tokenizer_t *to
             pair_lens[i] = e->pair_len;
             any_pair = any_pair || e->pair != NULL;
         }
-        st = lm_tokenizer_encode_batch(tok, n, texts, lens, any_pair ? pairs : NULL,
+        st = lmi_tokenizer_encode_batch(tok, n, texts, lens, any_pair ? pairs : NULL,
                                        any_pair ? pair_lens : NULL, &eo, o->threads, encs, NULL);
         if (st != LM_OK) {
             char where[300];
@@ -165,7 +165,7 @@ static lm_status build_sequences(const lmi_dataset *ds, const lm_tokenizer_t *to
                     f->values[f->n - 1] = e->value;
                 }
             }
-            lm_encoding_free(encs[i]);
+            lmi_encoding_free(encs[i]);
         }
     }
     return st;
@@ -187,7 +187,7 @@ static lm_status b_to_i(const lmi_label_map *m, int32_t **out) {
             size_t len = strlen(name);
             char *tmp = lmi_strdup(name);
             if (tmp == NULL) {
-                lm_free(map);
+                lmi_free(map);
                 return lmi_error(LM_ERR_NOMEM, "features: out of memory");
             }
             tmp[0] = 'I';
@@ -197,7 +197,7 @@ static lm_status b_to_i(const lmi_label_map *m, int32_t **out) {
                     map[i] = id;
                 }
             }
-            lm_free(tmp);
+            lmi_free(tmp);
         }
     }
     *out = map;
@@ -207,8 +207,8 @@ static lm_status b_to_i(const lmi_label_map *m, int32_t **out) {
 static lm_status build_tokens(const lmi_dataset *ds, const lm_tokenizer_t *tok,
                               const lmi_feature_options *o, lmi_features *f) {
     lmi_token_list list = {NULL, 0, 0};
-    int32_t cls = lm_tokenizer_special_id(tok, LM_SPECIAL_CLS);
-    int32_t sep = lm_tokenizer_special_id(tok, LM_SPECIAL_SEP);
+    int32_t cls = lmi_tokenizer_special_id(tok, LM_SPECIAL_CLS);
+    int32_t sep = lmi_tokenizer_special_id(tok, LM_SPECIAL_SEP);
     int32_t *bi = NULL;
     size_t x;
     lm_status st = LM_OK;
@@ -271,8 +271,8 @@ static lm_status build_tokens(const lmi_dataset *ds, const lm_tokenizer_t *tok,
             prev = word;
         }
     }
-    lm_free(list.t);
-    lm_free(bi);
+    lmi_free(list.t);
+    lmi_free(bi);
     return st;
 }
 
@@ -287,16 +287,16 @@ static lm_status build_mlm_groups(const lmi_dataset *ds, const lm_tokenizer_t *t
     size_t cap = 0, at;
     lm_encode_options eo;
     lm_status st = LM_OK;
-    lm_encode_options_init(&eo);
+    lmi_encode_options_init(&eo);
     for (at = 0; at < ds->n && st == LM_OK; at += G) {
         size_t end = ds->n - at < G ? ds->n : at + G;
         size_t used = 0, i, b;
         for (i = at; i < end && st == LM_OK; i++) {
             lm_encoding_t *e = NULL;
             const lmi_example *ex = &ds->examples[i];
-            st = ex->pair ? lm_tokenizer_encode_pair(tok, ex->text, ex->text_len, ex->pair,
+            st = ex->pair ? lmi_tokenizer_encode_pair(tok, ex->text, ex->text_len, ex->pair,
                                                      ex->pair_len, &eo, &e)
-                          : lm_tokenizer_encode(tok, ex->text, ex->text_len, &eo, &e);
+                          : lmi_tokenizer_encode(tok, ex->text, ex->text_len, &eo, &e);
             if (st != LM_OK) {
                 char where[300];
                 lmi_features_where(ds, i, where, sizeof where);
@@ -311,7 +311,7 @@ static lm_status build_mlm_groups(const lmi_dataset *ds, const lm_tokenizer_t *t
                 if (!grow_array((void **)&ids, c, sizeof *ids) ||
                     !grow_array((void **)&types, c, sizeof *types) ||
                     !grow_array((void **)&spec, c, sizeof *spec)) {
-                    lm_encoding_free(e);
+                    lmi_encoding_free(e);
                     st = lmi_error(LM_ERR_NOMEM, "features: out of memory for %zu tokens", c);
                     break;
                 }
@@ -323,7 +323,7 @@ static lm_status build_mlm_groups(const lmi_dataset *ds, const lm_tokenizer_t *t
                 spec[used + b] = (uint8_t)(e->special_mask[b] != 0);
             }
             used += e->n;
-            lm_encoding_free(e);
+            lmi_encoding_free(e);
         }
         for (b = 0; st == LM_OK && b + L <= used; b += L) {
             size_t base;
@@ -335,9 +335,9 @@ static lm_status build_mlm_groups(const lmi_dataset *ds, const lm_tokenizer_t *t
             memcpy(f->special + base, spec + b, L);
         }
     }
-    lm_free(ids);
-    lm_free(types);
-    lm_free(spec);
+    lmi_free(ids);
+    lmi_free(types);
+    lmi_free(spec);
     return st;
 }
 

@@ -26,10 +26,10 @@ void lmi_label_map_clear(lmi_label_map *m) {
         return;
     }
     for (i = 0; m->names != NULL && i < m->n; i++) {
-        lm_free(m->names[i]);
+        lmi_free(m->names[i]);
     }
-    lm_free(m->names);
-    lm_free(m->slots);
+    lmi_free(m->names);
+    lmi_free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
@@ -139,10 +139,10 @@ lm_status lmi_cells_push(lmi_label_cells *c, const char *text, size_t len, size_
 }
 
 void lmi_cells_free(lmi_label_cells *c) {
-    lm_free(c->text);
-    lm_free(c->len);
-    lm_free(c->line);
-    lm_free(c->target);
+    lmi_free(c->text);
+    lmi_free(c->len);
+    lmi_free(c->line);
+    lmi_free(c->target);
     memset(c, 0, sizeof *c);
 }
 
@@ -322,7 +322,7 @@ static lm_status build_map(lmi_dataset *ds, const lmi_label_cells *c, const lmi_
                 }
                 ns[h] = j + 1;
             }
-            lm_free(seen.slots);
+            lmi_free(seen.slots);
             seen.slots = ns;
             seen.n_slots = slots;
         }
@@ -378,9 +378,9 @@ static lm_status build_map(lmi_dataset *ds, const lmi_label_cells *c, const lmi_
         st = lmi_error(LM_ERR_FORMAT, "%s: a label is empty", ds->name); /* not reached */
     }
 done:
-    lm_free(seen.slots);
-    lm_free(items);
-    lm_free(names);
+    lmi_free(seen.slots);
+    lmi_free(items);
+    lmi_free(names);
     return st;
 }
 

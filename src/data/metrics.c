@@ -83,7 +83,7 @@ lm_status lmi_metric_f1_macro(const int32_t *pred, const int32_t *gold, size_t n
             used++;
         }
     }
-    lm_free(c);
+    lmi_free(c);
     *out = used ? sum / (double)used : 0.0;
     return LM_OK;
 }
@@ -181,15 +181,15 @@ lm_status lmi_metric_spearman(const double *x, const double *y, size_t n, double
     tmp = lmi_malloc_array(n, sizeof *tmp);
     rx = lmi_malloc_array(n, 2 * sizeof *rx);
     if (tmp == NULL || rx == NULL) {
-        lm_free(tmp);
-        lm_free(rx);
+        lmi_free(tmp);
+        lmi_free(rx);
         return lmi_error(LM_ERR_NOMEM, "metrics: out of memory for %zu values", n);
     }
     rank_average(x, n, tmp, rx);
     rank_average(y, n, tmp, rx + n);
     *out = lmi_metric_pearson(rx, rx + n, n);
-    lm_free(tmp);
-    lm_free(rx);
+    lmi_free(tmp);
+    lmi_free(rx);
     return LM_OK;
 }
 
@@ -259,7 +259,7 @@ static lm_status entities(const int32_t *labels, const int32_t *gold, const size
                 }
                 lab = labels[i];
                 if (lab < 0 || (size_t)lab >= n_names) {
-                    lm_free(c);
+                    lmi_free(c);
                     return lmi_error(LM_ERR_RANGE, "seqeval: label id %d at token %zu is not one of "
                                     "the %zu labels", (int)lab, i, n_names);
                 }
@@ -272,7 +272,7 @@ static lm_status entities(const int32_t *labels, const int32_t *gold, const size
                     size_t nc = cap ? cap * 2 : 64;
                     chunk *p = lmi_realloc_array(c, nc, sizeof *p);
                     if (p == NULL) {
-                        lm_free(c);
+                        lmi_free(c);
                         return lmi_error(LM_ERR_NOMEM, "seqeval: out of memory");
                     }
                     c = p;
@@ -371,9 +371,9 @@ lm_status lmi_metric_seqeval(const int32_t *gold, const int32_t *pred, const siz
                       : 0.0;
         out->accuracy = tokens ? (double)same / (double)tokens : 0.0;
     }
-    lm_free(ct);
-    lm_free(cp);
-    lm_free(info);
+    lmi_free(ct);
+    lmi_free(cp);
+    lmi_free(info);
     return st;
 }
 
@@ -473,8 +473,8 @@ lm_status lmi_squad_normalize(const char *s, size_t len, char **out, size_t *out
     a = lmi_malloc_array(len + 1, 5 * sizeof *a); /* a [len+1], b and c [2 (len+1)] */
     res = lmi_malloc_array(len + 1, 8);
     if (a == NULL || res == NULL) {
-        lm_free(a);
-        lm_free(res);
+        lmi_free(a);
+        lmi_free(res);
         return lmi_error(LM_ERR_NOMEM, "squad: out of memory");
     }
     b = a + len + 1;
@@ -528,7 +528,7 @@ lm_status lmi_squad_normalize(const char *s, size_t len, char **out, size_t *out
         k += e;
     }
     res[k] = '\0';
-    lm_free(a);
+    lmi_free(a);
     *out = res;
     *out_len = k;
     return LM_OK;
@@ -605,7 +605,7 @@ lm_status lmi_metric_squad(const char *pred, size_t pred_len, const char *const 
         return st;
     }
     if ((pw = split_sorted(np, np_len, &npw)) == NULL) {
-        lm_free(np);
+        lmi_free(np);
         return lmi_error(LM_ERR_NOMEM, "squad: out of memory");
     }
     for (g = 0; g < n_gold; g++) {
@@ -617,7 +617,7 @@ lm_status lmi_metric_squad(const char *pred, size_t pred_len, const char *const 
             break;
         }
         if ((gw = split_sorted(ng, ng_len, &ngw)) == NULL) {
-            lm_free(ng);
+            lmi_free(ng);
             st = lmi_error(LM_ERR_NOMEM, "squad: out of memory");
             break;
         }
@@ -628,10 +628,10 @@ lm_status lmi_metric_squad(const char *pred, size_t pred_len, const char *const 
         if (f > *f1) {
             *f1 = f;
         }
-        lm_free(gw);
-        lm_free(ng);
+        lmi_free(gw);
+        lmi_free(ng);
     }
-    lm_free(pw);
-    lm_free(np);
+    lmi_free(pw);
+    lmi_free(np);
     return st;
 }

@@ -66,7 +66,7 @@ lm_status lmi_features_build_qa(const lmi_dataset *ds, const lm_tokenizer_t *tok
     lm_encode_options eo;
     size_t x;
     lm_status st = LM_OK;
-    lm_encode_options_init(&eo);
+    lmi_encode_options_init(&eo);
     eo.max_length = o->max_length;
     eo.truncation = LM_TRUNCATE_ONLY_SECOND;
     eo.stride = o->doc_stride;
@@ -77,7 +77,7 @@ lm_status lmi_features_build_qa(const lmi_dataset *ds, const lm_tokenizer_t *tok
         size_t skip = py_lstrip(e->text, e->text_len);
         lm_encoding_t *enc = NULL;
         size_t w;
-        st = lm_tokenizer_encode_pair(tok, e->text + skip, e->text_len - skip, e->pair, e->pair_len,
+        st = lmi_tokenizer_encode_pair(tok, e->text + skip, e->text_len - skip, e->pair, e->pair_len,
                                       &eo, &enc);
         if (st != LM_OK) {
             char where[300];
@@ -93,7 +93,7 @@ lm_status lmi_features_build_qa(const lmi_dataset *ds, const lm_tokenizer_t *tok
                 fill_window(f, win, base, ans);
             }
         }
-        lm_encoding_free(enc);
+        lmi_encoding_free(enc);
     }
     return st;
 }
@@ -139,8 +139,8 @@ lm_status lmi_qa_postprocess(const lmi_dataset *ds, const lmi_features *f,
     ts = lmi_malloc_array(2 * n_best, sizeof *ts);
     best = lmi_malloc_array(ds->n ? ds->n : 1, sizeof *best);
     if (ts == NULL || best == NULL) {
-        lm_free(ts);
-        lm_free(best);
+        lmi_free(ts);
+        lmi_free(best);
         return lmi_error(LM_ERR_NOMEM, "qa postprocess: out of memory");
     }
     te = ts + n_best;
@@ -174,8 +174,8 @@ lm_status lmi_qa_postprocess(const lmi_dataset *ds, const lmi_features *f,
             }
         }
     }
-    lm_free(ts);
-    lm_free(best);
+    lmi_free(ts);
+    lmi_free(best);
     return LM_OK;
 }
 
@@ -218,8 +218,8 @@ lm_status lmi_qa_evaluate(const lmi_dataset *ds, const lmi_span *answers, double
             counted++;
         }
     }
-    lm_free(golds);
-    lm_free(lens);
+    lmi_free(golds);
+    lmi_free(lens);
     *em = counted ? 100.0 * sum_em / (double)counted : 0.0;
     *f1 = counted ? 100.0 * sum_f1 / (double)counted : 0.0;
     return st;

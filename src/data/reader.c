@@ -56,8 +56,8 @@ void lmi_reader_close(lmi_reader *r) {
     if (r->f != NULL) {
         fclose(r->f);
     }
-    lm_free(r->chunk);
-    lm_free(r->buf);
+    lmi_free(r->chunk);
+    lmi_free(r->buf);
     memset(r, 0, sizeof *r);
 }
 
