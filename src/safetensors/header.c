@@ -474,8 +474,8 @@ static lm_status metadata_value(scanner *s, size_t key_at) {
         skip_ws(s);
         v_at = s->pos;
         if (peek(s) != '"') {
-            return fail(s, LM_ERR_FORMAT, s->pos, "\"__metadata__\" value of \"%s\" is not a string",
-                        key);
+            return fail(s, LM_ERR_FORMAT, s->pos,
+                        "\"__metadata__\" value of \"%s\" is not a string", key);
         }
         if ((st = string(s, NULL, 0, &vn, &nul)) != LM_OK) {
             return st;
