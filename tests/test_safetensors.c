@@ -5,6 +5,7 @@
 
 #include "test_util.h"
 
+#include "base/utf8.h"
 #include "safetensors/safetensors.h"
 
 /* Builds header-length + header + data in a static buffer; returns the size. */
@@ -235,6 +236,13 @@ static void test_reference_grammar(void **state) {
                                  8),
                      LM_ERR_FORMAT);
     assert_non_null(strstr(lm_last_error(), "\\u0000"));
+    /* a long name is cut short in the sentence at a character boundary (valid UTF-8) */
+    assert_int_equal(open_header("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9"
+                                 "\\u0000\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
+                                 4),
+                     LM_ERR_FORMAT);
+    assert_true(lmi_utf8_validate(lm_last_error(), strlen(lm_last_error()), NULL));
+    assert_null(strstr(lm_last_error(), "\xc3"));
     assert_int_equal(open_header("{\"__metadata__\":{\"k\":\"v\\u0000w\"}}", 0), LM_ERR_FORMAT);
     assert_int_equal(open_header("{\"__metadata__\":{\"k\\u0000\":\"v\"}}", 0), LM_ERR_FORMAT);
     assert_int_equal(open_header("{\"a\\ud800\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",

@@ -229,13 +229,13 @@ static lm_status string(scanner *s, char *out, size_t cap, size_t *n, size_t *nu
 /* A string read into buf (cap bytes, NUL-terminated, cut short at a character boundary when
  * longer); *n gets the full decoded length. */
 static lm_status short_string(scanner *s, char *buf, size_t cap, size_t *n, size_t *nul) {
-    lm_status st = string(s, buf, cap - 1, n, nul);
+    lm_status st = string(s, buf, cap, n, nul); /* up to cap bytes: buf[k] below is written */
     size_t k;
     if (st != LM_OK) {
         return st;
     }
     k = *n < cap - 1 ? *n : cap - 1;
-    if (*n > k) { /* cut: drop a partial UTF-8 sequence at the end */
+    if (*n > k) { /* cut before byte k: back to the start of the character it belongs to */
         while (k > 0 && ((unsigned char)buf[k] & 0xC0) == 0x80) {
             k--;
         }
