@@ -23,8 +23,15 @@ static double max_diff(const float *a, const double *b, size_t n) {
     return m;
 }
 
-static const lmi_ops_ctx ctx1 = {1};
-static const lmi_ops_ctx ctx2 = {2};
+/* The products run on the BLAS (blas = 1) or on liblm's plain kernel (tensor/guard.h), which
+ * test_plain_kernel selects for a second run of the product tests. */
+static lmi_ops_ctx ctx1 = {1, 1, 0};
+static lmi_ops_ctx ctx2 = {2, 1, 0};
+
+static void set_blas(int blas) {
+    ctx1.blas = blas;
+    ctx2.blas = blas;
+}
 
 static void test_matmul(void **state) {
     enum { N = 37, C = 45, OC = 29, LD = 33 };
@@ -257,7 +264,7 @@ static void test_fused(void **state) {
         fill(&r, b[k], OC, 1);
     }
     for (threads = 1; threads <= 2; threads++) {
-        const lmi_ops_ctx ctx = {threads};
+        const lmi_ops_ctx ctx = {threads, ctx1.blas, 0};
         lmi_matmul_spans_forward(&ctx, out3, 3 * OC, inp, ws, bs, 3, spans, 3, C, OC);
         for (k = 0; k < 3; k++) {
             lmi_matmul_forward(&ctx, one, OC, inp, ws[k], bs[k], N, C, OC);
@@ -286,6 +293,15 @@ static void test_fused(void **state) {
     }
 }
 
+/* The same product tests on the plain kernel that runs when the BLAS may not (guard.h). */
+static void test_plain_kernel(void **state) {
+    set_blas(0);
+    test_matmul(state);
+    test_attention(state);
+    test_fused(state);
+    set_blas(1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul),
@@ -294,6 +310,7 @@ int main(void) {
         cmocka_unit_test(test_activations_residual_softmax),
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_fused),
+        cmocka_unit_test(test_plain_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,12 @@
 #include "tensor/blas.h"
 
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/error.h"
+#include "base/memlimit.h"
 #include "lm.h"
 
 const char *lmi_blas_kernel(void) {
@@ -19,6 +22,19 @@ int lmi_blas_threads(void) {
 }
 
 void lmi_blas_set_threads(int threads) {
+    static atomic_int warned = 0;
+    /* A threaded OpenBLAS started its workers when it was loaded, and each took a buffer of
+     * BUFFER_SIZE there; under an address-space limit one that could not spins for ever in
+     * blas_memory_alloc (and process exit waits for it). liblm cannot stop them; say how to
+     * avoid them (tensor/guard.h keeps liblm's own BLAS calls safe). */
+    if (openblas_get_num_threads() > 1 && lmi_address_limited() && !atomic_exchange(&warned, 1)) {
+        lmi_log(LM_LOG_WARN,
+                "OpenBLAS was loaded with %d threads under an address-space limit: each of its "
+                "workers takes a buffer when it starts and may spin for ever when it cannot have "
+                "it; set OPENBLAS_NUM_THREADS=1 before the program starts (liblm calls the BLAS "
+                "on one thread)",
+                openblas_get_num_threads());
+    }
     if (threads > 0) {
         openblas_set_num_threads(threads);
     }

@@ -1,6 +1,6 @@
 /* Tensor ops and their backwards (see ops.h): embedding lookup, layer norm, residual add,
- * activations, softmax and dropout as plain OpenMP loops; matmul on CBLAS; masked multi-head
- * self-attention. */
+ * activations, softmax and dropout as plain OpenMP loops; matmul on CBLAS (or the plain kernel of
+ * guard.c when the plan forbids the BLAS); masked multi-head self-attention. */
 #include "tensor/ops.h"
 
 /* The elementwise kernels below are written branch-free for the vectoriser; GCC only if-converts
@@ -13,12 +13,14 @@
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 
-#include <cblas.h>
+#include <cblas.h> /* the backward products (training runs without an address-space limit plan) */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
 #include "base/rng.h"
+
+#include "tensor/guard.h"
 
 /* exp(x) for float, vectorisable (no libm call): x = n ln2 + r, |r| <= ln2/2, e^r by its
  * degree-6 Taylor polynomial (error < 2e-7 relative), 2^n by building the exponent bits.
@@ -147,8 +149,9 @@ static size_t column_blocks(const lmi_ops_ctx *ctx, size_t N, size_t C) {
     return ctx->threads > 1 && N * C >= LM_PAR_MIN ? (size_t)ctx->threads : 1;
 }
 
-/* One single-threaded sgemm: out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias). */
-static void gemm_block(float *out, size_t ldo, const float *inp, const float *weight,
+/* One single-threaded sgemm: out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias); on the BLAS when
+ * blas is 1. */
+static void gemm_block(int blas, float *out, size_t ldo, const float *inp, const float *weight,
                        const float *bias, size_t N, size_t C, size_t OC) {
     size_t n;
     float beta = 0.0f;
@@ -161,8 +164,7 @@ static void gemm_block(float *out, size_t ldo, const float *inp, const float *we
         }
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f, inp,
-                (int)C, weight, (int)C, beta, out, (int)ldo);
+    lmi_sgemm(blas, 1, N, OC, C, 1.0f, inp, C, weight, C, beta, out, ldo);
 }
 
 void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
@@ -174,7 +176,7 @@ void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const fl
      * fewer rows than columns (each thread packs the whole of the operand it does not split). */
     int threads = ctx->threads;
     if (threads <= 1 || (double)N * C * OC < 2e5) {
-        gemm_block(out, ldo, inp, weight, bias, N, C, OC);
+        gemm_block(ctx->blas, out, ldo, inp, weight, bias, N, C, OC);
         return;
     }
 #pragma omp parallel num_threads(threads)
@@ -182,14 +184,14 @@ void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const fl
         size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
         if (N > OC) {
             size_t lo = N * t / nt, hi = N * (t + 1) / nt;
-            gemm_block(out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
+            gemm_block(ctx->blas, out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
         } else {
             size_t blocks = (OC + 15) / 16;
             size_t lo = blocks * t / nt * 16, hi = blocks * (t + 1) / nt * 16;
             hi = hi < OC ? hi : OC;
             lo = lo < hi ? lo : hi;
-            gemm_block(out + lo, ldo, inp, weight + lo * C, bias != NULL ? bias + lo : NULL, N, C,
-                       hi - lo);
+            gemm_block(ctx->blas, out + lo, ldo, inp, weight + lo * C,
+                       bias != NULL ? bias + lo : NULL, N, C, hi - lo);
         }
     }
 }
@@ -211,7 +213,7 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
         size_t hi = lo + width < OC ? lo + width : OC;
         const lmi_row_span *sp = &spans[s];
         if (lo < hi && sp->count > 0) {
-            gemm_block(out + sp->start * ldo + k * OC + lo, ldo, inp + sp->start * C,
+            gemm_block(ctx->blas, out + sp->start * ldo + k * OC + lo, ldo, inp + sp->start * C,
                        weights[k] + lo * C, biases[k] != NULL ? biases[k] + lo : NULL, sp->count,
                        C, hi - lo);
         }
@@ -809,8 +811,8 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
                 S[i] = 1.0f / (float)T;
             }
             attention_keep_and_drop(S, T, T, A, 0, T, &drop, seed, (uint64_t)u * T);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f,
-                        S, (int)T, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
+            lmi_sgemm(ctx->blas, 0, T, hd, T, 1.0f, S, T, v, ldqkv, 0.0f, out + b * T * C + h * hd,
+                      C);
             continue;
         }
         /* Only keys before kend take part, and the queries before kend are one product, those
@@ -821,15 +823,14 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
             if (rows == 0) {
                 continue;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)kend, (int)hd,
-                        scale, q + r0 * ldqkv, (int)ldqkv, k, (int)ldqkv, 0.0f, S, (int)kend);
+            lmi_sgemm(ctx->blas, 1, rows, kend, hd, scale, q + r0 * ldqkv, ldqkv, k, ldqkv, 0.0f, S,
+                      kend);
             for (i = 0; i < rows; i++) {
                 softmax_row_biased(S + i * kend, bias, kend);
             }
             attention_keep_and_drop(S, rows, kend, A, r0, T, &drop, seed, (uint64_t)u * T);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)hd, (int)kend,
-                        1.0f, S, (int)kend, v, (int)ldqkv, 0.0f, out + (b * T + r0) * C + h * hd,
-                        (int)C);
+            lmi_sgemm(ctx->blas, 0, rows, hd, kend, 1.0f, S, kend, v, ldqkv, 0.0f,
+                      out + (b * T + r0) * C + h * hd, C);
         }
     }
 }

@@ -17,15 +17,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Number of OpenMP threads the non-BLAS loops use (>= 1). */
+/* How an op runs: threads is the number of OpenMP threads (>= 1); blas is 1 when the products
+ * may call the BLAS, 0 when they use liblm's plain kernel (tensor/guard.h); busy is the number of
+ * BLAS callers counted for this forward by lmi_ops_begin. A forward takes its ctx from
+ * lmi_ops_begin, which keeps both threads and BLAS within an address-space limit. */
 typedef struct lmi_ops_ctx {
     int threads;
+    int blas;
+    int busy;
 } lmi_ops_ctx;
 
 /* out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias[OC] when not NULL).
  * weight is stored as PyTorch's Linear stores it ([out, in]). ldo is the row stride of out
  * (OC for a dense output; larger to write into a slice of a wider buffer). Runs on ctx->threads
- * OpenMP threads, each calling the BLAS single-threaded (the model sets the BLAS to 1 thread). */
+ * OpenMP threads, each calling the BLAS single-threaded (the model sets the BLAS to 1 thread),
+ * or liblm's plain kernel when ctx->blas is 0. */
 void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                        const float *weight, const float *bias, size_t N, size_t C, size_t OC);
 

@@ -166,6 +166,14 @@ static lm_status parse_vocab(lm_tokenizer_t *tok, const char *data, size_t len, 
             if (l > 0 && data[start + l - 1] == '\r') {
                 l--;
             }
+            if (l > LM_VOCAB_MAX_TOKEN_BYTES) {
+                lmi_free(texts);
+                lmi_free(lens);
+                return lmi_error(LM_ERR_FORMAT,
+                                "%s: line %zu (from byte offset %zu) is %zu bytes long, but a token "
+                                "may have at most %u: a vocab.txt holds one token a line",
+                                what, n + 1, start, l, LM_VOCAB_MAX_TOKEN_BYTES);
+            }
             texts[n] = data + start;
             lens[n] = l;
             n++;
