@@ -60,9 +60,10 @@ typedef struct lm_text_options {
     int32_t max_length;        /**< Tokens per model input, special tokens included; 0 (default):
                                     the model's own limit (sentence-transformers max_seq_length,
                                     else the tokenizer's model_max_length, else the position
-                                    table). Longer inputs are truncated (embeddings,
-                                    classification, fill-mask, tagging) or cut into overlapping
-                                    windows (question answering). */
+                                    table; question answering: at most 384, as its pipeline).
+                                    Longer inputs are truncated (embeddings, classification,
+                                    fill-mask, tagging) or cut into overlapping windows
+                                    (question answering). */
     int32_t batch_size;        /**< Inputs per forward pass; 0 (default): 32. */
     int32_t replace_invalid_utf8; /**< 1: invalid UTF-8 is replaced (as Python's
                                        errors="replace"); 0 (default): LM_ERR_UTF8. */
@@ -75,7 +76,8 @@ typedef struct lm_text_options {
                                     answers per question, default 1); 0 = the default. */
     int32_t aggregation;       /**< Token classification: an ::lm_aggregation (default NONE). */
     int32_t doc_stride;        /**< Question answering: tokens shared by consecutive windows of a
-                                    long context; 0 (default): 128. */
+                                    long context; 0 (default): min(max_length / 2, 128), as the
+                                    pipeline (less when a long question leaves less room). */
     int32_t max_answer_length; /**< Question answering: longest answer in tokens; 0 (default): 15. */
     int32_t max_question_length; /**< Question answering: question tokens kept; 0 (default): 64. */
     int32_t handle_impossible_answer; /**< Question answering: 1 lets the empty answer win
@@ -119,7 +121,8 @@ typedef struct lm_label_score {
  * @param n Number of inputs.
  * @param texts The (first) texts.
  * @param lens Their lengths, or NULL.
- * @param pairs The second texts of pairs, or NULL for single texts.
+ * @param pairs The second texts of pairs, or NULL for single texts. An empty second text
+ *        makes that input a single text, as in the pipeline.
  * @param pair_lens Their lengths, or NULL (NUL-terminated or no pairs).
  * @param opts Options, or NULL.
  * @param[out] results `n * k` entries, k = top_k (clipped to the label count; all labels for
@@ -164,7 +167,9 @@ typedef struct lm_answer {
     float score;        /**< As the question-answering pipeline computes it. */
     int32_t reserved;   /**< 0. */
     int64_t start;      /**< First character of the answer in the context. */
-    int64_t end;        /**< One past its last character (start == end: the empty answer). */
+    int64_t end;        /**< One past its last character (start == end: the empty answer;
+                             start == end == -1 with score 0: no answer, when the context has
+                             fewer than top_k candidate spans). */
     int64_t byte_start; /**< The same span in bytes. */
     int64_t byte_end;   /**< One past its last byte. */
 } lm_answer;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "api/handle.h"
 #include "api/symver.h"
 #include "base/error.h"
 #include "base/file.h"
@@ -15,11 +16,6 @@
 #include "model/config.h"
 #include "tensor/blas.h"
 #include "text/tokenizer.h"
-
-struct lm_model {
-    lmi_bert *bert;
-    lm_tokenizer_t *tok; /* the folder's tokenizer, or NULL */
-};
 
 /* The library's defaults in its own full-size struct. */
 static void default_options(lm_model_options *opts) {

@@ -190,6 +190,7 @@ static lm_status new_model(const lmi_bert_config *cfg, int head, int threads, lm
     m->threads = threads > 0 ? threads : 1; /* the OpenMP team of every op, BLAS included */
     m->pooling = 1;
     m->normalize = 0;
+    m->max_seq_length = m->cfg.max_position_embeddings;
     if (m->head == LM_BERT_HEAD_QA && m->cfg.num_labels != 2) {
         s = lmi_error(LM_ERR_FORMAT, "config.json: a question-answering head needs num_labels 2, "
                                     "not %lld", (long long)m->cfg.num_labels);
@@ -579,6 +580,9 @@ lm_status lmi_bert_load(const char *dir, int head, int threads, const lmi_fresh_
     }
     if (s == LM_OK) {
         s = read_pooling_defaults(m, dir);
+    }
+    if (s == LM_OK) {
+        s = lmi_bert_read_max_length(m, dir);
     }
     if (s == LM_OK) {
         m->source_dir = lmi_strdup(dir);

@@ -75,6 +75,8 @@ typedef struct lmi_bert {
                                     into st), owned array, or NULL */
     size_t n_unused;
     int fresh_head;              /* 1: the head's weights were initialised at load (not in file) */
+    int64_t max_seq_length;      /* default tokens per input of the text pipelines, special tokens
+                                    included (lmi_bert_read_max_length); <= max_position_embeddings */
 } lmi_bert;
 
 /* A head to initialise at load when the checkpoint lacks it (lmi_bert_load). */
@@ -100,6 +102,12 @@ const char *lmi_bert_head_architecture(int head);
  * no parameter uses are listed in m->unused and reported in the log. On failure *out is NULL. */
 lm_status lmi_bert_load(const char *dir, int head, int threads, const lmi_fresh_head *fresh,
                         lmi_bert **out);
+/* Sets m->max_seq_length from the folder it was loaded from, as sentence-transformers and
+ * transformers take it: sentence_bert_config.json "max_seq_length" when present, else
+ * tokenizer_config.json "model_max_length" (transformers writes 1e30 for "no limit"), else (and at
+ * most) config.json max_position_embeddings. Values below 3 and unreadable files are ignored (and
+ * logged); only LM_ERR_NOMEM is an error. (src/model/limits.c) */
+lm_status lmi_bert_read_max_length(lmi_bert *m, const char *dir);
 /* A new model from a parsed config (copied) with transformers' initialisation from `seed`. */
 lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uint64_t seed,
                          lmi_bert **out);

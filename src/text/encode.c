@@ -388,6 +388,18 @@ static lm_status check_args(const lm_tokenizer_t *tok, const lm_encode_options *
     return LM_OK;
 }
 
+lm_status lmi_encode_token_lists(const lm_tokenizer_t *tok, const lmi_token_list *a,
+                                const lmi_token_list *b, const lm_encode_options *opts,
+                                lm_encoding_t **out) {
+    lm_encode_options o;
+    lm_status st;
+    *out = NULL;
+    if ((st = check_args(tok, opts, &o)) != LM_OK) {
+        return st;
+    }
+    return post_process(tok, &o, a, b, out);
+}
+
 static lm_status encode_impl(const lm_tokenizer_t *tok, const char *a, size_t a_len,
                              const char *b, size_t b_len, int pair, const lm_encode_options *o,
                              lm_encoding_t **out) {

@@ -103,6 +103,14 @@ void lmi_encoding_free(lm_encoding_t *enc);
 lm_status lmi_text_tokenize(const lm_tokenizer_t *tok, const char *text, size_t len,
                            lmi_token_list *out);
 
+/* The post-processor alone, on token lists from lmi_text_tokenize: the encoding (template,
+ * truncation, overflow windows, padding) that lmi_tokenizer_encode (b NULL) or
+ * lmi_tokenizer_encode_pair would build from the texts those lists came from. Callers may shorten
+ * a list first (question answering keeps at most max_question_len question tokens). */
+lm_status lmi_encode_token_lists(const lm_tokenizer_t *tok, const lmi_token_list *a,
+                                const lmi_token_list *b, const lm_encode_options *opts,
+                                lm_encoding_t **out);
+
 /* Allocates an encoding of n tokens (all arrays, zeroed). NULL on allocation failure. */
 lm_encoding_t *lmi_encoding_alloc(size_t n);
 
