@@ -96,7 +96,7 @@ $(TOOL): $(TOOL_SRC) $(wildcard tools/lm/*.h) $(STATIC) include/lm.h $(wildcard 
 	    -fopenmp $(DEP_LIBS)
 
 # Tests link the static library and may include internal headers from src/.
-$(B)/tests/%: tests/%.c $(STATIC) tests/test_util.h
+$(B)/tests/%: tests/%.c $(STATIC) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L $(SANITIZE) -Iinclude -Isrc \
 	    $(DEP_CFLAGS) -DLM_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(STATIC) -fopenmp $(DEP_LIBS) \
@@ -141,12 +141,16 @@ docs:
 	@mkdir -p $(B)/docs
 	doxygen docs/Doxyfile
 
-# Regenerated on every install: it carries the install prefix.
+# Regenerated on every install: it carries the install prefix. The private dependencies are
+# written as plain linker flags (no Requires.private): `pkg-config --cflags lm` then gives only
+# liblm's own include folder and works without the -dev packages of OpenBLAS, cJSON, utf8proc.
+PRIVATE_LIBS = $(shell $(PKG_CONFIG) --libs --static $(DEPS)) -lgomp -lpthread -lm
 .PHONY: $(B)/lm.pc
 $(B)/lm.pc: pkgconfig/lm.pc.in include/lm/version.h
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR_INSTALL)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR_INSTALL)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR_INSTALL)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' $< > $@
 
 install: lib tool $(B)/lm.pc
 	install -d $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig \

@@ -8,10 +8,13 @@
 #   DEMO_TRAIN / DEMO_DEV: how many SST-2 sentences to use (default 2000 / 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${LM_DATA_DIR:-../shared/data}
-if [ ! -f "$data/sst2/train.tsv" ]; then
-    echo "demo: $data/sst2/train.tsv not found (set LM_DATA_DIR to the shared data folder)" >&2
-    exit 1
+# SST-2 ships with the repo (examples/data/sst2/*.tsv.xz); LM_DATA_DIR may point elsewhere.
+data=${LM_DATA_DIR:-build/demo-data}
+if [ -z "${LM_DATA_DIR:-}" ]; then
+    mkdir -p "$data/sst2"
+    for f in train dev; do
+        [ -f "$data/sst2/$f.tsv" ] || xz -dc "examples/data/sst2/$f.tsv.xz" > "$data/sst2/$f.tsv"
+    done
 fi
 model=${LM_MINILM_DIR:-$(bash scripts/find_minilm.sh)}
 echo "== liblm $(bin/lm version | cut -d' ' -f2), model $model"

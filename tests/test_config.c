@@ -70,6 +70,30 @@ static void test_minilm(void **state) {
     lmi_bert_config_free(&c);
 }
 
+/* Issue 7, item 16: transformers reads config.json with Python's json, where a repeated key keeps
+ * its last value; liblm must build the same model (BertConfig.from_json_file on this text gives
+ * hidden_size 768, hidden_act gelu, id2label {0: 'NEG', 1: 'pos'}). */
+static void test_repeated_keys(void **state) {
+    lmi_bert_config c;
+    (void)state;
+    assert_int_equal(parse("{\"hidden_size\": 384, \"num_attention_heads\": 12, "
+                           "\"intermediate_size\": 1536, \"num_hidden_layers\": 2, "
+                           "\"id2label\": {\"0\": \"neg\", \"1\": \"pos\", \"0\": \"NEG\"}, "
+                           "\"label2id\": {\"NEG\": 0, \"pos\": 1}, "
+                           "\"hidden_act\": \"relu\", \"hidden_size\": 768, \"hidden_act\": \"gelu\"}",
+                           &c),
+                     LM_OK);
+    assert_int_equal(c.hidden_size, 768);
+    assert_int_equal(c.hidden_act, LM_ACT_GELU);
+    assert_int_equal(c.num_labels, 2);
+    assert_string_equal(c.id2label[0], "NEG");
+    assert_string_equal(c.id2label[1], "pos");
+    lmi_bert_config_free(&c);
+    /* a key cut at \u0000 by cJSON would shadow the real one: refused */
+    assert_int_equal(parse_only("{\"hidden_size\": 384, \"hidden_size\\u0000x\": 768}"),
+                     LM_ERR_FORMAT);
+}
+
 static void test_labels(void **state) {
     lmi_bert_config c;
     (void)state;
@@ -107,7 +131,11 @@ static void test_labels(void **state) {
     assert_int_equal(parse_only("{\"id2label\":{\"0\":\"a\",\"1\":\"b\"},\"label2id\":{\"a\":0}}"),
                      LM_ERR_FORMAT);
     assert_int_equal(parse_only("{\"id2label\":{\"0\":\"a\",\"2\":\"b\"}}"), LM_ERR_FORMAT);
-    assert_int_equal(parse_only("{\"id2label\":{\"0\":\"a\",\"0\":\"b\"}}"), LM_ERR_FORMAT);
+    /* a repeated key keeps its last value, as in Python (see test_repeated_keys) */
+    assert_int_equal(parse("{\"id2label\":{\"0\":\"a\",\"0\":\"b\"}}", &c), LM_OK);
+    assert_int_equal(c.num_labels, 1);
+    assert_string_equal(c.id2label[0], "b");
+    lmi_bert_config_free(&c);
     assert_int_equal(parse_only("{\"id2label\":{\"0\":\"a\",\"x\":\"b\"}}"), LM_ERR_FORMAT);
     assert_int_equal(parse_only("{\"id2label\":{\"0\":\"a\",\"1\":\"a\"}}"), LM_ERR_FORMAT);
     assert_int_equal(parse_only("{\"id2label\":{\"0\":1}}"), LM_ERR_FORMAT);
@@ -284,6 +312,7 @@ static void test_allocation_failures(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),         cmocka_unit_test(test_minilm),
+        cmocka_unit_test(test_repeated_keys),
         cmocka_unit_test(test_labels),           cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_activations),      cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_roundtrip_and_file), cmocka_unit_test(test_allocation_failures),

@@ -62,6 +62,92 @@ static void test_deep_nesting(void **state) {
     free(deep);
 }
 
+/* Issue 7, item 16: a repeated key keeps its last value at the place of the first, as Python's
+ * json.loads({"a": 1, "b": 2, "a": 3}) gives {"a": 3, "b": 2}. */
+static void test_repeated_keys(void **state) {
+    const char text[] = "{\"a\": 1, \"b\": {\"x\": 1, \"x\": [2], \"y\": 0, \"x\": {\"z\": 5, \"z\": 6}}, "
+                        "\"a\": 2, \"c\": [{\"k\": 1, \"k\": 2}], \"a\": 3}";
+    cJSON *root;
+    const cJSON *b;
+    const cJSON *x;
+    int64_t v = 0;
+    char big[4096];
+    size_t n = 0;
+    int i;
+    (void)state;
+    assert_int_equal(lmi_json_parse(text, sizeof text - 1, "cfg", &root), LM_OK);
+    assert_int_equal(cJSON_GetArraySize(root), 3); /* a, b, c */
+    assert_string_equal(root->child->string, "a"); /* the place of the first "a" */
+    assert_int_equal(lmi_json_get_int(root, "a", "cfg", 0, 10, &v), LM_OK);
+    assert_int_equal(v, 3);
+    b = cJSON_GetObjectItemCaseSensitive(root, "b");
+    assert_int_equal(cJSON_GetArraySize(b), 2); /* x, y */
+    x = b->child;
+    assert_string_equal(x->string, "x");
+    assert_true(cJSON_IsObject(x));
+    assert_int_equal(cJSON_GetArraySize(x), 1);
+    assert_int_equal(lmi_json_get_int(x, "z", "cfg", 0, 10, &v), LM_OK);
+    assert_int_equal(v, 6);
+    assert_string_equal(x->next->string, "y");
+    x = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "c"), 0);
+    assert_int_equal(cJSON_GetArraySize(x), 1);
+    assert_int_equal(lmi_json_get_int(x, "k", "cfg", 0, 10, &v), LM_OK);
+    assert_int_equal(v, 2);
+    cJSON_Delete(root);
+    /* more keys than the small on-stack table: k0..k99, then k7 and k42 again */
+    n += (size_t)snprintf(big + n, sizeof big - n, "{");
+    for (i = 0; i < 100; i++) {
+        n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\": %d, ", i, i);
+    }
+    n += (size_t)snprintf(big + n, sizeof big - n, "\"k7\": 1007, \"k42\": 1042}");
+    assert_int_equal(lmi_json_parse(big, n, "big", &root), LM_OK);
+    assert_int_equal(cJSON_GetArraySize(root), 100);
+    assert_int_equal(lmi_json_get_int(root, "k7", "big", 0, 2000, &v), LM_OK);
+    assert_int_equal(v, 1007);
+    assert_int_equal(lmi_json_get_int(root, "k42", "big", 0, 2000, &v), LM_OK);
+    assert_int_equal(v, 1042);
+    assert_string_equal(cJSON_GetArrayItem(root, 7)->string, "k7");
+    assert_string_equal(cJSON_GetArrayItem(root, 99)->string, "k99");
+    cJSON_Delete(root);
+    /* keys and values holding U+0000: cJSON would cut them (two keys could collide) */
+    assert_int_equal(lmi_json_parse("{\"a\\u0000b\": 1, \"a\": 2}", 23, "nul.json", &root),
+                     LM_ERR_FORMAT);
+    assert_non_null(strstr(lm_last_error(), "\\u0000"));
+    assert_non_null(strstr(lm_last_error(), "nul.json"));
+    assert_int_equal(lmi_json_parse("[\"x\\u0000\"]", 11, "nul.json", &root), LM_ERR_FORMAT);
+    assert_int_equal(lmi_json_parse("[\"x\\\\u0000\"]", 12, "nul.json", &root), LM_OK);
+    assert_string_equal(root->child->valuestring, "x\\u0000"); /* an escaped backslash */
+    cJSON_Delete(root);
+}
+
+/* The table of a large object is the only allocation of the rule; its failure is LM_ERR_NOMEM. */
+static lm_status repeated_keys_body(void *unused) {
+    char big[2048];
+    size_t n = 0;
+    int i;
+    cJSON *root = NULL;
+    lm_status s;
+    n += (size_t)snprintf(big + n, sizeof big - n, "{");
+    for (i = 0; i < 40; i++) {
+        n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\": %d, ", i % 30, i);
+    }
+    n += (size_t)snprintf(big + n, sizeof big - n, "\"end\": 0}");
+    (void)unused;
+    s = lmi_json_parse(big, n, "big", &root);
+    if (s == LM_OK) {
+        assert_int_equal(cJSON_GetArraySize(root), 31);
+        cJSON_Delete(root);
+    } else {
+        assert_null(root);
+    }
+    return s;
+}
+
+static void test_repeated_keys_alloc(void **state) {
+    (void)state;
+    TEST_EVERY_ALLOCATION_FAILURE(repeated_keys_body, NULL);
+}
+
 static void test_parse_file(void **state) {
     char *dir = test_make_temp_dir();
     char path[512];
@@ -90,6 +176,8 @@ int main(void) {
         cmocka_unit_test(test_parse_and_get),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_repeated_keys),
+        cmocka_unit_test(test_repeated_keys_alloc),
         cmocka_unit_test(test_parse_file),
     };
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);

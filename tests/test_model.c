@@ -289,7 +289,7 @@ static lm_status rewrite(const char *dir, const char *drop, const char *reshape,
         }
         w[k].dtype = t->dtype;
         w[k].ndim = t->ndim;
-        memcpy(w[k].shape, t->shape, sizeof t->shape);
+        memcpy(w[k].shape, t->shape, t->ndim * sizeof *t->shape);
         w[k].data = copies[k];
         if (reshape != NULL && strcmp(t->name, reshape) == 0) {
             w[k].shape[0] = 1; /* same bytes, another shape */

@@ -23,8 +23,15 @@ static double max_diff(const float *a, const double *b, size_t n) {
     return m;
 }
 
-static const lmi_ops_ctx ctx1 = {1};
-static const lmi_ops_ctx ctx2 = {2};
+/* The products run on the BLAS (blas = 1) or on liblm's plain kernel (tensor/guard.h), which
+ * test_plain_kernel selects for a second run of the product tests. */
+static lmi_ops_ctx ctx1 = {1, 1, 0};
+static lmi_ops_ctx ctx2 = {2, 1, 0};
+
+static void set_blas(int blas) {
+    ctx1.blas = blas;
+    ctx2.blas = blas;
+}
 
 static void test_matmul(void **state) {
     enum { N = 37, C = 45, OC = 29, LD = 33 };
@@ -227,11 +234,11 @@ static void test_attention(void **state) {
             mask[i * T + t] = (i == 0) ? 1 : (i == 1 ? t < 5 : 0); /* full, padded, all padding */
         }
     }
-    lmi_attention_forward(&ctx2, out, qkv, LD, mask, scratch, B, T, C, NH);
+    lmi_attention_forward(&ctx2, out, NULL, qkv, LD, mask, scratch, B, T, C, NH, 0.0f, 0);
     attention_ref(ref, qkv, LD, mask, B, T, C, NH);
     assert_true(max_diff(out, ref, B * T * C) < 1e-5);
     /* batch independence: sequence 1 alone, truncated to its 5 real tokens, gives its rows. */
-    lmi_attention_forward(&ctx1, out1, qkv + 1 * T * LD, LD, mask + T, scratch, 1, 5, C, NH);
+    lmi_attention_forward(&ctx1, out1, NULL, qkv + 1 * T * LD, LD, mask + T, scratch, 1, 5, C, NH, 0.0f, 0);
     for (i = 0; i < 5 * C; i++) {
         assert_true(fabsf(out1[i] - out[T * C + i]) <= 1e-6f);
     }
@@ -257,7 +264,7 @@ static void test_fused(void **state) {
         fill(&r, b[k], OC, 1);
     }
     for (threads = 1; threads <= 2; threads++) {
-        const lmi_ops_ctx ctx = {threads};
+        const lmi_ops_ctx ctx = {threads, ctx1.blas, 0};
         lmi_matmul_spans_forward(&ctx, out3, 3 * OC, inp, ws, bs, 3, spans, 3, C, OC);
         for (k = 0; k < 3; k++) {
             lmi_matmul_forward(&ctx, one, OC, inp, ws[k], bs[k], N, C, OC);
@@ -286,6 +293,15 @@ static void test_fused(void **state) {
     }
 }
 
+/* The same product tests on the plain kernel that runs when the BLAS may not (guard.h). */
+static void test_plain_kernel(void **state) {
+    set_blas(0);
+    test_matmul(state);
+    test_attention(state);
+    test_fused(state);
+    set_blas(1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul),
@@ -294,6 +310,7 @@ int main(void) {
         cmocka_unit_test(test_activations_residual_softmax),
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_fused),
+        cmocka_unit_test(test_plain_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

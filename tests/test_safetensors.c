@@ -5,6 +5,7 @@
 
 #include "test_util.h"
 
+#include "base/utf8.h"
 #include "safetensors/safetensors.h"
 
 /* Builds header-length + header + data in a static buffer; returns the size. */
@@ -157,6 +158,156 @@ static void test_hostile_headers(void **state) {
     assert_int_equal(open_header("{\"__metadata__\":[]}", 0), LM_ERR_FORMAT);
     assert_int_equal(open_header("{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0), LM_ERR_FORMAT);
     assert_int_equal(open_header("{\"__metadata__\":{},\"__metadata__\":{}}", 0), LM_ERR_FORMAT);
+}
+
+/* Opens header + data_len zero bytes; on success returns the handle (the caller closes it). */
+static lmi_safetensors *open_ok(const char *header, size_t data_len) {
+    static unsigned char zeros[4096];
+    lmi_safetensors *st = NULL;
+    size_t size = build(header, zeros, data_len);
+    lm_status s = lmi_safetensors_open_memory(buf, size, "mem.safetensors", &st);
+    if (s != LM_OK) {
+        fprintf(stderr, "unexpected failure: %s\n", lm_last_error());
+    }
+    assert_int_equal(s, LM_OK);
+    return st;
+}
+
+/* Issue 7, items 14-15: numbers, strings and structure exactly as the reference reader (the
+ * safetensors crate on serde_json) takes them; answers checked with safetensors 0.8.0. */
+static void test_reference_grammar(void **state) {
+    lmi_safetensors *st;
+    const lmi_st_tensor *t;
+    (void)state;
+#define T4(offs) "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":" offs "}}"
+    /* offsets that serde reads as floats or signed numbers are not usize: refused */
+    assert_int_equal(open_header(T4("[0,16]"), 16), LM_OK);
+    assert_int_equal(open_header(T4("[0,16e0]"), 16), LM_ERR_FORMAT);
+    assert_non_null(strstr(lm_last_error(), "16e0"));
+    assert_non_null(strstr(lm_last_error(), "floating-point"));
+    assert_int_equal(open_header(T4("[0,16.0]"), 16), LM_ERR_FORMAT);
+    assert_int_equal(open_header(T4("[0,1.6E1]"), 16), LM_ERR_FORMAT);
+    assert_int_equal(open_header(T4("[-0,16]"), 16), LM_ERR_FORMAT);
+    assert_non_null(strstr(lm_last_error(), "-0"));
+    assert_int_equal(open_header(T4("[0,+16]"), 16), LM_ERR_FORMAT);
+    assert_int_equal(open_header(T4("[0,016]"), 16), LM_ERR_FORMAT);
+    assert_int_equal(open_header(T4("[0,16,16]"), 16), LM_ERR_FORMAT);
+    assert_int_equal(open_header(T4("[0, 16 ]"), 16), LM_OK);
+    assert_int_equal(open_header(T4("[0,16]") "   \n", 16), LM_OK);
+    assert_int_equal(open_header(" \t" T4("[0,16]"), 16), LM_OK);
+    assert_int_equal(open_header(T4("[0,16]") "\x01", 16), LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[4.0],\"data_offsets\":[0,16]}}",
+                                 16),
+                     LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}",
+                                 16),
+                     LM_ERR_FORMAT);
+    /* integers above 2^53 are read exactly (a double would round 2^53 + 1 down) */
+    st = open_ok("{\"z\":{\"dtype\":\"U8\",\"shape\":[0,9007199254740993,9223372036854775807],"
+                 "\"data_offsets\":[0,0]}}",
+                 0);
+    t = lmi_safetensors_find(st, "z");
+    assert_non_null(t);
+    assert_int_equal(t->ndim, 3);
+    assert_true(t->shape[1] == INT64_C(9007199254740993));
+    assert_true(t->shape[2] == INT64_MAX);
+    assert_int_equal(t->numel, 0);
+    lmi_safetensors_close(st);
+    assert_int_equal(open_header("{\"z\":{\"dtype\":\"U8\",\"shape\":[0,9223372036854775808],"
+                                 "\"data_offsets\":[0,0]}}",
+                                 0),
+                     LM_ERR_FORMAT); /* liblm's dimensions are int64 */
+    assert_int_equal(open_header("{\"z\":{\"dtype\":\"U8\",\"shape\":[9007199254740993],"
+                                 "\"data_offsets\":[0,9007199254740992]}}",
+                                 0),
+                     LM_ERR_FORMAT); /* the two would be equal as doubles */
+    assert_non_null(strstr(lm_last_error(), "9007199254740993"));
+    /* names: escapes decoded; U+0000 refused (two such names used to collide) */
+    st = open_ok("{\"\\u0061\\n\\ud83d\\ude00\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
+                 4);
+    assert_non_null(lmi_safetensors_find(st, "a\n\xf0\x9f\x98\x80"));
+    lmi_safetensors_close(st);
+    assert_int_equal(open_header("{\"a\\u0000b\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
+                                 4),
+                     LM_ERR_FORMAT);
+    assert_non_null(strstr(lm_last_error(), "\\u0000"));
+    assert_int_equal(open_header("{\"a\\u0000b\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]},"
+                                 "\"a\\u0000c\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[4,8]}}",
+                                 8),
+                     LM_ERR_FORMAT);
+    assert_non_null(strstr(lm_last_error(), "\\u0000"));
+    /* a long name is cut short in the sentence at a character boundary (valid UTF-8) */
+    assert_int_equal(open_header("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9"
+                                 "\\u0000\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
+                                 4),
+                     LM_ERR_FORMAT);
+    assert_true(lmi_utf8_validate(lm_last_error(), strlen(lm_last_error()), NULL));
+    assert_null(strstr(lm_last_error(), "\xc3"));
+    assert_int_equal(open_header("{\"__metadata__\":{\"k\":\"v\\u0000w\"}}", 0), LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"__metadata__\":{\"k\\u0000\":\"v\"}}", 0), LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"a\\ud800\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
+                                 4),
+                     LM_ERR_FORMAT); /* lone surrogate */
+    assert_int_equal(open_header("{\"a\\udc00\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
+                                 4),
+                     LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"a\\x\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}", 4),
+                     LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"a\tb\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}", 4),
+                     LM_ERR_FORMAT); /* raw control character */
+    /* the dtype string is a JSON string too */
+    assert_int_equal(open_header("{\"a\":{\"dtype\":\"F\\u00332\",\"shape\":[],\"data_offsets\":[0,4]}}",
+                                 4),
+                     LM_OK);
+    /* structure: a repeated field is an error, unknown fields are skipped whatever they hold */
+    assert_int_equal(open_header("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[],"
+                                 "\"data_offsets\":[0,4]}}",
+                                 4),
+                     LM_ERR_FORMAT);
+    assert_non_null(strstr(lm_last_error(), "twice"));
+    assert_int_equal(open_header("{\"a\":{\"x\":{\"y\":[1.5e3,-0,true,null,\"s\",{}]},\"dtype\":\"F32\","
+                                 "\"shape\":[],\"data_offsets\":[0,4],\"z\":[]}}",
+                                 4),
+                     LM_OK);
+    assert_int_equal(open_header("{\"a\":{\"x\":[01],\"dtype\":\"F32\",\"shape\":[],"
+                                 "\"data_offsets\":[0,4]}}",
+                                 4),
+                     LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"a\":null}", 0), LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"__metadata__\":null}", 0), LM_OK);
+    assert_int_equal(open_header(T4("[0,16]") ",", 16), LM_ERR_FORMAT);
+    assert_int_equal(open_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},}",
+                                 16),
+                     LM_ERR_FORMAT); /* trailing comma */
+    assert_int_equal(open_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[4,],\"data_offsets\":[0,16]}}",
+                                 16),
+                     LM_ERR_FORMAT);
+    assert_int_equal(open_header("\xef\xbb\xbf{}", 0), LM_ERR_FORMAT); /* byte-order mark */
+    assert_int_equal(open_header("\"{}\"", 0), LM_ERR_FORMAT);
+    assert_non_null(strstr(lm_last_error(), "not a JSON object"));
+    {
+        /* skipped values nest as deep as in the reference reader (serde_json's recursion limit
+         * of 128 counted its way: 125 arrays in a field of a tensor entry, not 126) */
+        static char deep[2048];
+        size_t n = 0;
+        int depth;
+        for (depth = 125; depth <= 126; depth++) {
+            int i;
+            n = (size_t)snprintf(deep, sizeof deep, "{\"a\":{\"dtype\":\"F32\",\"shape\":[],"
+                                                    "\"data_offsets\":[0,4],\"x\":");
+            for (i = 0; i < depth; i++) {
+                deep[n++] = '[';
+            }
+            for (i = 0; i < depth; i++) {
+                deep[n++] = ']';
+            }
+            deep[n++] = '}';
+            deep[n++] = '}';
+            deep[n] = '\0';
+            assert_int_equal(open_header(deep, 4), depth <= 125 ? LM_OK : LM_ERR_FORMAT);
+        }
+    }
+#undef T4
 }
 
 static void write_sample(const char *path) {
@@ -453,6 +604,7 @@ static void test_allocation_failures(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_minimal),   cmocka_unit_test(test_hostile_headers),
+        cmocka_unit_test(test_reference_grammar),
         cmocka_unit_test(test_roundtrip),       cmocka_unit_test(test_truncated_files),
         cmocka_unit_test(test_nan_weights_load), cmocka_unit_test(test_unaligned_data),
         cmocka_unit_test(test_half_conversions), cmocka_unit_test(test_writer_errors),

@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include "text/vocab.h"
+
 #define SHARED LM_SOURCE_DIR "/../shared/data"
 
 static const char small_vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nworld\n##s\n,\n!\n"
@@ -176,6 +178,37 @@ static void test_bad_vocab(void **state) {
     write_vocab(f, "utf8.txt", "[UNK]\n\xc3\n", 8, path);
     assert_int_equal(lm_tokenizer_load_vocab(path, NULL, &tok), LM_ERR_UTF8);
     assert_non_null(strstr(lm_last_error(), "byte offset 6"));
+    /* issue 7, item 18: a line far longer than any token says so and names the line (it said
+     * "token 0 makes the vocabulary too large") */
+    {
+        size_t n = 70000 + 20;
+        char *longline = malloc(n);
+        assert_non_null(longline);
+        memcpy(longline, "[UNK]\nab\n", 9);
+        memset(longline + 9, 'x', 70000);
+        memcpy(longline + 9 + 70000, "\nz\n", 3);
+        write_vocab(f, "longline.txt", longline, 9 + 70000 + 3, path);
+        assert_int_equal(lm_tokenizer_load_vocab(path, NULL, &tok), LM_ERR_FORMAT);
+        assert_null(tok);
+        assert_non_null(strstr(lm_last_error(), "line 3 (from byte offset 9) is 70000 bytes long"));
+        assert_non_null(strstr(lm_last_error(), "longline.txt"));
+        /* the longest token allowed */
+        memset(longline + 9, 'x', 70000);
+        longline[9 + 65535] = '\n';
+        write_vocab(f, "longest.txt", longline, 9 + 65536, path);
+        assert_int_equal(lm_tokenizer_load_vocab(path, NULL, &tok), LM_OK);
+        lm_tokenizer_free(tok);
+        {
+            /* tokenizer.json vocabularies reach the same check by id */
+            lmi_vocab v;
+            const char *texts[2] = {"a", longline + 9};
+            size_t lens[2] = {1, 65536};
+            assert_int_equal(lmi_vocab_build(&v, 2, texts, lens, "##"), LM_ERR_RANGE);
+            assert_non_null(strstr(lm_last_error(), "token 1 is 65536 bytes long"));
+            lmi_vocab_free(&v);
+        }
+        free(longline);
+    }
     /* duplicates: the later id wins; a blank line is a token; ids follow line numbers */
     write_vocab(f, "dup.txt", dup, sizeof dup - 1, path);
     assert_int_equal(lm_tokenizer_load_vocab(path, NULL, &tok), LM_OK);

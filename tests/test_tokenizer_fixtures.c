@@ -8,16 +8,37 @@
 
 #include "base/json.h"
 
-#define SHARED LM_SOURCE_DIR "/../shared/data"
 #define FIX LM_SOURCE_DIR "/tests/data/tokenizer"
+#define SST2 LM_SOURCE_DIR "/examples/data/sst2"
 
-static int have_shared(void) {
-    struct stat st;
-    if (stat(SHARED "/vocab/bert-base-uncased.txt", &st) != 0) {
-        print_message("skipped: %s not found\n", SHARED);
-        return 0;
+/* The committed vocabularies (tests/data/vocab/, xz), decompressed once into a temporary
+ * folder: the loaders under test read files. */
+static char vocab_dir[64];
+
+static int setup_vocab(void **state) {
+    char cmd[512];
+    (void)state;
+    snprintf(vocab_dir, sizeof vocab_dir, "/tmp/lm-vocab-XXXXXX");
+    if (mkdtemp(vocab_dir) == NULL) {
+        return -1;
     }
-    return 1;
+    snprintf(cmd, sizeof cmd,
+             "for v in bert-base-uncased bert-base-chinese; do xz -dc '%s/tests/data/vocab/'$v.txt.xz"
+             " > '%s/'$v.txt || exit 1; done", LM_SOURCE_DIR, vocab_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown_vocab(void **state) {
+    char cmd[512];
+    (void)state;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", vocab_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *vocab_path(const char *name) {
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", vocab_dir, name);
+    return path;
 }
 
 /* Reads a whole (optionally compressed) file through a command. */
@@ -85,7 +106,7 @@ static lm_tokenizer_t *load_vocab(const char *name, int lower) {
     char path[1024];
     lm_tokenizer_options_init(&o, sizeof o);
     o.lower_case = lower;
-    snprintf(path, sizeof path, SHARED "/vocab/%s", name);
+    snprintf(path, sizeof path, "%s", vocab_path(name));
     if (lm_tokenizer_load_vocab(path, &o, &tok) != LM_OK) {
         fail_msg("load %s: %s", path, lm_last_error());
     }
@@ -243,9 +264,6 @@ static void check_corpus(const char *name, lm_tokenizer_t *tok, const char *text
 static void test_stress_uncased(void **state) {
     lm_tokenizer_t *tok;
     (void)state;
-    if (!have_shared()) {
-        skip();
-    }
     tok = load_vocab("bert-base-uncased.txt", -1);
     check_corpus("stress_uncased", tok, LM_SOURCE_DIR "/tests/data/unicode_stress.txt",
                  FIX "/stress_uncased.jsonl.gz");
@@ -255,9 +273,6 @@ static void test_stress_uncased(void **state) {
 static void test_stress_cased(void **state) {
     lm_tokenizer_t *tok;
     (void)state;
-    if (!have_shared()) {
-        skip();
-    }
     tok = load_vocab("bert-base-uncased.txt", 0);
     check_corpus("stress_cased", tok, LM_SOURCE_DIR "/tests/data/unicode_stress.txt",
                  FIX "/stress_cased.jsonl.gz");
@@ -267,9 +282,6 @@ static void test_stress_cased(void **state) {
 static void test_stress_chinese(void **state) {
     lm_tokenizer_t *tok;
     (void)state;
-    if (!have_shared()) {
-        skip();
-    }
     tok = load_vocab("bert-base-chinese.txt", -1);
     check_corpus("stress_chinese", tok, LM_SOURCE_DIR "/tests/data/unicode_stress.txt",
                  FIX "/stress_chinese.jsonl.gz");
@@ -282,9 +294,6 @@ static void test_codepoints(void **state) {
     lm_tokenizer_t *tok;
     lm_tokenizer_options o;
     (void)state;
-    if (!have_shared()) {
-        skip();
-    }
     tok = load_vocab("bert-base-uncased.txt", -1);
     check_corpus("codepoints_uncased", tok, FIX "/codepoints.txt.gz", FIX "/codepoints_uncased.jsonl.gz");
     lm_tokenizer_free(tok);
@@ -295,7 +304,7 @@ static void test_codepoints(void **state) {
     o.lower_case = 0;
     o.strip_accents = 1;
     tok = NULL;
-    assert_int_equal(lm_tokenizer_load_vocab(SHARED "/vocab/bert-base-uncased.txt", &o, &tok), LM_OK);
+    assert_int_equal(lm_tokenizer_load_vocab(vocab_path("bert-base-uncased.txt"), &o, &tok), LM_OK);
     check_corpus("codepoints_strip", tok, FIX "/codepoints.txt.gz", FIX "/codepoints_strip.jsonl.gz");
     lm_tokenizer_free(tok);
 }
@@ -343,7 +352,7 @@ static int sst2_matches(const lm_encoding_t *e, const char *rec) {
 }
 
 static void test_sst2(void **state) {
-    const char *files[2] = {SHARED "/sst2/train.tsv", SHARED "/sst2/dev.tsv"};
+    const char *files[2] = {SST2 "/train.tsv.xz", SST2 "/dev.tsv.xz"};
     lm_tokenizer_t *tok;
     size_t flen, nr, k, r = 0, bad = 0, checked = 0;
     /* quick mode (valgrind) checks every 40th sentence */
@@ -352,9 +361,6 @@ static void test_sst2(void **state) {
     size_t *rlens;
     lm_encode_options o;
     (void)state;
-    if (!have_shared()) {
-        skip();
-    }
     tok = load_vocab("bert-base-uncased.txt", -1);
     fix = slurp(FIX "/sst2_uncased.txt.xz", &flen);
     nr = split_lines(fix, flen, &recs, &rlens);
@@ -406,9 +412,6 @@ static void test_pairs(void **state) {
     char *fix, **recs;
     size_t *rlens;
     (void)state;
-    if (!have_shared()) {
-        skip();
-    }
     tok = load_vocab("bert-base-uncased.txt", -1);
     fix = slurp(FIX "/pairs.jsonl.gz", &flen);
     nr = split_lines(fix, flen, &recs, &rlens);
@@ -473,12 +476,9 @@ static void test_invalid_utf8_replace(void **state) {
     char *fix, **recs;
     size_t *rlens;
     (void)state;
-    if (!have_shared()) {
-        skip();
-    }
     lm_tokenizer_options_init(&o, sizeof o);
     o.replace_invalid_utf8 = 1;
-    assert_int_equal(lm_tokenizer_load_vocab(SHARED "/vocab/bert-base-uncased.txt", &o, &tok), LM_OK);
+    assert_int_equal(lm_tokenizer_load_vocab(vocab_path("bert-base-uncased.txt"), &o, &tok), LM_OK);
     strict = load_vocab("bert-base-uncased.txt", -1);
     fix = slurp(FIX "/invalid_utf8.jsonl.gz", &flen);
     nr = split_lines(fix, flen, &recs, &rlens);
@@ -519,9 +519,6 @@ static void test_decode(void **state) {
     char *fix, **recs;
     size_t *rlens;
     (void)state;
-    if (!have_shared()) {
-        skip();
-    }
     tok = load_vocab("bert-base-uncased.txt", -1);
     fix = slurp(FIX "/decode.jsonl.gz", &flen);
     nr = split_lines(fix, flen, &recs, &rlens);
@@ -561,10 +558,6 @@ static void test_tokenizer_json(void **state) {
     char cmd[8400], path[4096];
     lm_tokenizer_t *tok = NULL, *ref;
     (void)state;
-    if (!have_shared()) {
-        free(dir);
-        skip();
-    }
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     snprintf(cmd, sizeof cmd, "gzip -dc '%s/uncased_tokenizer.json.gz' > '%s'", FIX, path);
     assert_int_equal(system(cmd), 0);
@@ -595,5 +588,5 @@ int main(void) {
         cmocka_unit_test(test_pairs),            cmocka_unit_test(test_invalid_utf8_replace),
         cmocka_unit_test(test_decode),           cmocka_unit_test(test_tokenizer_json),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup_vocab, teardown_vocab);
 }

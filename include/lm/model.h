@@ -39,8 +39,12 @@ LM_API int lm_blas_threads(void);
 
 /**
  * @brief The `OPENBLAS_CORETYPE` value that would select a faster kernel on this CPU.
+ *
+ * When it is not NULL, loading or creating the first model also sends one ::LM_LOG_WARN message
+ * through the log callback (lm_set_log_callback()) naming the variable to set.
  * @return "SKYLAKEX" when the CPU supports AVX-512 (F, BW, VL, DQ) and the running kernel is not
- *         an AVX-512 one; NULL when the running kernel is already the right one. Static string.
+ *         an AVX-512 one; "HASWELL" when the CPU has AVX2 and FMA and the kernel is an older,
+ *         generic one; NULL when the running kernel is already the right one. Static string.
  */
 LM_API const char *lm_blas_suggested_coretype(void);
 

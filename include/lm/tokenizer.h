@@ -108,6 +108,7 @@ LM_API void lm_tokenizer_free(lm_tokenizer_t *tok);
 /**
  * @brief The number of token ids (the largest id + 1).
  * @param tok The tokenizer (NULL gives 0).
+ * @return The count.
  */
 LM_API size_t lm_tokenizer_vocab_size(const lm_tokenizer_t *tok);
 
@@ -254,7 +255,8 @@ LM_API lm_status lm_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *i
  */
 LM_API void lm_encoding_free(lm_encoding_t *enc);
 
-/** @brief Number of tokens (the length of every array below); 0 for NULL. @param enc Encoding. */
+/** @brief Number of tokens (the length of every array below). @param enc Encoding.
+ *  @return The count; 0 for NULL. */
 LM_API size_t lm_encoding_length(const lm_encoding_t *enc);
 /** @brief Token ids. @param enc Encoding. @return Array owned by `enc`. */
 LM_API const int32_t *lm_encoding_ids(const lm_encoding_t *enc);
@@ -279,7 +281,8 @@ LM_API const int32_t *lm_encoding_sequence_ids(const lm_encoding_t *enc);
 LM_API const size_t *lm_encoding_offsets(const lm_encoding_t *enc);
 /** @brief The same offsets in bytes. @param enc Encoding. @return Array owned by `enc`. */
 LM_API const size_t *lm_encoding_byte_offsets(const lm_encoding_t *enc);
-/** @brief Number of overflow windows (when return_overflowing was set). @param enc Encoding. */
+/** @brief Number of overflow windows (when return_overflowing was set). @param enc Encoding.
+ *  @return The count. */
 LM_API size_t lm_encoding_overflow_count(const lm_encoding_t *enc);
 /**
  * @brief An overflow window, itself an encoding.

@@ -32,6 +32,19 @@ LM_API lm_status lmi_api_model_options_init(lm_model_options *opts, size_t struc
     return lmi_options_init_caller(opts, struct_size, &d, sizeof d, "lm_model_options_init");
 }
 
+/* Says once per process, through the log callback, when the BLAS runs a slow kernel on this CPU
+ * (Debian's OpenBLAS 0.3.21 misdetects recent CPUs) and how to select the fast one. */
+static void warn_slow_blas_once(void) {
+    static _Atomic int warned;
+    const char *suggest = lmi_blas_suggested_coretype();
+    if (suggest != NULL && __atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED) == 0) {
+        lmi_log(LM_LOG_WARN,
+                "BLAS kernel %s is a slow path on this CPU (products up to 5x slower): set "
+                "OPENBLAS_CORETYPE=%s in the environment before the program starts",
+                lmi_blas_kernel(), suggest);
+    }
+}
+
 static lm_status read_options(const lm_model_options *opts, lm_model_options *o, int *threads) {
     lm_status s;
     default_options(o);
@@ -68,6 +81,7 @@ static lm_status read_options(const lm_model_options *opts, lm_model_options *o,
     *threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     *threads = *threads > 0 ? *threads : 1;
     lmi_blas_set_threads(1); /* one thread pool: OpenMP runs the BLAS per block (ops.c) */
+    warn_slow_blas_once();
     return LM_OK;
 }
 

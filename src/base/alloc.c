@@ -33,13 +33,13 @@ lm_status lmi_set_allocator(const lm_allocator *allocator) {
         return LM_OK;
     }
     if (allocator->struct_size < offsetof(lm_allocator, user_data) + sizeof(void *)) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_set_allocator: struct_size %zu is too small",
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_set_allocator: struct_size %zu is too small",
                         allocator->struct_size);
     }
     if (allocator->malloc_fn == NULL || allocator->realloc_fn == NULL ||
         allocator->free_fn == NULL) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT,
-                        "lmi_set_allocator: malloc_fn, realloc_fn and free_fn are all required");
+                        "lm_set_allocator: malloc_fn, realloc_fn and free_fn are all required");
     }
     current.malloc_fn = allocator->malloc_fn;
     current.realloc_fn = allocator->realloc_fn;

@@ -11,7 +11,14 @@
 #include "lm.h"
 
 /* Parses text[0..len) (need not be NUL-terminated). `what` names the input in error messages
- * (e.g. a file path). Free *out with cJSON_Delete. */
+ * (e.g. a file path). Free *out with cJSON_Delete.
+ * A key repeated in an object keeps its last value, at the place of its first occurrence, as
+ * Python's json.loads does: config.json, tokenizer_config.json, modules.json ... are read by
+ * transformers and sentence-transformers with Python's json, and liblm must read the same model.
+ * (tokenizer.json is read by Rust's serde_json, which also keeps the last value of a repeated
+ * map key and refuses a repeated struct field; liblm then reads what it keeps or more.)
+ * A string holding \u0000 is refused (LM_ERR_FORMAT): cJSON would cut it there, and two keys
+ * could then collide. */
 lm_status lmi_json_parse(const char *text, size_t len, const char *what, cJSON **out);
 
 /* Reads and parses a JSON file of at most max_size bytes. */

@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "base/rng.h"
 #include "tensor/blas.h"
+#include "tensor/guard.h"
 #include "tensor/ops.h"
 
 #define LM_ALIGN 64
@@ -290,7 +291,8 @@ lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uin
     }
     /* Each tensor has its own generator, seeded from (seed, its index), so the weights do not
      * depend on the thread count. */
-#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(dynamic, 1)
+    threads = lmi_plan_threads(threads); /* fewer when their stacks do not fit (guard.h) */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (i = 0; i < (long)m->nparams; i++) {
         init_param(m, (size_t)i, seed);
     }
@@ -729,7 +731,7 @@ lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *
     const size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size;
     const size_t NH = (size_t)m->cfg.num_attention_heads, N = B * T;
     const float eps = (float)m->cfg.layer_norm_eps;
-    const lmi_ops_ctx ctx = {m->threads};
+    lmi_ops_ctx ctx; /* planned once the activations are allocated (tensor/guard.h) */
     size_t att_scratch = lmi_attention_scratch_floats(T, m->threads);
     /* floats rounded up to a multiple of 4 so the spans after them are 16-byte aligned */
     size_t floats = (N * 3 * C + N * C + N * C + N * I + att_scratch + 64 + 3) / 4 * 4;
@@ -747,6 +749,7 @@ lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *
         return lmi_error(LM_ERR_NOMEM, "out of memory for the activations of a %zu x %zu batch",
                         B, T);
     }
+    lmi_ops_begin(&ctx, m->threads); /* at most m->threads: the scratch is large enough */
     qkv = arena;                 /* [N, 3C] */
     att = qkv + N * 3 * C;       /* [N, C] */
     tmp = att + N * C;           /* [N, C] */
@@ -791,7 +794,7 @@ lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *
         const float *const wqkv[3] = {y->q_w, y->k_w, y->v_w};
         const float *const bqkv[3] = {y->q_b, y->k_b, y->v_b};
         lmi_matmul_spans_forward(&ctx, qkv, 3 * C, x, wqkv, bqkv, 3, spans, nspans, C, C);
-        lmi_attention_forward(&ctx, att, qkv, 3 * C, mask, ascr, B, T, C, NH);
+        lmi_attention_forward(&ctx, att, NULL, qkv, 3 * C, mask, ascr, B, T, C, NH, 0.0f, 0);
         lmi_matmul_spans_forward(&ctx, tmp, C, att, &y->ao_w, &y->ao_b, 1, spans, nspans, C, C);
         lmi_residual_layernorm_forward(&ctx, x, tmp, x, y->ln1_w, y->ln1_b, N, C, eps);
         lmi_matmul_spans_forward(&ctx, ffn, I, x, &y->i_w, &y->i_b, 1, spans, nspans, C, I);
@@ -799,6 +802,7 @@ lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *
         lmi_matmul_spans_forward(&ctx, tmp, C, ffn, &y->o_w, &y->o_b, 1, spans, nspans, I, C);
         lmi_residual_layernorm_forward(&ctx, x, tmp, x, y->ln2_w, y->ln2_b, N, C, eps);
     }
+    lmi_ops_end(&ctx);
     lmi_free_aligned(arena);
     return LM_OK;
 }
@@ -806,11 +810,12 @@ lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *
 lm_status lmi_bert_pool(const lmi_bert *m, const float *hidden, size_t B, size_t T, float *pooled) {
     /* pooled[B, C] = tanh(W hidden[:, 0] + b) */
     const size_t C = (size_t)m->cfg.hidden_size;
-    const lmi_ops_ctx ctx = {m->threads};
+    lmi_ops_ctx ctx;
     if (m->w.pool_w == NULL) {
         return lmi_error(LM_ERR_STATE, "this model has no pooler (pooler.dense.* not in its "
                                       "weights)");
     }
+    lmi_ops_begin(&ctx, m->threads);
     /* the first token of each row: stride T*C between rows */
     {
         size_t b;
@@ -820,6 +825,7 @@ lm_status lmi_bert_pool(const lmi_bert *m, const float *hidden, size_t B, size_t
         }
     }
     lmi_tanh_forward(&ctx, pooled, pooled, B * C);
+    lmi_ops_end(&ctx);
     return LM_OK;
 }
 
@@ -869,13 +875,15 @@ void lmi_bert_sentence_embedding(const lmi_bert *m, const float *hidden, const i
 /* logits[rows, num_labels] = in[rows, C] . classifier^T + bias, when the model has `head`. */
 static lm_status classifier_logits(const lmi_bert *m, int head, const char *head_what,
                                    const float *in, size_t rows, float *logits) {
-    const lmi_ops_ctx ctx = {m->threads};
+    lmi_ops_ctx ctx;
     if (m->w.cls_w == NULL || m->head != head) {
         return lmi_error(LM_ERR_STATE, "this model has no %s head (it is %s)", head_what,
                         lmi_bert_head_name(m->head));
     }
+    lmi_ops_begin(&ctx, m->threads);
     lmi_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, in, m->w.cls_w, m->w.cls_b, rows,
                       (size_t)m->cfg.hidden_size, (size_t)m->cfg.num_labels);
+    lmi_ops_end(&ctx);
     return LM_OK;
 }
 
@@ -914,7 +922,7 @@ lm_status lmi_bert_qa_logits(const lmi_bert *m, const float *hidden, size_t B, s
 lm_status lmi_bert_mlm_logits(const lmi_bert *m, const float *hidden, const size_t *rows, size_t n,
                              float *logits) {
     const size_t C = (size_t)m->cfg.hidden_size, V = (size_t)m->cfg.vocab_size;
-    const lmi_ops_ctx ctx = {m->threads};
+    lmi_ops_ctx ctx;
     float *x, *t;
     size_t i;
     if (m->w.mlm_w == NULL) {
@@ -928,6 +936,7 @@ lm_status lmi_bert_mlm_logits(const lmi_bert *m, const float *hidden, const size
     if (x == NULL) {
         return lmi_error(LM_ERR_NOMEM, "out of memory for %zu masked-LM rows", n);
     }
+    lmi_ops_begin(&ctx, m->threads);
     t = x + n * C;
     for (i = 0; i < n; i++) {
         memcpy(x + i * C, hidden + (rows != NULL ? rows[i] : i) * C, C * sizeof(float));
@@ -937,6 +946,7 @@ lm_status lmi_bert_mlm_logits(const lmi_bert *m, const float *hidden, const size
     lmi_layernorm_forward(&ctx, t, NULL, NULL, t, m->w.mlm_ln_w, m->w.mlm_ln_b, n, C,
                          (float)m->cfg.layer_norm_eps);
     lmi_matmul_forward(&ctx, logits, V, t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);
+    lmi_ops_end(&ctx);
     lmi_free_aligned(x);
     return LM_OK;
 }

@@ -3,18 +3,15 @@
  * data is little-endian). */
 #include "safetensors.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cJSON.h>
-
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/file.h"
-#include "base/json.h"
 #include "base/utf8.h"
+#include "safetensors/header.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c reads and writes little-endian data in place: port it to this host first"
@@ -143,6 +140,7 @@ struct lmi_safetensors {
     lmi_st_tensor *tensors;
     size_t count;
     const lmi_st_tensor **by_name; /* sorted by name */
+    int64_t *dims; /* every tensor's shape, one after the other */
     const char **meta; /* key, value pairs, sorted by key */
     size_t meta_count;
     char *strings; /* one block for every name, key and value */
@@ -157,24 +155,11 @@ void lmi_safetensors_close(lmi_safetensors *st) {
     lmi_file_unmap(&st->map);
     lmi_free(st->tensors);
     lmi_free(st->by_name);
+    lmi_free(st->dims);
     lmi_free((void *)st->meta);
     lmi_free(st->strings);
     lmi_free(st->path);
     lmi_free(st);
-}
-
-/* A non-negative integer of JSON, exact in a double (<= 2^53). */
-static int json_uint(const cJSON *item, uint64_t *out) {
-    double v;
-    if (!cJSON_IsNumber(item)) {
-        return 0;
-    }
-    v = item->valuedouble;
-    if (!isfinite(v) || v < 0 || v != floor(v) || v > 9007199254740992.0) {
-        return 0;
-    }
-    *out = (uint64_t)v;
-    return 1;
 }
 
 static int cmp_name(const void *a, const void *b) {
@@ -201,106 +186,14 @@ static int cmp_meta(const void *a, const void *b) {
     return strcmp(ka[0], kb[0]);
 }
 
-/* Copies s into the strings block at *pos. */
-static const char *put_string(char *block, size_t *pos, const char *s) {
-    size_t n = strlen(s) + 1;
-    char *dst = block + *pos;
-    memcpy(dst, s, n);
-    *pos += n;
-    return dst;
-}
-
-/* Reads one tensor entry; stores begin/end in t->offset / t->nbytes (relative offsets). */
-static lm_status parse_entry(const lmi_safetensors *st, const cJSON *e, lmi_st_tensor *t) {
-    const char *name = e->string;
-    const cJSON *dt;
-    const cJSON *shape;
-    const cJSON *offs;
-    const cJSON *it;
-    uint64_t begin;
-    uint64_t end;
-    size_t numel = 1;
-    size_t nbytes;
-    if (!cJSON_IsObject(e)) {
-        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": header entry is not an object",
-                        st_name(st), name);
-    }
-    dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
-    if (!cJSON_IsString(dt) || dt->valuestring == NULL) {
-        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": missing or non-string \"dtype\"",
-                        st_name(st), name);
-    }
-    if (!lmi_dtype_from_name(dt->valuestring, &t->dtype)) {
-        return lmi_error(LM_ERR_UNSUPPORTED, "%s: tensor \"%s\": unknown dtype \"%.40s\"",
-                        st_name(st), name, dt->valuestring);
-    }
-    shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
-    if (!cJSON_IsArray(shape)) {
-        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": missing or non-array \"shape\"",
-                        st_name(st), name);
-    }
-    t->ndim = 0;
-    cJSON_ArrayForEach(it, shape) {
-        uint64_t d;
-        if (t->ndim == LM_ST_MAX_DIMS) {
-            return lmi_error(LM_ERR_UNSUPPORTED, "%s: tensor \"%s\": more than %d dimensions",
-                            st_name(st), name, LM_ST_MAX_DIMS);
-        }
-        if (!json_uint(it, &d) || d > (uint64_t)INT64_MAX) {
-            return lmi_error(LM_ERR_FORMAT,
-                            "%s: tensor \"%s\": dimension %zu is not a non-negative integer",
-                            st_name(st), name, t->ndim);
-        }
-        t->shape[t->ndim++] = (int64_t)d;
-        if (d > SIZE_MAX || !lmi_size_mul(numel, (size_t)d, &numel)) {
-            return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": shape overflows the element count",
-                            st_name(st), name);
-        }
-    }
-    offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
-    if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 ||
-        !json_uint(cJSON_GetArrayItem(offs, 0), &begin) ||
-        !json_uint(cJSON_GetArrayItem(offs, 1), &end)) {
-        return lmi_error(LM_ERR_FORMAT,
-                        "%s: tensor \"%s\": \"data_offsets\" must be two non-negative integers",
-                        st_name(st), name);
-    }
-    if (begin > end) {
-        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": data_offsets [%llu, %llu] run backwards",
-                        st_name(st), name, (unsigned long long)begin, (unsigned long long)end);
-    }
-    if (!lmi_size_mul(numel, lmi_dtype_size(t->dtype), &nbytes)) {
-        return lmi_error(LM_ERR_FORMAT, "%s: tensor \"%s\": shape and dtype %s overflow the size",
-                        st_name(st), name, lmi_dtype_name(t->dtype));
-    }
-    if (nbytes != end - begin) {
-        return lmi_error(LM_ERR_FORMAT,
-                        "%s: tensor \"%s\": shape and dtype %s need %zu bytes but data_offsets "
-                        "[%llu, %llu] hold %llu",
-                        st_name(st), name, lmi_dtype_name(t->dtype), nbytes,
-                        (unsigned long long)begin, (unsigned long long)end,
-                        (unsigned long long)(end - begin));
-    }
-    t->numel = numel;
-    t->offset = (size_t)begin;
-    t->nbytes = nbytes;
-    return LM_OK;
-}
-
 static lm_status open_impl(lmi_safetensors *st, const unsigned char *base, size_t size) {
     uint64_t hlen = 0;
     size_t data_start;
     size_t data_size;
-    cJSON *root = NULL;
-    const cJSON *e;
-    const cJSON *meta_obj = NULL;
-    size_t nt = 0;
-    size_t nm = 0;
-    size_t strbytes = 0;
-    size_t pos = 0;
+    size_t bad;
+    lmi_st_scan sc;
     size_t i;
     size_t expect;
-    char *what;
     lm_status s;
     int k;
 
@@ -324,101 +217,55 @@ static lm_status open_impl(lmi_safetensors *st, const unsigned char *base, size_
     }
     data_start = 8 + (size_t)hlen;
     data_size = size - data_start;
-    {
-        size_t wl = strlen(st->path) + 64;
-        what = lmi_malloc(wl);
-        if (what == NULL) {
-            return lmi_error(LM_ERR_NOMEM, "%s: out of memory", st_name(st));
-        }
-        snprintf(what, wl, "%s: JSON header (file bytes 8..%zu)", st->path, data_start);
+    if (!lmi_utf8_validate((const char *)base + 8, (size_t)hlen, &bad)) {
+        return lmi_error(LM_ERR_UTF8, "%s: JSON header: invalid UTF-8 at file byte %zu",
+                        st_name(st), 8 + bad);
     }
-    s = lmi_json_parse((const char *)base + 8, (size_t)hlen, what, &root);
-    lmi_free(what);
+    /* Pass 1 validates and counts; then one exact allocation per table; pass 2 fills them. */
+    memset(&sc, 0, sizeof sc);
+    s = lmi_st_header_scan((const char *)base + 8, (size_t)hlen, st_name(st), 8, &sc);
     if (s != LM_OK) {
         return s;
     }
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return lmi_error(LM_ERR_FORMAT, "%s: the header at byte 8 is not a JSON object",
-                        st_name(st));
+    st->tensors = lmi_calloc(sc.tensors ? sc.tensors : 1, sizeof *st->tensors);
+    st->by_name = lmi_malloc_array(sc.tensors ? sc.tensors : 1, sizeof *st->by_name);
+    st->dims = lmi_malloc_array(sc.dims ? sc.dims : 1, sizeof *st->dims);
+    st->meta = lmi_calloc(sc.meta ? 2 * sc.meta : 1, sizeof *st->meta);
+    st->strings = lmi_malloc(sc.string_bytes ? sc.string_bytes : 1);
+    if (st->tensors == NULL || st->by_name == NULL || st->dims == NULL || st->meta == NULL ||
+        st->strings == NULL) {
+        return lmi_error(LM_ERR_NOMEM, "%s: out of memory for the table of %zu tensors",
+                        st_name(st), sc.tensors);
     }
-    /* Pass 1: count entries and string bytes. */
-    cJSON_ArrayForEach(e, root) {
-        if (e->string == NULL) {
-            continue;
-        }
-        if (strcmp(e->string, "__metadata__") == 0) {
-            const cJSON *m;
-            if (meta_obj != NULL) {
-                cJSON_Delete(root);
-                return lmi_error(LM_ERR_FORMAT, "%s: \"__metadata__\" appears twice in the header",
-                                st_name(st));
-            }
-            meta_obj = e;
-            if (cJSON_IsNull(e)) {
-                continue;
-            }
-            if (!cJSON_IsObject(e)) {
-                cJSON_Delete(root);
-                return lmi_error(LM_ERR_FORMAT, "%s: \"__metadata__\" is not an object",
-                                st_name(st));
-            }
-            cJSON_ArrayForEach(m, e) {
-                if (!cJSON_IsString(m) || m->valuestring == NULL) {
-                    s = lmi_error(LM_ERR_FORMAT,
-                                 "%s: \"__metadata__\" value of \"%.60s\" is not a string",
-                                 st_name(st), m->string);
-                    cJSON_Delete(root);
-                    return s;
-                }
-                strbytes += strlen(m->string) + strlen(m->valuestring) + 2;
-                nm++;
-            }
-            continue;
-        }
-        if (e->string[0] == '\0') {
-            cJSON_Delete(root);
-            return lmi_error(LM_ERR_FORMAT, "%s: a tensor has an empty name", st_name(st));
-        }
-        strbytes += strlen(e->string) + 1;
-        nt++;
+    sc.t = st->tensors;
+    sc.dim_block = st->dims;
+    sc.meta_kv = st->meta;
+    sc.strings = st->strings;
+    s = lmi_st_header_scan((const char *)base + 8, (size_t)hlen, st_name(st), 8, &sc);
+    if (s != LM_OK) {
+        return s;
     }
-    st->tensors = lmi_calloc(nt ? nt : 1, sizeof *st->tensors);
-    st->by_name = lmi_malloc_array(nt ? nt : 1, sizeof *st->by_name);
-    st->meta = lmi_calloc(nm ? 2 * nm : 1, sizeof *st->meta);
-    st->strings = lmi_malloc(strbytes ? strbytes : 1);
-    if (st->tensors == NULL || st->by_name == NULL || st->meta == NULL || st->strings == NULL) {
-        cJSON_Delete(root);
-        return lmi_error(LM_ERR_NOMEM, "%s: out of memory for the tensor table", st_name(st));
-    }
-    /* Pass 2: fill. */
-    cJSON_ArrayForEach(e, root) {
-        lmi_st_tensor *t;
-        if (e->string == NULL) {
-            continue;
-        }
-        if (e == meta_obj) {
-            const cJSON *m;
-            cJSON_ArrayForEach(m, e) {
-                st->meta[2 * st->meta_count] = put_string(st->strings, &pos, m->string);
-                st->meta[2 * st->meta_count + 1] = put_string(st->strings, &pos, m->valuestring);
-                st->meta_count++;
-            }
-            continue;
-        }
-        t = &st->tensors[st->count];
-        t->name = put_string(st->strings, &pos, e->string);
-        s = parse_entry(st, e, t);
-        if (s != LM_OK) {
-            cJSON_Delete(root);
-            return s;
-        }
-        st->count++;
-    }
-    cJSON_Delete(root);
+    st->count = sc.tensors;
+    st->meta_count = sc.meta;
 
-    /* Layout: sort by offset, then the tensors must tile [0, data_size) exactly. */
+    /* Layout: sort by offset (the name index is built after it, as it points into the table);
+     * names first, so that a repeated tensor is reported as such rather than as an overlap;
+     * then the tensors must tile [0, data_size) exactly. */
     qsort(st->tensors, st->count, sizeof *st->tensors, cmp_offset);
+    /* Names unique (the JSON header may repeat a key; the reference keeps the last one). */
+    for (i = 0; i < st->count; i++) {
+        st->by_name[i] = &st->tensors[i];
+    }
+    qsort(st->by_name, st->count, sizeof *st->by_name, cmp_name);
+    for (i = 1; i < st->count; i++) {
+        const char *a = st->by_name[i - 1]->name;
+        if (strcmp(a, st->by_name[i]->name) == 0) {
+            return lmi_error(LM_ERR_FORMAT,
+                            "%s: tensor name \"%s\" appears twice in the header (liblm does not "
+                            "guess which entry is meant)",
+                            st_name(st), a);
+        }
+    }
     expect = 0;
     for (i = 0; i < st->count; i++) {
         lmi_st_tensor *t = &st->tensors[i];
@@ -451,18 +298,6 @@ static lm_status open_impl(lmi_safetensors *st, const unsigned char *base, size_
                         "%s: the data section has %zu bytes but the tensors cover %zu (trailing "
                         "bytes from file byte %zu)",
                         st_name(st), data_size, expect, data_start + expect);
-    }
-    /* Names unique (the JSON header may repeat a key: cJSON keeps both). */
-    for (i = 0; i < st->count; i++) {
-        st->by_name[i] = &st->tensors[i];
-    }
-    qsort(st->by_name, st->count, sizeof *st->by_name, cmp_name);
-    for (i = 1; i < st->count; i++) {
-        const char *a = st->by_name[i - 1]->name;
-        if (strcmp(a, st->by_name[i]->name) == 0) {
-            return lmi_error(LM_ERR_FORMAT, "%s: tensor name \"%s\" appears twice in the header",
-                            st_name(st), a);
-        }
     }
     qsort(st->meta, st->meta_count, 2 * sizeof *st->meta, cmp_meta);
     for (i = 1; i < st->meta_count; i++) {

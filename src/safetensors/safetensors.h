@@ -10,13 +10,17 @@
  * LM_ERR_UTF8 with a sentence naming the file, the tensor and the byte offset):
  *  - the file holds at least 8 bytes; N <= LM_ST_MAX_HEADER (100 MB) and N <= file size - 8
  *    (so N = 2^63 fails cleanly);
- *  - the header is valid UTF-8 and a JSON object; each entry other than "__metadata__" is an
+ *  - the header is valid UTF-8 and a JSON object (read by the scanner of header.h, which
+ *    follows the reference reader's grammar exactly and builds no JSON tree: memory is a small
+ *    multiple of the header size, time linear in it); each entry other than "__metadata__" is an
  *    object with a known dtype name (LM_ERR_UNSUPPORTED for unknown ones), a shape of at most 8
- *    non-negative integers, data_offsets of two non-negative integers begin <= end;
+ *    plain unsigned integers (digits only: no sign, fraction or exponent), data_offsets of two
+ *    such integers begin <= end;
  *  - numel * dtype size == end - begin, computed without overflow;
  *  - sorted by begin, the tensors are contiguous, do not overlap and together cover the data
  *    section exactly (as the format requires);
- *  - names are non-empty and unique; "__metadata__" values are strings.
+ *  - names are non-empty, unique and hold no U+0000; "__metadata__" values are strings, its keys
+ *    unique (the reference keeps the last of repeated names or keys: liblm refuses them).
  *
  * Alignment and zero copy: the map starts on a page boundary, so a tensor's data pointer is
  * base + 8 + N + begin. Writers that pad the header to a multiple of 8 (the reference Rust/Python
@@ -65,12 +69,14 @@ const char *lmi_dtype_name(lmi_dtype dtype);
 int lmi_dtype_from_name(const char *name, lmi_dtype *out);
 
 /* One tensor of an open file. Everything points into the lmi_safetensors that owns it and stays
- * valid until lmi_safetensors_close. numel is the product of the shape (1 for ndim == 0). */
+ * valid until lmi_safetensors_close. numel is the product of the shape (1 for ndim == 0). The
+ * shape is a pointer (into one block of every tensor's dimensions) to keep the table compact:
+ * a header of a million tensors costs about 90 bytes a tensor. */
 typedef struct lmi_st_tensor {
     const char *name;
     lmi_dtype dtype;
     size_t ndim;
-    int64_t shape[LM_ST_MAX_DIMS];
+    const int64_t *shape; /* [ndim] */
     size_t numel;
     const void *data; /* may be unaligned, see above; NULL-or-anything when nbytes == 0 */
     size_t nbytes;

@@ -1,5 +1,6 @@
-/* Forward tensor ops (see ops.h): embedding lookup, layer norm, residual add, activations and
- * softmax as plain OpenMP loops; matmul on CBLAS; masked multi-head self-attention. */
+/* Tensor ops and their backwards (see ops.h): embedding lookup, layer norm, residual add,
+ * activations, softmax and dropout as plain OpenMP loops; matmul on CBLAS (or the plain kernel of
+ * guard.c when the plan forbids the BLAS); masked multi-head self-attention. */
 #include "tensor/ops.h"
 
 /* The elementwise kernels below are written branch-free for the vectoriser; GCC only if-converts
@@ -12,9 +13,14 @@
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 
-#include <cblas.h>
+#include <cblas.h> /* the backward products (training runs without an address-space limit plan) */
 #include <math.h>
 #include <omp.h>
+#include <string.h>
+
+#include "base/rng.h"
+
+#include "tensor/guard.h"
 
 /* exp(x) for float, vectorisable (no libm call): x = n ln2 + r, |r| <= ln2/2, e^r by its
  * degree-6 Taylor polynomial (error < 2e-7 relative), 2^n by building the exponent bits.
@@ -88,20 +94,21 @@ LM_CLONES static void softmax_row_biased(float *p, const float *bias, size_t n) 
     }
 }
 
-/* o[0..C) = layernorm(x (+ y when y is not NULL)) * weight + bias; o may equal x or y. The row's
- * mean and 1/std go to *mean_out and *rstd_out when they are not NULL. */
-LM_CLONES static void layernorm_row(float *o, const float *x, const float *y, const float *weight,
-                                    const float *bias, size_t C, float eps, float *mean_out,
-                                    float *rstd_out) {
+/* o[0..C) = layernorm(x (+ y when y is not NULL)) * weight + bias; o may equal x or y. With y,
+ * the sum x + y is written to sum first (sum may be o, or a buffer of its own that keeps it). The
+ * row's mean and 1/std go to *mean_out and *rstd_out when they are not NULL. */
+LM_CLONES static void layernorm_row(float *o, float *sum, const float *x, const float *y,
+                                    const float *weight, const float *bias, size_t C, float eps,
+                                    float *mean_out, float *rstd_out) {
     float m = 0.0f, v = 0.0f, s;
     size_t c;
     if (y != NULL) {
 #pragma omp simd reduction(+ : m)
         for (c = 0; c < C; c++) {
-            o[c] = x[c] + y[c];
-            m += o[c];
+            sum[c] = x[c] + y[c];
+            m += sum[c];
         }
-        x = o;
+        x = sum;
     } else {
 #pragma omp simd reduction(+ : m)
         for (c = 0; c < C; c++) {
@@ -128,8 +135,23 @@ LM_CLONES static void layernorm_row(float *o, const float *x, const float *y, co
     }
 }
 
-/* One single-threaded sgemm: out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias). */
-static void gemm_block(float *out, size_t ldo, const float *inp, const float *weight,
+/* Splits [0, n) into nt blocks whose starts are multiples of `align`; block t is [*lo, *hi). */
+static void split_range(size_t n, size_t t, size_t nt, size_t align, size_t *lo, size_t *hi) {
+    size_t blocks = (n + align - 1) / align;
+    size_t a = blocks * t / nt * align, b = blocks * (t + 1) / nt * align;
+    *hi = b < n ? b : n;
+    *lo = a < *hi ? a : *hi;
+}
+
+/* Number of column blocks for a column-split loop over N rows and C columns: one per thread when
+ * the work is large enough, else 1. */
+static size_t column_blocks(const lmi_ops_ctx *ctx, size_t N, size_t C) {
+    return ctx->threads > 1 && N * C >= LM_PAR_MIN ? (size_t)ctx->threads : 1;
+}
+
+/* One single-threaded sgemm: out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias); on the BLAS when
+ * blas is 1. */
+static void gemm_block(int blas, float *out, size_t ldo, const float *inp, const float *weight,
                        const float *bias, size_t N, size_t C, size_t OC) {
     size_t n;
     float beta = 0.0f;
@@ -142,8 +164,7 @@ static void gemm_block(float *out, size_t ldo, const float *inp, const float *we
         }
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f, inp,
-                (int)C, weight, (int)C, beta, out, (int)ldo);
+    lmi_sgemm(blas, 1, N, OC, C, 1.0f, inp, C, weight, C, beta, out, ldo);
 }
 
 void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
@@ -155,7 +176,7 @@ void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const fl
      * fewer rows than columns (each thread packs the whole of the operand it does not split). */
     int threads = ctx->threads;
     if (threads <= 1 || (double)N * C * OC < 2e5) {
-        gemm_block(out, ldo, inp, weight, bias, N, C, OC);
+        gemm_block(ctx->blas, out, ldo, inp, weight, bias, N, C, OC);
         return;
     }
 #pragma omp parallel num_threads(threads)
@@ -163,14 +184,14 @@ void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const fl
         size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
         if (N > OC) {
             size_t lo = N * t / nt, hi = N * (t + 1) / nt;
-            gemm_block(out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
+            gemm_block(ctx->blas, out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
         } else {
             size_t blocks = (OC + 15) / 16;
             size_t lo = blocks * t / nt * 16, hi = blocks * (t + 1) / nt * 16;
             hi = hi < OC ? hi : OC;
             lo = lo < hi ? lo : hi;
-            gemm_block(out + lo, ldo, inp, weight + lo * C, bias != NULL ? bias + lo : NULL, N, C,
-                       hi - lo);
+            gemm_block(ctx->blas, out + lo, ldo, inp, weight + lo * C,
+                       bias != NULL ? bias + lo : NULL, N, C, hi - lo);
         }
     }
 }
@@ -192,11 +213,89 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
         size_t hi = lo + width < OC ? lo + width : OC;
         const lmi_row_span *sp = &spans[s];
         if (lo < hi && sp->count > 0) {
-            gemm_block(out + sp->start * ldo + k * OC + lo, ldo, inp + sp->start * C,
+            gemm_block(ctx->blas, out + sp->start * ldo + k * OC + lo, ldo, inp + sp->start * C,
                        weights[k] + lo * C, biases[k] != NULL ? biases[k] + lo : NULL, sp->count,
                        C, hi - lo);
         }
     }
+}
+
+/* Thread t's share (of nt) of the matmul backward: a block of dinp (rows, or columns when there
+ * are fewer rows than columns), a block of dweight (rows or columns alike) and a block of dbias
+ * columns. The blocks of different threads never overlap, so nothing is reduced across threads. */
+static void matmul_backward_part(size_t t, size_t nt, float *dinp, float *dweight, float *dbias,
+                                 const float *dout, size_t ldo, const float *inp,
+                                 const float *weight, size_t N, size_t C, size_t OC) {
+    size_t lo, hi;
+    if (dinp != NULL) { /* dinp[N, C] += dout[N, OC] . weight[OC, C] */
+        if (N >= C) {
+            split_range(N, t, nt, 1, &lo, &hi);
+            if (lo < hi) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(hi - lo), (int)C,
+                            (int)OC, 1.0f, dout + lo * ldo, (int)ldo, weight, (int)C, 1.0f,
+                            dinp + lo * C, (int)C);
+            }
+        } else {
+            split_range(C, t, nt, 16, &lo, &hi);
+            if (lo < hi) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)(hi - lo),
+                            (int)OC, 1.0f, dout, (int)ldo, weight + lo, (int)C, 1.0f, dinp + lo,
+                            (int)C);
+            }
+        }
+    }
+    if (dweight != NULL) { /* dweight[OC, C] += dout[N, OC]^T . inp[N, C] */
+        if (OC >= C) {
+            split_range(OC, t, nt, 16, &lo, &hi);
+            if (lo < hi) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(hi - lo), (int)C,
+                            (int)N, 1.0f, dout + lo, (int)ldo, inp, (int)C, 1.0f,
+                            dweight + lo * C, (int)C);
+            }
+        } else {
+            split_range(C, t, nt, 16, &lo, &hi);
+            if (lo < hi) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)OC, (int)(hi - lo),
+                            (int)N, 1.0f, dout, (int)ldo, inp + lo, (int)C, 1.0f, dweight + lo,
+                            (int)C);
+            }
+        }
+    }
+    if (dbias != NULL) { /* dbias[OC] += column sums of dout, in double, rows in order */
+        size_t c0, c, n;
+        split_range(OC, t, nt, 16, &lo, &hi);
+        for (c0 = lo; c0 < hi; c0 += 64) {
+            const size_t w = hi - c0 < 64 ? hi - c0 : 64;
+            double acc[64] = {0};
+            for (n = 0; n < N; n++) {
+                const float *d = dout + n * ldo + c0;
+                for (c = 0; c < w; c++) {
+                    acc[c] += (double)d[c];
+                }
+            }
+            for (c = 0; c < w; c++) {
+                dbias[c0 + c] = (float)((double)dbias[c0 + c] + acc[c]);
+            }
+        }
+    }
+}
+
+void lmi_matmul_backward(const lmi_ops_ctx *ctx, float *dinp, float *dweight, float *dbias,
+                        const float *dout, size_t ldo, const float *inp, const float *weight,
+                        size_t N, size_t C, size_t OC) {
+    /* dinp[N, C], dweight[OC, C], dbias[OC]; dout[N, ldo], inp[N, C], weight[OC, C]
+     * One OpenMP team; each thread calls the BLAS single-threaded on its own blocks (see
+     * lmi_matmul_forward on why the BLAS does not thread by itself). */
+    if (N == 0 || C == 0 || OC == 0) {
+        return;
+    }
+    if (ctx->threads <= 1 || (double)N * C * OC < 2e5) {
+        matmul_backward_part(0, 1, dinp, dweight, dbias, dout, ldo, inp, weight, N, C, OC);
+        return;
+    }
+#pragma omp parallel num_threads(ctx->threads)
+    matmul_backward_part((size_t)omp_get_thread_num(), (size_t)omp_get_num_threads(), dinp,
+                         dweight, dbias, dout, ldo, inp, weight, N, C, OC);
 }
 
 void lmi_residual_layernorm_forward(const lmi_ops_ctx *ctx, float *out, const float *a,
@@ -207,9 +306,30 @@ void lmi_residual_layernorm_forward(const lmi_ops_ctx *ctx, float *out, const fl
     long n;
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
     for (n = 0; n < (long)N; n++) {
-        layernorm_row(out + (size_t)n * C, a + (size_t)n * C, b + (size_t)n * C, weight, bias, C,
-                      eps, NULL, NULL);
+        layernorm_row(out + (size_t)n * C, out + (size_t)n * C, a + (size_t)n * C,
+                      b + (size_t)n * C, weight, bias, C, eps, NULL, NULL);
     }
+}
+
+void lmi_residual_layernorm_keep_forward(const lmi_ops_ctx *ctx, float *out, float *sum,
+                                        float *mean, float *rstd, const float *a, const float *b,
+                                        const float *weight, const float *bias, size_t N,
+                                        size_t C, float eps) {
+    /* out[N, C], sum[N, C] = a[N, C] + b[N, C], mean[N], rstd[N]: the same row kernel as the
+     * inference forward, so out holds the same values. */
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        layernorm_row(out + (size_t)n * C, sum + (size_t)n * C, a + (size_t)n * C,
+                      b + (size_t)n * C, weight, bias, C, eps, mean + n, rstd + n);
+    }
+}
+
+void lmi_residual_layernorm_backward(const lmi_ops_ctx *ctx, float *dsum, float *dweight,
+                                    float *dbias, const float *dout, const float *sum,
+                                    const float *mean, const float *rstd, const float *weight,
+                                    size_t N, size_t C) {
+    lmi_layernorm_backward(ctx, dsum, dweight, dbias, dout, sum, mean, rstd, weight, N, C);
 }
 
 void lmi_embedding_forward(const lmi_ops_ctx *ctx, float *out, const int32_t *ids,
@@ -233,6 +353,26 @@ void lmi_embedding_forward(const lmi_ops_ctx *ctx, float *out, const int32_t *id
     }
 }
 
+void lmi_embedding_backward(const lmi_ops_ctx *ctx, float *dtable, const int32_t *ids,
+                           const float *dout, size_t N, size_t C) {
+    /* dtable[V, C] row ids[n] += dout[n, C]: threads own column blocks and walk the rows in
+     * order, so there are no races and each element's sum has one order. */
+    const long nb = (long)column_blocks(ctx, N, C);
+    long t;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (nb > 1)
+    for (t = 0; t < nb; t++) {
+        size_t lo, hi, n, c;
+        split_range(C, (size_t)t, (size_t)nb, 16, &lo, &hi);
+        for (n = 0; n < N; n++) {
+            float *row = dtable + (size_t)ids[n] * C;
+            const float *d = dout + n * C;
+            for (c = lo; c < hi; c++) {
+                row[c] += d[c];
+            }
+        }
+    }
+}
+
 void lmi_layernorm_forward(const lmi_ops_ctx *ctx, float *out, float *mean, float *rstd,
                           const float *inp, const float *weight, const float *bias, size_t N,
                           size_t C, float eps) {
@@ -240,8 +380,74 @@ void lmi_layernorm_forward(const lmi_ops_ctx *ctx, float *out, float *mean, floa
     long n;
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
     for (n = 0; n < (long)N; n++) {
-        layernorm_row(out + (size_t)n * C, inp + (size_t)n * C, NULL, weight, bias, C, eps,
+        layernorm_row(out + (size_t)n * C, NULL, inp + (size_t)n * C, NULL, weight, bias, C, eps,
                       mean != NULL ? mean + n : NULL, rstd != NULL ? rstd + n : NULL);
+    }
+}
+
+/* dinp[0..C) += rstd (g - mean(g) - xhat mean(g xhat)), g = dout weight, xhat = (x - mean) rstd */
+LM_CLONES static void layernorm_backward_row(float *dinp, const float *dout, const float *x,
+                                             float mean, float rstd, const float *weight,
+                                             size_t C) {
+    float sg = 0.0f, sgx = 0.0f;
+    size_t c;
+#pragma omp simd reduction(+ : sg, sgx)
+    for (c = 0; c < C; c++) {
+        float g = dout[c] * weight[c];
+        sg += g;
+        sgx += g * ((x[c] - mean) * rstd);
+    }
+    sg /= (float)C;
+    sgx /= (float)C;
+#pragma omp simd
+    for (c = 0; c < C; c++) {
+        float g = dout[c] * weight[c];
+        dinp[c] += (g - sg - (x[c] - mean) * rstd * sgx) * rstd;
+    }
+}
+
+void lmi_layernorm_backward(const lmi_ops_ctx *ctx, float *dinp, float *dweight, float *dbias,
+                           const float *dout, const float *inp, const float *mean,
+                           const float *rstd, const float *weight, size_t N, size_t C) {
+    /* dinp[N, C], dweight[C], dbias[C]; dout[N, C], inp[N, C], mean[N], rstd[N], weight[C]
+     * Rows in parallel for dinp; then columns in parallel for dweight and dbias, each column
+     * summed over all rows in order (in double), so no sum crosses threads. */
+    long n, t;
+    const long nb = (long)column_blocks(ctx, N, C);
+    if (dinp != NULL) {
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+        for (n = 0; n < (long)N; n++) {
+            layernorm_backward_row(dinp + (size_t)n * C, dout + (size_t)n * C, inp + (size_t)n * C,
+                                   mean[n], rstd[n], weight, C);
+        }
+    }
+    if (dweight == NULL && dbias == NULL) {
+        return;
+    }
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (nb > 1)
+    for (t = 0; t < nb; t++) {
+        size_t lo, hi, c0, c, r;
+        split_range(C, (size_t)t, (size_t)nb, 16, &lo, &hi);
+        for (c0 = lo; c0 < hi; c0 += 64) {
+            const size_t w = hi - c0 < 64 ? hi - c0 : 64;
+            double aw[64] = {0}, ab[64] = {0};
+            for (r = 0; r < N; r++) {
+                const float *d = dout + r * C + c0, *x = inp + r * C + c0;
+                const float m = mean[r], s = rstd[r];
+                for (c = 0; c < w; c++) {
+                    aw[c] += (double)(d[c] * ((x[c] - m) * s));
+                    ab[c] += (double)d[c];
+                }
+            }
+            for (c = 0; c < w; c++) {
+                if (dweight != NULL) {
+                    dweight[c0 + c] = (float)((double)dweight[c0 + c] + aw[c]);
+                }
+                if (dbias != NULL) {
+                    dbias[c0 + c] = (float)((double)dbias[c0 + c] + ab[c]);
+                }
+            }
+        }
     }
 }
 
@@ -251,6 +457,23 @@ void lmi_residual_forward(const lmi_ops_ctx *ctx, float *out, const float *a, co
 #pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
     for (i = 0; i < (long)n; i++) {
         out[i] = a[i] + b[i];
+    }
+}
+
+void lmi_residual_backward(const lmi_ops_ctx *ctx, float *da, float *db, const float *dout,
+                          size_t n) {
+    long i;
+    if (da != NULL) {
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+        for (i = 0; i < (long)n; i++) {
+            da[i] += dout[i];
+        }
+    }
+    if (db != NULL) {
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+        for (i = 0; i < (long)n; i++) {
+            db[i] += dout[i];
+        }
     }
 }
 
@@ -273,6 +496,29 @@ void lmi_gelu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size
     }
 }
 
+LM_CLONES static void gelu_backward_range(float *dinp, const float *dout, const float *inp,
+                                          size_t n) {
+    /* torch's GeluBackward (approximate='none'): dy (cdf + x pdf) */
+    size_t i;
+#pragma omp simd
+    for (i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + lmi_erff(x * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * lmi_expf(-0.5f * x * x); /* e^(-x^2/2) / sqrt(2 pi) */
+        dinp[i] += dout[i] * (cdf + x * pdf);
+    }
+}
+
+void lmi_gelu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *inp,
+                      size_t n) {
+    long i, chunks = (long)((n + 4095) / 4096);
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < chunks; i++) {
+        size_t lo = (size_t)i * 4096, len = n - lo < 4096 ? n - lo : 4096;
+        gelu_backward_range(dinp + lo, dout + lo, inp + lo, len);
+    }
+}
+
 void lmi_gelu_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as gelu_new / gelu_pytorch_tanh */
     long i;
@@ -284,6 +530,24 @@ void lmi_gelu_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp,
     }
 }
 
+void lmi_gelu_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                           const float *inp, size_t n) {
+    /* torch's GeluBackward (approximate='tanh'): with k = sqrt(2/pi), u = k (x + 0.044715 x^3),
+     * t = tanh(u): dy (0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 0.044715 x^2)) */
+    long i;
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < (long)n; i++) {
+        const float k = 0.79788456080286536f, kappa = 0.044715f;
+        float x = inp[i], x2 = x * x;
+        float u = k * (x + kappa * x2 * x);
+        float t = 1.0f - 2.0f / (1.0f + lmi_expf(2.0f * u)); /* tanh(u), as the forward */
+        float left = 0.5f * x, right = 1.0f + t;
+        float dleft = 0.5f * right;
+        float dright = left * (1.0f - t * t) * (k * (1.0f + 3.0f * kappa * x2));
+        dinp[i] += dout[i] * (dleft + dright);
+    }
+}
+
 void lmi_relu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     long i;
 #pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
@@ -292,11 +556,30 @@ void lmi_relu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size
     }
 }
 
+void lmi_relu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *inp,
+                      size_t n) {
+    long i;
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < (long)n; i++) {
+        dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
+    }
+}
+
 void lmi_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
     long i;
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
     for (i = 0; i < (long)n; i++) {
         out[i] = tanhf(inp[i]);
+    }
+}
+
+void lmi_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *out,
+                      size_t n) {
+    /* torch's tanh_backward: dy (1 - y^2) from the output y */
+    long i;
+#pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < (long)n; i++) {
+        dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
     }
 }
 
@@ -324,19 +607,193 @@ void lmi_softmax_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, s
     }
 }
 
+/* dx[0..n) += p (dy - sum(dy p)) */
+LM_CLONES static void softmax_backward_row(float *dx, const float *dy, const float *p, size_t n) {
+    float s = 0.0f;
+    size_t j;
+#pragma omp simd reduction(+ : s)
+    for (j = 0; j < n; j++) {
+        s += dy[j] * p[j];
+    }
+#pragma omp simd
+    for (j = 0; j < n; j++) {
+        dx[j] += p[j] * (dy[j] - s);
+    }
+}
+
+void lmi_softmax_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *out,
+                         size_t N, size_t C) {
+    /* dinp[N, C], dout[N, C], out[N, C] */
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        softmax_backward_row(dinp + (size_t)n * C, dout + (size_t)n * C, out + (size_t)n * C, C);
+    }
+}
+
+/* ---- dropout ----
+ * Row `row` of a dropout call draws from xoshiro256** seeded with seed ^ mix64(row + golden):
+ * element c takes the high (c even) or low (c odd) 32 bits of draw c / 2 and is kept when those
+ * bits are >= thr = floor(p 2^32) (so with probability 1 - p, to 2^-32). */
+
+static uint64_t mix64(uint64_t z) { /* splitmix64's finaliser */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint64_t lmi_dropout_seed(uint64_t seed, uint64_t step, uint64_t site) {
+    return mix64(mix64(mix64(seed + 0x9E3779B97F4A7C15ull) ^ step) + site);
+}
+
+typedef struct dropout_plan {
+    uint64_t thr;  /* keep when the 32-bit draw is >= thr; 2^32 drops everything */
+    float scale;   /* what a kept value is multiplied by */
+} dropout_plan;
+
+static dropout_plan dropout_plan_for(float p) {
+    dropout_plan d;
+    if (!(p > 0.0f)) {
+        d.thr = 0;
+        d.scale = 1.0f;
+    } else if (p >= 1.0f) {
+        d.thr = (uint64_t)1 << 32;
+        d.scale = 0.0f;
+    } else {
+        d.thr = (uint64_t)((double)p * 4294967296.0);
+        d.scale = 1.0f / (1.0f - p);
+    }
+    return d;
+}
+
+/* x[0..n) *= keep / (1 - p) for row `row`; bits (when not NULL) gets the keep bits. */
+static void dropout_row(float *x, uint8_t *bits, size_t n, const dropout_plan *d, uint64_t seed,
+                        uint64_t row) {
+    lmi_rng r;
+    size_t c;
+    uint64_t draw = 0;
+    lmi_rng_seed(&r, seed ^ mix64(row + 0x9E3779B97F4A7C15ull));
+    if (bits != NULL) {
+        memset(bits, 0, (n + 7) / 8);
+    }
+    for (c = 0; c < n; c++) {
+        uint64_t u;
+        int keep;
+        if ((c & 1) == 0) {
+            draw = lmi_rng_next(&r);
+            u = draw >> 32;
+        } else {
+            u = draw & 0xFFFFFFFFull;
+        }
+        keep = u >= d->thr;
+        if (x != NULL) {
+            x[c] *= keep ? d->scale : 0.0f;
+        }
+        if (bits != NULL && keep) {
+            bits[c / 8] = (uint8_t)(bits[c / 8] | (1u << (c % 8)));
+        }
+    }
+}
+
+size_t lmi_dropout_mask_bytes(size_t N, size_t C) {
+    return N * ((C + 7) / 8);
+}
+
+void lmi_dropout_forward(const lmi_ops_ctx *ctx, float *out, uint8_t *mask, const float *inp,
+                        float p, uint64_t seed, size_t N, size_t C) {
+    /* out[N, C], mask[N, ceil(C / 8)], inp[N, C] */
+    const dropout_plan d = dropout_plan_for(p);
+    const size_t stride = (C + 7) / 8;
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        const uint8_t *bits = mask + (size_t)n * stride;
+        const float *x = inp + (size_t)n * C;
+        float *o = out + (size_t)n * C;
+        size_t c;
+        if (d.thr == 0) { /* p <= 0: everything kept, nothing drawn */
+            memset(mask + (size_t)n * stride, 0xFF, stride);
+            if (o != x) {
+                copy_row(o, x, C);
+            }
+            continue;
+        }
+        dropout_row(NULL, mask + (size_t)n * stride, C, &d, seed, (uint64_t)n);
+        for (c = 0; c < C; c++) { /* inp * (keep / (1 - p)), as torch multiplies by its noise */
+            o[c] = x[c] * ((bits[c / 8] >> (c % 8) & 1) ? d.scale : 0.0f);
+        }
+    }
+}
+
+void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                         const uint8_t *mask, float p, size_t N, size_t C) {
+    /* dinp[N, C], dout[N, C], mask[N, ceil(C / 8)] */
+    const dropout_plan d = dropout_plan_for(p);
+    const size_t stride = (C + 7) / 8;
+    long n;
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (N * C >= LM_PAR_MIN)
+    for (n = 0; n < (long)N; n++) {
+        const uint8_t *bits = mask + (size_t)n * stride;
+        const float *g = dout + (size_t)n * C;
+        float *o = dinp + (size_t)n * C;
+        size_t c;
+        for (c = 0; c < C; c++) {
+            o[c] += g[c] * ((bits[c / 8] >> (c % 8) & 1) ? d.scale : 0.0f);
+        }
+    }
+}
+
 size_t lmi_attention_scratch_floats(size_t T, int threads) {
     return (T * T + T) * (size_t)(threads > 0 ? threads : 1);
 }
 
-void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, const float *qkv, size_t ldqkv,
-                          const int32_t *mask, float *scratch, size_t B, size_t T, size_t C,
-                          size_t NH) {
-    /* out[B, T, C]; qkv[B, T, ldqkv] = Q | K | V; mask[B, T]; scratch[threads, T * T + T]
+/* The padding bias of one sequence's keys (0 for a key, -inf for padding) and the end of its
+ * real keys: keys at or after the returned index are all padding (0: every key is). */
+static size_t attention_key_bias(float *bias, const int32_t *mrow, size_t T) {
+    size_t j, kend = 0;
+    for (j = 0; j < T; j++) {
+        int keep = mrow == NULL || mrow[j] != 0;
+        if (bias != NULL) {
+            bias[j] = keep ? 0.0f : -INFINITY;
+        }
+        kend = keep ? j + 1 : kend;
+    }
+    return kend;
+}
+
+/* Rows [r0, r0 + rows) of one head's probabilities S[rows, width]: copied to att (row stride T,
+ * zeros after `width`) when att is not NULL, then dropped out in place when d drops anything.
+ * `row0` is the dropout row of the head's first query. */
+static void attention_keep_and_drop(float *S, size_t rows, size_t width, float *att, size_t r0,
+                                    size_t T, const dropout_plan *d, uint64_t seed,
+                                    uint64_t row0) {
+    size_t i, j;
+    for (i = 0; i < rows; i++) {
+        float *p = S + i * width;
+        if (att != NULL) {
+            float *a = att + (r0 + i) * T;
+            copy_row(a, p, width);
+            for (j = width; j < T; j++) {
+                a[j] = 0.0f;
+            }
+        }
+        if (d->thr != 0) {
+            dropout_row(p, NULL, width, d, seed, row0 + r0 + i);
+        }
+    }
+}
+
+void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
+                          size_t ldqkv, const int32_t *mask, float *scratch, size_t B, size_t T,
+                          size_t C, size_t NH, float p_drop, uint64_t seed) {
+    /* out[B, T, C]; att[B, NH, T, T] or NULL; qkv[B, T, ldqkv] = Q | K | V; mask[B, T];
+     * scratch[threads, T * T + T]
      * Per (sequence, head): S = Q_h K_h^T / sqrt(hd) (BLAS), masked row softmax, O_h = P V_h
      * (BLAS). Padding keys get probability exactly 0, so a sequence's result does not depend on
      * how much padding its batch adds. */
     const size_t hd = C / NH;
     const float scale = 1.0f / sqrtf((float)hd);
+    const dropout_plan drop = dropout_plan_for(p_drop);
     const long units = (long)(B * NH);
     long u;
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
@@ -344,21 +801,18 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, const float *qkv,
         const size_t b = (size_t)u / NH, h = (size_t)u % NH;
         float *S = scratch + (size_t)omp_get_thread_num() * (T * T + T); /* [T, T] */
         float *bias = S + T * T; /* [T]: 0 for a key, -inf for padding */
+        float *A = att != NULL ? att + (size_t)u * T * T : NULL; /* [T, T] */
         const float *q = qkv + b * T * ldqkv + h * hd;
         const float *k = q + C, *v = q + 2 * C;
-        const int32_t *mrow = mask != NULL ? mask + b * T : NULL;
-        size_t i, j, g, kend = 0; /* keys at or after kend are all padding */
-        for (j = 0; j < T; j++) {
-            int keep = mrow == NULL || mrow[j] != 0;
-            bias[j] = keep ? 0.0f : -INFINITY;
-            kend = keep ? j + 1 : kend;
-        }
+        const size_t kend = attention_key_bias(bias, mask != NULL ? mask + b * T : NULL, T);
+        size_t i, g;
         if (kend == 0) { /* every key is padding: uniform weights, as an additive mask gives */
             for (i = 0; i < T * T; i++) {
                 S[i] = 1.0f / (float)T;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f,
-                        S, (int)T, v, (int)ldqkv, 0.0f, out + b * T * C + h * hd, (int)C);
+            attention_keep_and_drop(S, T, T, A, 0, T, &drop, seed, (uint64_t)u * T);
+            lmi_sgemm(ctx->blas, 0, T, hd, T, 1.0f, S, T, v, ldqkv, 0.0f, out + b * T * C + h * hd,
+                      C);
             continue;
         }
         /* Only keys before kend take part, and the queries before kend are one product, those
@@ -369,14 +823,83 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, const float *qkv,
             if (rows == 0) {
                 continue;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)kend, (int)hd,
-                        scale, q + r0 * ldqkv, (int)ldqkv, k, (int)ldqkv, 0.0f, S, (int)kend);
+            lmi_sgemm(ctx->blas, 1, rows, kend, hd, scale, q + r0 * ldqkv, ldqkv, k, ldqkv, 0.0f, S,
+                      kend);
             for (i = 0; i < rows; i++) {
                 softmax_row_biased(S + i * kend, bias, kend);
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)hd, (int)kend,
-                        1.0f, S, (int)kend, v, (int)ldqkv, 0.0f, out + (b * T + r0) * C + h * hd,
-                        (int)C);
+            attention_keep_and_drop(S, rows, kend, A, r0, T, &drop, seed, (uint64_t)u * T);
+            lmi_sgemm(ctx->blas, 0, rows, hd, kend, 1.0f, S, kend, v, ldqkv, 0.0f,
+                      out + (b * T + r0) * C + h * hd, C);
         }
+    }
+}
+
+size_t lmi_attention_backward_scratch_floats(size_t T, int threads) {
+    return 2 * T * T * (size_t)(threads > 0 ? threads : 1);
+}
+
+void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
+                           const float *qkv, size_t ldqkv, const float *att, const int32_t *mask,
+                           float *scratch, size_t B, size_t T, size_t C, size_t NH, float p_drop,
+                           uint64_t seed) {
+    /* dqkv[B, T, ldqkv]; dout[B, T, C]; qkv[B, T, ldqkv]; att[B, NH, T, T]; mask[B, T];
+     * scratch[threads, 2 T T]
+     * Per (sequence, head), over the K' = kend keys that take part (the others have P = 0):
+     *   Pd = dropout(P)[T, K']          dV[K'] += Pd^T dO
+     *   dPd = dO V[K']^T [T, K']        dP = dropout(dPd) (same mask and scale)
+     *   dS = P (dP - rowsum(P dP))      dQ += scale dS K[K'];  dK[K'] += scale dS^T Q */
+    const size_t hd = C / NH;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const dropout_plan drop = dropout_plan_for(p_drop);
+    const long units = (long)(B * NH);
+    long u;
+#pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
+    for (u = 0; u < units; u++) {
+        const size_t b = (size_t)u / NH, h = (size_t)u % NH;
+        float *Pd = scratch + (size_t)omp_get_thread_num() * 2 * T * T; /* [T, K'] */
+        float *D = Pd + T * T;                                         /* [T, K'] */
+        const float *P = att + (size_t)u * T * T;                      /* [T, T] */
+        const float *dO = dout + b * T * C + h * hd;
+        const float *q = qkv + b * T * ldqkv + h * hd, *k = q + C, *v = q + 2 * C;
+        float *dq = dqkv + b * T * ldqkv + h * hd, *dk = dq + C, *dv = dq + 2 * C;
+        size_t kend = attention_key_bias(NULL, mask != NULL ? mask + b * T : NULL, T);
+        const size_t width = kend == 0 ? T : kend; /* keys with a nonzero weight */
+        const float *Pv = P;                       /* the weights that multiplied V */
+        size_t ldp = T, i;
+        if (drop.thr != 0) {
+            for (i = 0; i < T; i++) {
+                copy_row(Pd + i * width, P + i * T, width);
+                dropout_row(Pd + i * width, NULL, width, &drop, seed, (uint64_t)u * T + i);
+            }
+            Pv = Pd;
+            ldp = width;
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)width, (int)hd, (int)T, 1.0f, Pv,
+                    (int)ldp, dO, (int)C, 1.0f, dv, (int)ldqkv);
+        if (kend == 0) { /* uniform weights: no gradient reaches the scores */
+            continue;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)kend, (int)hd, 1.0f, dO,
+                    (int)C, v, (int)ldqkv, 0.0f, D, (int)kend);
+        for (i = 0; i < T; i++) {
+            float *d = D + i * kend;
+            const float *p = P + i * T;
+            float sum = 0.0f;
+            size_t j;
+            if (drop.thr != 0) {
+                dropout_row(d, NULL, kend, &drop, seed, (uint64_t)u * T + i);
+            }
+            for (j = 0; j < kend; j++) {
+                sum += p[j] * d[j];
+            }
+            for (j = 0; j < kend; j++) {
+                d[j] = p[j] * (d[j] - sum);
+            }
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)kend, scale,
+                    D, (int)kend, k, (int)ldqkv, 1.0f, dq, (int)ldqkv);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kend, (int)hd, (int)T, scale, D,
+                    (int)kend, q, (int)ldqkv, 1.0f, dk, (int)ldqkv);
     }
 }

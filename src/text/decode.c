@@ -67,16 +67,16 @@ lm_status lmi_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, si
     size_t emitted = 0;
     const lmi_vocab *v;
     if (text_out == NULL) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_tokenizer_decode: text_out is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_decode: text_out is NULL");
     }
     *text_out = NULL;
     if (tok == NULL || (ids == NULL && n > 0)) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_tokenizer_decode: tok or ids is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_decode: tok or ids is NULL");
     }
     v = &tok->vocab;
     for (i = 0; i < n; i++) {
         if (ids[i] < 0 || (size_t)ids[i] >= v->n) {
-            return lmi_error(LM_ERR_RANGE, "lmi_tokenizer_decode: id %ld at index %zu is outside the "
+            return lmi_error(LM_ERR_RANGE, "lm_tokenizer_decode: id %ld at index %zu is outside the "
                             "vocabulary of %zu", (long)ids[i], i, v->n);
         }
     }
@@ -113,5 +113,5 @@ lm_status lmi_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, si
 nomem:
     lmi_free(piece.p);
     lmi_free(out.p);
-    return lmi_error(LM_ERR_NOMEM, "lmi_tokenizer_decode: out of memory");
+    return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_decode: out of memory");
 }

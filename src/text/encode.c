@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/options.h"
+#include "tensor/guard.h"
 #include "tokenizer.h"
 
 #ifdef _OPENMP
@@ -480,7 +481,8 @@ lm_status lmi_tokenizer_encode_batch(const lm_tokenizer_t *tok, size_t n, const 
     if (threads == 0) {
         threads = omp_get_max_threads();
     }
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads > 0 ? threads : 1)
+    threads = lmi_plan_threads(threads); /* fewer when their stacks do not fit (tensor/guard.h) */
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
 #endif
     for (k = 0; k < (long long)n; k++) {
         size_t x = (size_t)k;

@@ -166,6 +166,14 @@ static lm_status parse_vocab(lm_tokenizer_t *tok, const char *data, size_t len, 
             if (l > 0 && data[start + l - 1] == '\r') {
                 l--;
             }
+            if (l > LM_VOCAB_MAX_TOKEN_BYTES) {
+                lmi_free(texts);
+                lmi_free(lens);
+                return lmi_error(LM_ERR_FORMAT,
+                                "%s: line %zu (from byte offset %zu) is %zu bytes long, but a token "
+                                "may have at most %u: a vocab.txt holds one token a line",
+                                what, n + 1, start, l, LM_VOCAB_MAX_TOKEN_BYTES);
+            }
             texts[n] = data + start;
             lens[n] = l;
             n++;
@@ -244,7 +252,7 @@ lm_status lmi_tokenizer_load_vocab(const char *vocab_txt, const lm_tokenizer_opt
     lm_tokenizer_options o;
     file_settings fs = {-1, -1, -1, -1};
     lm_status st;
-    if ((st = loader_entry("lmi_tokenizer_load_vocab", vocab_txt, opts, &o, out)) != LM_OK) {
+    if ((st = loader_entry("lm_tokenizer_load_vocab", vocab_txt, opts, &o, out)) != LM_OK) {
         return st;
     }
     return load_vocab_file(vocab_txt, &o, fs, out);
@@ -489,7 +497,7 @@ lm_status lmi_tokenizer_load_json(const char *tokenizer_json, const lm_tokenizer
     file_settings fs = {-1, -1, -1, -1};
     cJSON *root = NULL;
     lm_status st;
-    if ((st = loader_entry("lmi_tokenizer_load_json", tokenizer_json, opts, &o, out)) != LM_OK) {
+    if ((st = loader_entry("lm_tokenizer_load_json", tokenizer_json, opts, &o, out)) != LM_OK) {
         return st;
     }
     if ((st = lmi_json_parse_file(tokenizer_json, JSON_MAX_BYTES, &root)) != LM_OK) {
@@ -520,7 +528,7 @@ lm_status lmi_tokenizer_load_dir(const char *dir, const lm_tokenizer_options *op
     file_settings fs = {-1, -1, -1, -1};
     char *json = NULL, *vocab = NULL, *config = NULL;
     lm_status st;
-    if ((st = loader_entry("lmi_tokenizer_load_dir", dir, opts, &o, out)) != LM_OK) {
+    if ((st = loader_entry("lm_tokenizer_load_dir", dir, opts, &o, out)) != LM_OK) {
         return st;
     }
     json = lmi_path_join(dir, "tokenizer.json");
@@ -590,18 +598,18 @@ lm_status lmi_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
     char config[512];
     int k;
     if (tok == NULL || dir == NULL) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lmi_tokenizer_save_dir: tok or dir is NULL");
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_tokenizer_save_dir: tok or dir is NULL");
     }
     for (i = 0; i < tok->vocab.n; i++) {
         if (memchr(tok->vocab.pool + tok->vocab.tok_off[i], '\n', tok->vocab.tok_len[i]) != NULL) {
             return lmi_error(LM_ERR_UNSUPPORTED,
-                            "lmi_tokenizer_save_dir: token %zu contains a newline; vocab.txt cannot "
+                            "lm_tokenizer_save_dir: token %zu contains a newline; vocab.txt cannot "
                             "hold it", i);
         }
     }
     path = lmi_path_join(dir, "vocab.txt");
     if (path == NULL) {
-        return lmi_error(LM_ERR_NOMEM, "lmi_tokenizer_save_dir: out of memory");
+        return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_save_dir: out of memory");
     }
     st = lmi_atomic_file_open(path, &f);
     for (i = 0; st == LM_OK && i < tok->vocab.n; i++) {
@@ -630,7 +638,7 @@ lm_status lmi_tokenizer_save_dir(const lm_tokenizer_t *tok, const char *dir) {
                  tok->chinese ? "true" : "false");
     path = lmi_path_join(dir, "tokenizer_config.json");
     if (path == NULL) {
-        return lmi_error(LM_ERR_NOMEM, "lmi_tokenizer_save_dir: out of memory");
+        return lmi_error(LM_ERR_NOMEM, "lm_tokenizer_save_dir: out of memory");
     }
     st = lmi_file_write_atomic(path, config, (size_t)k);
     lmi_free(path);

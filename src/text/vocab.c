@@ -99,9 +99,15 @@ lm_status lmi_vocab_build(lmi_vocab *v, size_t n, const char *const *texts, cons
     memcpy(v->prefix, prefix, plen + 1);
     v->prefix_len = plen;
     for (i = 0; i < n; i++) {
+        if (lens[i] > LM_VOCAB_MAX_TOKEN_BYTES) {
+            return lmi_error(LM_ERR_RANGE,
+                            "vocabulary: token %zu is %zu bytes long; a token may have at most %u",
+                            i, lens[i], LM_VOCAB_MAX_TOKEN_BYTES);
+        }
         total += lens[i] + 1;
-        if (total > 0xFFFFFFF0u || lens[i] > 0xFFFFu) {
-            return lmi_error(LM_ERR_RANGE, "vocabulary: token %zu makes the vocabulary too large", i);
+        if (total > 0xFFFFFFF0u) {
+            return lmi_error(LM_ERR_RANGE,
+                            "vocabulary: the first %zu tokens hold more than 4 GiB of text", i + 1);
         }
     }
     v->pool = lmi_malloc(total + 1);

@@ -41,9 +41,14 @@ typedef struct lmi_vocab {
     size_t prefix_len;
 } lmi_vocab;
 
+/* Longest token text, in bytes (the longest of bert-base-uncased is 18): a longer "token" means
+ * the file is not a vocabulary (a vocab.txt holds one token a line). */
+#define LM_VOCAB_MAX_TOKEN_BYTES 65535u
+
 /* Builds a vocabulary from `n` tokens: token i is texts[i] of lens[i] bytes (may contain any byte
  * but NUL). When a text repeats, lookups give the later id. Returns LM_OK, LM_ERR_NOMEM or
- * LM_ERR_RANGE (pool over 4 GiB). On failure v is left empty (lmi_vocab_free is safe). */
+ * LM_ERR_RANGE (a token longer than LM_VOCAB_MAX_TOKEN_BYTES, naming its id, or the tokens over
+ * 4 GiB). On failure v is left empty (lmi_vocab_free is safe). */
 lm_status lmi_vocab_build(lmi_vocab *v, size_t n, const char *const *texts, const size_t *lens,
                          const char *prefix);
 
