@@ -119,12 +119,13 @@ lm_status tool_reserve(void **buf, size_t *cap, size_t n, size_t size) {
     return LM_OK;
 }
 
-/* A failure that belongs to one input (the others may be fine): the inputs are then run one by
- * one. Read at once after the call: an invalid option is also LM_ERR_INVALID_ARGUMENT, told
- * apart by its message, which names the lm_text_options field. */
+/* A failure that belongs to one input (the others may be fine): the inputs are then run in
+ * halves. Read at once after the call: an invalid option is also LM_ERR_INVALID_ARGUMENT, told
+ * apart by its message, which names the lm_text_options field ("lm_tag_texts: lm_text_options.
+ * aggregation is 9 ..."). */
 static int per_input(lm_status s) {
     return (s == LM_ERR_UTF8 || s == LM_ERR_INVALID_ARGUMENT || s == LM_ERR_RANGE) &&
-           strncmp(lm_last_error(), "lm_text_options", 15) != 0;
+           strstr(lm_last_error(), "lm_text_options") == NULL;
 }
 
 /* The library names the function and the input by its index in the call ("lm_embed_texts: text
