@@ -53,23 +53,33 @@ int cmd_version(int argc, char **argv) {
     return 0;
 }
 
-/* The BLAS library reads OPENBLAS_CORETYPE once, when it loads: on a CPU whose kernel it
- * misdetects (AVX-512 CPUs newer than the library), start again with the variable set. */
+/* The BLAS library reads its environment once, when it loads, so the tool starts again with:
+ * OPENBLAS_CORETYPE on a CPU whose kernel it misdetects (AVX-512 CPUs newer than the library),
+ * and OPENBLAS_NUM_THREADS=1: liblm runs the BLAS single-threaded inside its own OpenMP team
+ * anyway, and a threaded OpenBLAS starts workers at load that spin for ever when their buffers
+ * cannot be mapped (under `ulimit -v`). */
 static void blas_fast_path(char **argv) {
     const char *coretype = lm_blas_suggested_coretype();
-    int verbose = 0, i;
+    int verbose = 0, restart = 0, i;
     for (i = 1; argv[i] != NULL; i++) {
         verbose |= strcmp(argv[i], "--verbose") == 0;
     }
-    if (coretype == NULL || getenv("OPENBLAS_CORETYPE") != NULL) {
+    if (getenv("LM_NO_RESTART") != NULL) { /* set below: never restart twice */
         return;
     }
-    if (setenv("OPENBLAS_CORETYPE", coretype, 1) != 0) {
-        return;
+    if (coretype != NULL && getenv("OPENBLAS_CORETYPE") == NULL &&
+        setenv("OPENBLAS_CORETYPE", coretype, 1) == 0) {
+        restart = 1;
+        if (verbose) {
+            fprintf(stderr, "lm: BLAS kernel %s is the slow path on this CPU; restarting with "
+                            "OPENBLAS_CORETYPE=%s\n", lm_blas_kernel(), coretype);
+        }
     }
-    if (verbose) {
-        fprintf(stderr, "lm: BLAS kernel %s is the slow path on this CPU; restarting with "
-                        "OPENBLAS_CORETYPE=%s\n", lm_blas_kernel(), coretype);
+    if (getenv("OPENBLAS_NUM_THREADS") == NULL && setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0) {
+        restart = 1;
+    }
+    if (!restart || setenv("LM_NO_RESTART", "1", 1) != 0) {
+        return;
     }
     execv("/proc/self/exe", argv);
     if (verbose) {
