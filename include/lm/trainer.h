@@ -13,7 +13,13 @@
  *
  * Everything is seeded: the same seed, batches and thread count give the same losses and weights,
  * bit for bit, dropout included. After the first step a step allocates nothing (unless a batch is
- * larger than any before it).
+ * larger than any before it, or, for a masked-LM head, labels more than a quarter of its tokens
+ * and more than any before it).
+ *
+ * Memory: besides the weights (4 bytes each), the gradients and the optimizer state (AdamW and
+ * Adam: 3 more blocks of the weights' size; SGD: 1, or 2 with momentum), a step keeps per token
+ * and layer (6 hidden + 1 intermediate + heads x seq_len) floats of activations (about 21 KB for
+ * all-MiniLM-L6-v2 at 128 tokens), plus one layer's scratch.
  */
 #ifndef LM_TRAINER_H
 #define LM_TRAINER_H
@@ -59,7 +65,8 @@ typedef struct lm_trainer_options {
     double max_grad_norm;       /**< Global gradient-norm clipping (default 1.0; 0 = none). */
     int64_t warmup_steps;       /**< Optimizer updates of linear warm-up (default 0). */
     int64_t total_steps;        /**< Optimizer updates in the whole run, for the linear and cosine
-                                     schedules (required by them; default 0). */
+                                     schedules (required by them: lm_trainer_create() refuses 0
+                                     with either, so the defaults alone are refused; default 0). */
     int32_t dropout;            /**< 1 (default): dropout as the model's config says (training
                                      mode); 0: no dropout (as model.eval()). */
     int32_t threads;            /**< Compute threads; 0 (default): the model's. */
@@ -90,8 +97,13 @@ typedef struct lm_batch {
                                     (single-label) [batch] class ids; token classification and
                                     masked LM [batch * seq_len] per-token ids. */
     const float *float_labels; /**< Sequence classification, regression or multi-label:
-                                    [batch * num_labels] targets (multi-label: 0 or 1). */
-    const int32_t *start_positions; /**< Question answering: first answer token [batch]. */
+                                    [batch * num_labels] finite targets (multi-label: in [0, 1]).
+                                    With the problem type automatic and more than one label,
+                                    float labels mean multi-label (as transformers decides). */
+    const int32_t *start_positions; /**< Question answering: first answer token [batch]. Any
+                                         value: as transformers, positions are clamped to
+                                         [0, seq_len] and seq_len (so anything beyond the
+                                         sequence) is ignored. */
     const int32_t *end_positions;   /**< Question answering: last answer token [batch]. */
 } lm_batch;
 
@@ -110,10 +122,13 @@ LM_API lm_status lm_batch_init(lm_batch *b, size_t struct_size);
  * @param model The model; it must outlive the trainer. Every head trains: sequence
  *        classification (single-label, multi-label, regression by its problem type), token
  *        classification, question answering, masked LM. A base model has no loss: LM_ERR_STATE.
- * @param opts Options, or NULL for the defaults.
+ * @param opts Options, or NULL for the defaults. Their linear schedule needs total_steps, so
+ *        NULL is refused with LM_ERR_INVALID_ARGUMENT: set total_steps, or choose
+ *        ::LM_SCHEDULE_CONSTANT.
  * @param[out] out The trainer, freed with lm_trainer_free(); NULL on failure.
  * @return LM_OK; LM_ERR_INVALID_ARGUMENT (NULL argument, bad option, named); LM_ERR_STATE (no
- *         head to train, or another trainer holds the model); LM_ERR_NOMEM.
+ *         head to train, a sequence-classification model without a pooler, or another trainer
+ *         holds the model); LM_ERR_NOMEM.
  */
 LM_API lm_status lm_trainer_create(lm_model_t *model, const lm_trainer_options *opts,
                                    lm_trainer_t **out);
@@ -131,14 +146,21 @@ LM_API void lm_trainer_free(lm_trainer_t *trainer);
  *        weights with the optimizer at the scheduled learning rate.
  *
  * The batch is checked before any work: labels out of range, a sequence longer than the position
- * table, labels missing or of the wrong kind for the head, and an empty batch are refused with a
- * sentence. A loss or gradient norm that is not finite skips the update: the weights and the
- * optimizer state stay as they were, the accumulated gradients are dropped, and the call returns
- * LM_ERR_NUMERIC.
+ * table, labels missing or of the wrong kind for the head (including labels of another head's
+ * kind), and an empty batch are refused with a sentence; nothing changes. A loss or gradient norm
+ * that is not finite skips the update: the weights and the optimizer state stay as they were,
+ * the accumulated gradients are dropped, and the call returns LM_ERR_NUMERIC.
+ *
+ * The losses are transformers': cross-entropy (ignore_index -100) for single-label sequence
+ * classification, token classification and masked LM (over the labelled tokens only), BCE with
+ * logits for multi-label, MSE for regression, the mean of the start and end cross-entropies for
+ * question answering. A batch whose labels are all -100 has loss 0 and no gradient (PyTorch's
+ * mean over no item would be NaN). With accumulation, each step's gradient is scaled by
+ * 1 / accumulation_steps (the loss reported is not).
  * @param trainer The trainer.
  * @param batch The batch.
- * @param[out] loss The batch's loss (mean over its labelled items, as transformers computes it);
- *             may be NULL.
+ * @param[out] loss The batch's loss (mean over its labelled items, as transformers computes it),
+ *             also when it is not finite; may be NULL.
  * @return LM_OK; LM_ERR_INVALID_ARGUMENT; LM_ERR_RANGE (an id, label or length out of range:
  *         row and position named); LM_ERR_NUMERIC; LM_ERR_NOMEM.
  */
