@@ -664,31 +664,61 @@ static dropout_plan dropout_plan_for(float p) {
     return d;
 }
 
-/* x[0..n) *= keep / (1 - p) for row `row`; bits (when not NULL) gets the keep bits. */
+/* xoshiro256** (base/rng.c) inlined: the draws of a dropout row are its hot loop. */
+static inline uint64_t rotl64(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t xoshiro_next(uint64_t *s) {
+    const uint64_t result = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl64(s[3], 45);
+    return result;
+}
+
+/* x[0..n) *= keep / (1 - p) for row `row`; bits (when not NULL) gets the keep bits. Eight
+ * elements (four draws) make one byte of bits. */
 static void dropout_row(float *x, uint8_t *bits, size_t n, const dropout_plan *d, uint64_t seed,
                         uint64_t row) {
     lmi_rng r;
-    size_t c;
-    uint64_t draw = 0;
+    uint64_t s[4];
+    const uint64_t thr = d->thr;
+    const float scale = d->scale;
+    size_t c = 0, k;
     lmi_rng_seed(&r, seed ^ mix64(row + 0x9E3779B97F4A7C15ull));
-    if (bits != NULL) {
-        memset(bits, 0, (n + 7) / 8);
-    }
-    for (c = 0; c < n; c++) {
-        uint64_t u;
-        int keep;
-        if ((c & 1) == 0) {
-            draw = lmi_rng_next(&r);
-            u = draw >> 32;
-        } else {
-            u = draw & 0xFFFFFFFFull;
+    memcpy(s, r.s, sizeof s);
+    for (; c + 8 <= n; c += 8) {
+        unsigned byte = 0;
+        for (k = 0; k < 8; k += 2) {
+            const uint64_t draw = xoshiro_next(s);
+            byte |= (unsigned)((draw >> 32) >= thr) << k;
+            byte |= (unsigned)((draw & 0xFFFFFFFFull) >= thr) << (k + 1);
         }
-        keep = u >= d->thr;
+        if (bits != NULL) {
+            bits[c / 8] = (uint8_t)byte;
+        }
         if (x != NULL) {
-            x[c] *= keep ? d->scale : 0.0f;
+            for (k = 0; k < 8; k++) {
+                x[c + k] *= (byte >> k & 1u) ? scale : 0.0f;
+            }
         }
-        if (bits != NULL && keep) {
-            bits[c / 8] = (uint8_t)(bits[c / 8] | (1u << (c % 8)));
+    }
+    if (c < n) { /* the last byte: c is a multiple of 8, so the draws pair up as above */
+        unsigned byte = 0;
+        uint64_t draw = 0;
+        for (k = 0; c + k < n; k++) {
+            const uint64_t u = (k & 1) == 0 ? (draw = xoshiro_next(s)) >> 32 : draw & 0xFFFFFFFFull;
+            byte |= (unsigned)(u >= thr) << k;
+            if (x != NULL) {
+                x[c + k] *= u >= thr ? scale : 0.0f;
+            }
+        }
+        if (bits != NULL) {
+            bits[c / 8] = (uint8_t)byte;
         }
     }
 }
