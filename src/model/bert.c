@@ -302,9 +302,10 @@ lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uin
     }
     m->slab = lmi_malloc_aligned(m->slab_floats * sizeof(float), LM_ALIGN);
     if (m->slab == NULL) {
+        const size_t n = m->slab_floats;
         lmi_bert_free(m);
         *out = NULL;
-        return lmi_error(LM_ERR_NOMEM, "out of memory for %zu parameters", m->slab_floats);
+        return lmi_error(LM_ERR_NOMEM, "out of memory for %zu parameters", n);
     }
     memset(m->slab, 0, m->slab_floats * sizeof(float)); /* the padding too */
     for (i = 0; i < (long)m->nparams; i++) { /* the parameter layout: trainable as it is */
