@@ -128,7 +128,7 @@ static lm_model_t *load_model(const char *dir, const lm_model_options *opts) {
     if (opts == NULL) {
         lm_model_options_init(&o, sizeof o);
         o.no_tokenizer = 1;
-        o.threads = 2;
+        o.threads = 1; /* tiny models: one thread is faster */
         opts = &o;
     }
     s = lm_model_load(dir, opts, &m);
@@ -302,7 +302,7 @@ static void tiny_options(lm_trainer_options *o, const opt_spec *spec) {
     o->max_grad_norm = 1.0;
     o->accumulation_steps = 2;
     o->dropout = 0;
-    o->threads = 2;
+    o->threads = 1;
 }
 
 /* The worst relative error of the updates (final - initial) per tensor; tensors with an exact
