@@ -473,7 +473,7 @@ static void test_training_learns(void **state) {
     lm_trainer_options o = default_opts();
     float first = 0, last = 0;
     int k;
-    const int steps = test_quick() ? 15 : 60;
+    const int steps = 60;
     (void)state;
     o.learning_rate = 3e-3;
     o.warmup_steps = 3;
