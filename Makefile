@@ -62,7 +62,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all lib tool check check-asan check-valgrind check-abi docs install uninstall clean \
-        demo help fuzz bench-tokenizer bench-infer
+        demo help fuzz bench-tokenizer bench-infer bench-train
 all: lib tool
 
 lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
@@ -188,6 +188,9 @@ bench-tokenizer: all
 bench-infer: all
 	bash bench/infer.sh
 
+bench-train: all
+	bash bench/train.sh
+
 clean:
 	rm -rf build lib bin
 
@@ -201,3 +204,4 @@ help:
 	@echo "make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes it"
 	@echo "make demo            the main job: fine-tune and predict"
 	@echo "make fuzz FUZZ=name SECONDS=60   run a libFuzzer target (clang)"
+	@echo "make bench-train     training steps/s, FLOP share and peak RSS against PyTorch"
