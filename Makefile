@@ -130,7 +130,7 @@ check-asan:
 	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 check-valgrind:
-	OMP_WAIT_POLICY=passive LM_TEST_QUICK=1 $(MAKE) check RUNNER="valgrind --quiet --error-exitcode=99 --leak-check=full \
+	OMP_WAIT_POLICY=passive LM_TEST_QUICK=1 LM_NO_RESTART=1 $(MAKE) check RUNNER="valgrind --quiet --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect --suppressions=$(CURDIR)/tests/valgrind.supp"
 
 check-abi: lib
