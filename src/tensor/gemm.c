@@ -1,0 +1,473 @@
+/* liblm's GEMM (see gemm.h): the choice of kernel, the packing of the right-hand operand, the cache
+ * blocking and the OpenMP split of the work into tasks. The micro-kernels themselves are in
+ * gemm_generic.c, gemm_avx2.c and gemm_avx512.c (gemm_kernel.h states their contract).
+ *
+ * Blocking (BLIS-style, with the right-hand operand packed beforehand): the output is cut into
+ * tasks of at most mc rows by `chunk` panels of NR columns. A task walks K in blocks of kc; for
+ * each block it runs every NR-wide panel of B over every MR-row tile of its rows, so one packed B
+ * micro-panel (kc x NR) stays in L1 while the task's rows of A (mc x kc) stay in L2. The rows of A
+ * are read in place (row stride lda); only a last tile of fewer than MR rows is copied, padded
+ * with zero rows, and only a transposed A (the weight gradient) is packed. Whatever the cut, each
+ * output element gets the same chain of FMAs over k = 0 .. K-1, so the cut is free to follow the
+ * thread count and the shape. */
+#include "tensor/gemm.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#ifdef LM_GEMM_TUNING
+#include <stdio.h>
+#endif
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "tensor/gemm_kernel.h"
+
+#define LM_GEMM_ALIGN 64
+#if defined(__GNUC__) || defined(__clang__)
+#define LM_GEMM_ALIGNED __attribute__((aligned(64)))
+#else
+#define LM_GEMM_ALIGNED
+#endif
+/* Products below this many multiply-adds run on one thread (starting a team costs more). */
+#define LM_GEMM_PAR_MIN 200000.0
+
+struct lmi_gemm_packed {
+    const lmi_gemm_kernel *kern;
+    size_t n, k, panels;
+    float *data; /* [panels][k][nr]: Bk[kk][p nr + j] at data[(p k + kk) nr + j]; 0 past n */
+};
+
+/* ---- kernel selection ---- */
+
+static const lmi_gemm_kernel *kernel_of(lmi_gemm_isa isa) {
+    switch (isa) {
+#ifdef LM_GEMM_X86
+    case LMI_GEMM_AVX512:
+        return &lmi_gemm_kernel_avx512;
+    case LMI_GEMM_AVX2:
+        return &lmi_gemm_kernel_avx2;
+#endif
+    default:
+        return &lmi_gemm_kernel_generic;
+    }
+}
+
+int lmi_gemm_isa_supported(lmi_gemm_isa isa) {
+    switch (isa) {
+    case LMI_GEMM_AUTO:
+    case LMI_GEMM_GENERIC:
+        return 1;
+#ifdef LM_GEMM_X86
+    case LMI_GEMM_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case LMI_GEMM_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("fma");
+#endif
+    default:
+        return 0;
+    }
+}
+
+/* LM_GEMM's choice when it names a kernel this CPU runs, else the best one. */
+static lmi_gemm_isa default_isa(void) {
+    static const struct {
+        const char *name;
+        lmi_gemm_isa isa;
+    } names[] = {{"generic", LMI_GEMM_GENERIC}, {"avx2", LMI_GEMM_AVX2}, {"avx512", LMI_GEMM_AVX512}};
+    const char *env = getenv("LM_GEMM");
+    size_t i;
+    if (env != NULL) {
+        for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+            if (strcmp(env, names[i].name) == 0 && lmi_gemm_isa_supported(names[i].isa)) {
+                return names[i].isa;
+            }
+        }
+    }
+    if (lmi_gemm_isa_supported(LMI_GEMM_AVX512)) {
+        return LMI_GEMM_AVX512;
+    }
+    if (lmi_gemm_isa_supported(LMI_GEMM_AVX2)) {
+        return LMI_GEMM_AVX2;
+    }
+    return LMI_GEMM_GENERIC;
+}
+
+static _Atomic(const lmi_gemm_kernel *) selected; /* NULL until the first use */
+
+static const lmi_gemm_kernel *current_kernel(void) {
+    const lmi_gemm_kernel *k = atomic_load_explicit(&selected, memory_order_acquire);
+    if (k == NULL) { /* two threads racing here compute the same value */
+        k = kernel_of(default_isa());
+        atomic_store_explicit(&selected, k, memory_order_release);
+    }
+    return k;
+}
+
+lm_status lmi_gemm_set_isa(lmi_gemm_isa isa) {
+    if (isa == LMI_GEMM_AUTO) {
+        isa = default_isa();
+    }
+    if (!lmi_gemm_isa_supported(isa)) {
+        return lmi_error(LM_ERR_UNSUPPORTED, "gemm: this CPU cannot run the %s kernel",
+                         kernel_of(isa)->name);
+    }
+    atomic_store_explicit(&selected, kernel_of(isa), memory_order_release);
+    return LM_OK;
+}
+
+lmi_gemm_isa lmi_gemm_current_isa(void) {
+    return (lmi_gemm_isa)current_kernel()->isa;
+}
+
+const char *lmi_gemm_kernel_name(void) {
+    return current_kernel()->name;
+}
+
+/* ---- packing ---- */
+
+static size_t min_size(size_t a, size_t b) {
+    return a < b ? a : b;
+}
+
+static int team(int threads, double work) {
+    return threads > 1 && work >= LM_GEMM_PAR_MIN ? threads : 1;
+}
+
+static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
+    const lmi_gemm_kernel *kern = current_kernel();
+    lmi_gemm_packed *p;
+    size_t panels = (n + kern->nr - 1) / kern->nr, count, bytes;
+    *out = NULL;
+    if (!lmi_size_mul(panels * kern->nr, k, &count) || !lmi_size_mul(count, sizeof(float), &bytes)) {
+        return lmi_error(LM_ERR_RANGE, "gemm: a %zu x %zu operand is too large to pack", k, n);
+    }
+    p = lmi_calloc(1, sizeof *p);
+    if (p == NULL) {
+        return lmi_error(LM_ERR_NOMEM, "gemm: cannot allocate a packed operand");
+    }
+    p->data = lmi_malloc_aligned(bytes > 0 ? bytes : LM_GEMM_ALIGN, LM_GEMM_ALIGN);
+    if (p->data == NULL) {
+        lm_free(p);
+        return lmi_error(LM_ERR_NOMEM, "gemm: cannot allocate %zu bytes for a packed %zu x %zu operand",
+                         bytes, k, n);
+    }
+    p->kern = kern;
+    p->n = n;
+    p->k = k;
+    p->panels = panels;
+    *out = p;
+    return LM_OK;
+}
+
+/* data[p][kk][j] = w[(p nr + j) ldw + kk]: a transposing copy, read along rows of w in blocks of
+ * 64 columns so that the panel being written stays in L1. */
+static void pack_weight_into(const lmi_gemm_packed *p, const float *w /* [N, ldw] */, size_t ldw,
+                             int threads) {
+    const size_t nr = p->kern->nr, K = p->k, N = p->n;
+    long q;
+#pragma omp parallel for num_threads(team(threads, (double)N * K / 8)) schedule(static)
+    for (q = 0; q < (long)p->panels; q++) {
+        float *dst = p->data + (size_t)q * K * nr;
+        size_t k0, j, kk;
+        for (k0 = 0; k0 < K; k0 += 64) {
+            size_t k1 = min_size(k0 + 64, K);
+            for (j = 0; j < nr; j++) {
+                size_t row = (size_t)q * nr + j;
+                if (row < N) {
+                    const float *src = w + row * ldw;
+                    for (kk = k0; kk < k1; kk++) {
+                        dst[kk * nr + j] = src[kk];
+                    }
+                } else {
+                    for (kk = k0; kk < k1; kk++) {
+                        dst[kk * nr + j] = 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* data[p][kk][j] = b[kk ldb + p nr + j]: row pieces copied as they are. */
+static void pack_rows_into(const lmi_gemm_packed *p, const float *b /* [K, ldb] */, size_t ldb,
+                           int threads) {
+    const size_t nr = p->kern->nr, K = p->k, N = p->n;
+    long q;
+#pragma omp parallel for num_threads(team(threads, (double)N * K / 8)) schedule(static)
+    for (q = 0; q < (long)p->panels; q++) {
+        float *dst = p->data + (size_t)q * K * nr;
+        size_t j0 = (size_t)q * nr, nn = min_size(nr, N - j0), kk;
+        for (kk = 0; kk < K; kk++) {
+            memcpy(dst + kk * nr, b + kk * ldb + j0, nn * sizeof(float));
+            if (nn < nr) {
+                memset(dst + kk * nr + nn, 0, (nr - nn) * sizeof(float));
+            }
+        }
+    }
+}
+
+lm_status lmi_gemm_pack_weight(lmi_gemm_packed **out, const float *w /* [N, ldw] */, size_t ldw,
+                               size_t N, size_t K, int threads) {
+    lm_status st = packed_new(out, N, K);
+    if (st == LM_OK) {
+        pack_weight_into(*out, w, ldw, threads);
+    }
+    return st;
+}
+
+lm_status lmi_gemm_pack_rows(lmi_gemm_packed **out, const float *b /* [K, ldb] */, size_t ldb,
+                             size_t K, size_t N, int threads) {
+    lm_status st = packed_new(out, N, K);
+    if (st == LM_OK) {
+        pack_rows_into(*out, b, ldb, threads);
+    }
+    return st;
+}
+
+void lmi_gemm_repack_weight(lmi_gemm_packed *p, const float *w /* [N, ldw] */, size_t ldw,
+                            int threads) {
+    pack_weight_into(p, w, ldw, threads);
+}
+
+void lmi_gemm_packed_free(lmi_gemm_packed *p) {
+    if (p != NULL) {
+        lmi_free_aligned(p->data);
+        lm_free(p);
+    }
+}
+
+size_t lmi_gemm_packed_n(const lmi_gemm_packed *p) {
+    return p->n;
+}
+
+size_t lmi_gemm_packed_k(const lmi_gemm_packed *p) {
+    return p->k;
+}
+
+/* ---- the blocked product ---- */
+
+typedef struct gemm_job {
+    const lmi_gemm_kernel *kern;
+    float *c; /* [m, ldc] */
+    size_t ldc;
+    const float *a; /* a_trans ? [K, lda] holding A^T : [m, lda] */
+    size_t lda;
+    int a_trans;
+    const lmi_gemm_packed *b;
+    const float *bias; /* [n] or NULL */
+    size_t m;
+    int accumulate;
+    size_t mc, chunk;   /* rows per task, panels per task */
+    size_t row_blocks, col_chunks;
+} gemm_job;
+
+/* A tile of fewer than NR columns: the same kernel on a copy padded with zero columns. */
+static void edge_tile(const lmi_gemm_kernel *kern, size_t kc, const float *a, size_t lda,
+                      const float *b, float *c /* [mm, ldc] */, size_t ldc, size_t mm, size_t nn,
+                      const float *bias /* [nn] or NULL */, int load_c) {
+    float tile[LM_GEMM_MR_MAX * LM_GEMM_NR_MAX], bt[LM_GEMM_NR_MAX];
+    const size_t nr = kern->nr;
+    size_t i, j;
+    for (i = 0; i < mm; i++) {
+        for (j = 0; j < nr; j++) {
+            tile[i * nr + j] = load_c && j < nn ? c[i * ldc + j] : 0.0f;
+        }
+    }
+    if (bias != NULL) {
+        for (j = 0; j < nr; j++) {
+            bt[j] = j < nn ? bias[j] : 0.0f;
+        }
+    }
+    kern->rows[mm](kc, a, lda, b, tile, nr, bias != NULL ? bt : NULL, load_c);
+    for (i = 0; i < mm; i++) {
+        memcpy(c + i * ldc, tile + i * nr, nn * sizeof(float));
+    }
+}
+
+/* Copies rows [i, i + mm) of A, columns [pc, pc + kc), into panel [mm][ld] (row r at panel + r ld).
+ * ld = kc + 16: rows one cache line apart beyond a multiple of 4 KiB, so the
+ * MR rows never fall into the same L1 set (they do in place when lda is a multiple of 1 KiB). */
+static void pack_a(float *panel, size_t ld, const gemm_job *g, size_t i, size_t mm, size_t pc,
+                   size_t kc) {
+    size_t r, kk;
+    if (g->a_trans) { /* A[i + r][pc + kk] = a[(pc + kk) lda + i + r] */
+        for (kk = 0; kk < kc; kk++) {
+            const float *src = g->a + (pc + kk) * g->lda + i;
+            for (r = 0; r < mm; r++) {
+                panel[r * ld + kk] = src[r];
+            }
+        }
+    } else {
+        for (r = 0; r < mm; r++) {
+            memcpy(panel + r * ld, g->a + (i + r) * g->lda + pc, kc * sizeof(float));
+        }
+    }
+}
+
+static void run_task(const gemm_job *g, size_t task) {
+    const lmi_gemm_kernel *kern = g->kern;
+    const size_t mr = kern->mr, nr = kern->nr, K = g->b->k, N = g->b->n;
+    const size_t m0 = task % g->row_blocks * g->mc, m1 = min_size(m0 + g->mc, g->m);
+    const size_t p0 = task / g->row_blocks * g->chunk, p1 = min_size(p0 + g->chunk, g->b->panels);
+    const size_t kblocks = K > 0 ? (K + kern->kc - 1) / kern->kc : 1;
+    const size_t kcmax = (K + kblocks - 1) / kblocks; /* K cut into even blocks of <= kern->kc */
+    LM_GEMM_ALIGNED float panel[LM_GEMM_MR_MAX * (LM_GEMM_KC_MAX + 16)];
+    size_t pc = 0;
+    do {
+        const size_t kc = min_size(kcmax, K - pc), ld = kc + 16;
+        const int load_c = g->accumulate || pc > 0;
+        const float *bias = pc == 0 ? g->bias : NULL;
+        size_t i, p;
+        for (i = m0; i < m1; i += mr) {
+            const size_t mm = min_size(mr, m1 - i);
+            pack_a(panel, ld, g, i, mm, pc, kc);
+            for (p = p0; p < p1; p++) {
+                const size_t j0 = p * nr, nn = min_size(nr, N - j0);
+                const float *bpanel = g->b->data + (p * K + pc) * nr;
+                const float *bj = bias != NULL ? bias + j0 : NULL;
+                float *ci = g->c + i * g->ldc + j0;
+                if (nn == nr) {
+                    kern->rows[mm](kc, panel, ld, bpanel, ci, g->ldc, bj, load_c);
+                } else {
+                    edge_tile(kern, kc, panel, ld, bpanel, ci, g->ldc, mm, nn, bj, load_c);
+                }
+            }
+        }
+        pc += kc;
+    } while (pc < K);
+}
+
+/* Cuts the output into tasks: row blocks of at most kern->mc rows (a multiple of MR, evened out),
+ * column chunks of at most kern->nc columns, and more column chunks when there are too few tasks
+ * to keep the threads busy. */
+static void plan(gemm_job *g, int threads) {
+    const lmi_gemm_kernel *kern = g->kern;
+    const size_t mr = kern->mr, panels = g->b->panels;
+    size_t tiles = (g->m + mr - 1) / mr, tiles_per_block = kern->mc / mr, want;
+    g->row_blocks = (tiles + tiles_per_block - 1) / tiles_per_block;
+    tiles_per_block = (tiles + g->row_blocks - 1) / g->row_blocks;
+    g->mc = tiles_per_block * mr;
+    g->row_blocks = (tiles + tiles_per_block - 1) / tiles_per_block;
+    g->chunk = kern->nc / kern->nr;
+    g->col_chunks = (panels + g->chunk - 1) / g->chunk;
+    want = threads > 1 ? 4 * (size_t)threads : 1;
+    if (g->row_blocks * g->col_chunks < want) {
+        g->col_chunks = min_size(panels, (want + g->row_blocks - 1) / g->row_blocks);
+    }
+    g->chunk = (panels + g->col_chunks - 1) / g->col_chunks;
+    g->col_chunks = (panels + g->chunk - 1) / g->chunk;
+}
+
+#ifdef LM_GEMM_TUNING /* development only: LM_GEMM_TUNE=kc,mc,nc overrides the blocking */
+static lmi_gemm_kernel tune_k;
+#endif
+static void run_job(gemm_job *g, int threads) {
+    size_t tasks;
+    long t;
+#ifdef LM_GEMM_TUNING
+    if (getenv("LM_GEMM_TUNE")) {
+        tune_k = *g->kern;
+        sscanf(getenv("LM_GEMM_TUNE"), "%zu,%zu,%zu", &tune_k.kc, &tune_k.mc, &tune_k.nc);
+        tune_k.mc = tune_k.mc / tune_k.mr * tune_k.mr;
+        g->kern = &tune_k;
+    }
+#endif
+    if (g->m == 0 || g->b->n == 0) {
+        return;
+    }
+    threads = team(threads, (double)g->m * g->b->n * (g->b->k > 0 ? g->b->k : 1));
+    plan(g, threads);
+    tasks = g->row_blocks * g->col_chunks;
+    if (threads > (int)tasks) {
+        threads = (int)tasks;
+    }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
+    for (t = 0; t < (long)tasks; t++) {
+        run_task(g, (size_t)t);
+    }
+}
+
+static void job_init(gemm_job *g, const lmi_gemm_packed *b, float *c, size_t ldc, const float *a,
+                     size_t lda, const float *bias, size_t M, int accumulate) {
+    memset(g, 0, sizeof *g);
+    g->kern = b->kern;
+    g->c = c;
+    g->ldc = ldc;
+    g->a = a;
+    g->lda = lda;
+    g->b = b;
+    g->bias = bias;
+    g->m = M;
+    g->accumulate = accumulate != 0;
+}
+
+void lmi_gemm_forward(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
+                      size_t lda, const lmi_gemm_packed *w, const float *bias /* [N] or NULL */,
+                      size_t M, int accumulate, int threads) {
+    gemm_job g;
+    job_init(&g, w, out, ldo, a, lda, bias, M, accumulate);
+    run_job(&g, threads);
+}
+
+lm_status lmi_gemm_nt(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
+                      size_t lda, const float *w /* [N, ldw] */, size_t ldw,
+                      const float *bias /* [N] or NULL */, size_t M, size_t N, size_t K,
+                      int accumulate, int threads) {
+    lmi_gemm_packed *p;
+    lm_status st = lmi_gemm_pack_weight(&p, w, ldw, N, K, threads);
+    if (st != LM_OK) {
+        return st;
+    }
+    lmi_gemm_forward(out, ldo, a, lda, p, bias, M, accumulate, threads);
+    lmi_gemm_packed_free(p);
+    return LM_OK;
+}
+
+lm_status lmi_gemm_backward_input(float *dinp /* [M, ldi] */, size_t ldi,
+                                  const float *dout /* [M, ldd] */, size_t ldd,
+                                  const float *w /* [N, ldw] */, size_t ldw, size_t M, size_t N,
+                                  size_t K, int accumulate, int threads) {
+    /* dinp = dout . Bk with Bk[N, K] = w as it is stored */
+    lmi_gemm_packed *p;
+    gemm_job g;
+    lm_status st;
+    if (M == 0 || K == 0) {
+        return LM_OK;
+    }
+    st = lmi_gemm_pack_rows(&p, w, ldw, N, K, threads);
+    if (st != LM_OK) {
+        return st;
+    }
+    job_init(&g, p, dinp, ldi, dout, ldd, NULL, M, accumulate);
+    run_job(&g, threads);
+    lmi_gemm_packed_free(p);
+    return LM_OK;
+}
+
+lm_status lmi_gemm_backward_weight(float *dw /* [N, lddw] */, size_t lddw,
+                                   const float *dout /* [M, ldd] */, size_t ldd,
+                                   const float *inp /* [M, ldi] */, size_t ldi, size_t M, size_t N,
+                                   size_t K, int accumulate, int threads) {
+    /* dw = A . Bk with A[N, M] = dout^T (read transposed) and Bk[M, K] = inp as it is stored */
+    lmi_gemm_packed *p;
+    gemm_job g;
+    lm_status st;
+    if (N == 0 || K == 0) {
+        return LM_OK;
+    }
+    st = lmi_gemm_pack_rows(&p, inp, ldi, M, K, threads);
+    if (st != LM_OK) {
+        return st;
+    }
+    job_init(&g, p, dw, lddw, dout, ldd, NULL, N, accumulate);
+    g.a_trans = 1;
+    run_job(&g, threads);
+    lmi_gemm_packed_free(p);
+    return LM_OK;
+}
