@@ -338,7 +338,8 @@ static void test_empty_dimensions(void **state) {
 /* dinp (+)= dout . w and dw (+)= dout^T . inp against the reference, for every kernel, with row
  * strides; 1 and 2 threads give the same bits. */
 static void test_backward(void **state) {
-    static const size_t dims[][3] = {{37, 29, 45}, {1, 3, 17}, {130, 65, 33}, {256, 40, 300}};
+    static const size_t dims[][3] = {{37, 29, 45}, {1, 3, 17}, {130, 65, 33}, {256, 40, 300},
+                                     {700, 19, 40}};
     lmi_rng r;
     size_t d, s;
     (void)state;

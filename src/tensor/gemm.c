@@ -35,8 +35,8 @@
 
 struct lmi_gemm_packed {
     const lmi_gemm_kernel *kern;
-    size_t n, k, panels;
-    float *data; /* [panels][k][nr]: Bk[kk][p nr + j] at data[(p k + kk) nr + j]; 0 past n */
+    size_t n, k, panels, kb; /* kb: length of the K blocks (the last one may be shorter) */
+    float *data; /* the K blocks one after the other, see block_offset() */
 };
 
 /* ---- kernel selection ---- */
@@ -139,6 +139,81 @@ static int team(int threads, double work) {
     return threads > 1 && work >= LM_GEMM_PAR_MIN ? threads : 1;
 }
 
+/* K is cut into blocks of equal length (but the last), at most kern->kc: the K loop of the
+ * product. The blocks change no bit of the result (each block continues the FMA chain that the
+ * previous one stored), only where the data sits. */
+static size_t k_block(const lmi_gemm_kernel *kern, size_t K) {
+    size_t kc = min_size(kern->kc, LM_GEMM_KC_MAX), blocks = (K + kc - 1) / kc;
+#ifdef LM_GEMM_TUNING
+    if (getenv("LM_GEMM_TUNE")) {
+        size_t t = 0;
+        sscanf(getenv("LM_GEMM_TUNE"), "%zu", &t);
+        kc = t > 0 && t <= LM_GEMM_KC_MAX ? t : kc;
+        blocks = (K + kc - 1) / kc;
+    }
+#endif
+    return K > 0 ? (K + blocks - 1) / blocks : 0;
+}
+
+/* Packed layout: K block [pc, pc + kc) starts at pc panels nr and holds the panels one after the
+ * other, each [kc][nr]: Bk[pc + kk][p nr + j] is at data[pc panels nr + p kc nr + kk nr + j], zero
+ * for columns past n. So the part of B that one K block of a task reads (kc x its columns) is one
+ * contiguous run: no two panels fall in the same cache sets, whatever K is. */
+static size_t block_offset(size_t panels, size_t nr, size_t pc, size_t kc, size_t p) {
+    return (pc * panels + p * kc) * nr;
+}
+
+/* Panel q of K block [pc, pc + kc) from a weight w[N, ldw]: dst[kk][j] = w[(q nr + j) ldw + pc + kk]. */
+static void pack_weight_panel(float *dst /* [kc][nr] */, const float *w /* [N, ldw] */, size_t ldw,
+                              size_t N, size_t nr, size_t pc, size_t kc, size_t q) {
+    size_t j, kk;
+    for (j = 0; j < nr; j++) {
+        size_t row = q * nr + j;
+        if (row < N) {
+            const float *src = w + row * ldw + pc;
+            for (kk = 0; kk < kc; kk++) {
+                dst[kk * nr + j] = src[kk];
+            }
+        } else {
+            for (kk = 0; kk < kc; kk++) {
+                dst[kk * nr + j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Panel q of K block [pc, pc + kc) from rows b[K, ldb]: dst[kk][j] = b[(pc + kk) ldb + q nr + j]. */
+static void pack_rows_panel(float *dst /* [kc][nr] */, const float *b /* [K, ldb] */, size_t ldb,
+                            size_t N, size_t nr, size_t pc, size_t kc, size_t q) {
+    const size_t j0 = q * nr, nn = min_size(nr, N - j0);
+    size_t kk;
+    for (kk = 0; kk < kc; kk++) {
+        memcpy(dst + kk * nr, b + (pc + kk) * ldb + j0, nn * sizeof(float));
+        if (nn < nr) {
+            memset(dst + kk * nr + nn, 0, (nr - nn) * sizeof(float));
+        }
+    }
+}
+
+/* Packs K blocks [pc0, pc1) (pc0 on a block boundary) of w (transposed) or b (as it is) into dst,
+ * which holds block pc0 at its start. */
+static void pack_blocks(float *dst, const float *src, size_t ld, int transposed, size_t N,
+                        size_t panels, size_t nr, size_t kb, size_t pc0, size_t pc1, int threads) {
+    const size_t blocks = kb > 0 ? (pc1 - pc0 + kb - 1) / kb : 0;
+    long t;
+#pragma omp parallel for num_threads(team(threads, (double)N * (pc1 - pc0) / 8)) schedule(static)
+    for (t = 0; t < (long)(blocks * panels); t++) {
+        const size_t pc = pc0 + (size_t)t / panels * kb, q = (size_t)t % panels;
+        const size_t kc = min_size(kb, pc1 - pc);
+        float *panel = dst + block_offset(panels, nr, pc - pc0, kc, q);
+        if (transposed) {
+            pack_weight_panel(panel, src, ld, N, nr, pc, kc, q);
+        } else {
+            pack_rows_panel(panel, src, ld, N, nr, pc, kc, q);
+        }
+    }
+}
+
 static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
     const lmi_gemm_kernel *kern = current_kernel();
     lmi_gemm_packed *p;
@@ -161,62 +236,16 @@ static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
     p->n = n;
     p->k = k;
     p->panels = panels;
+    p->kb = k_block(kern, k);
     *out = p;
     return LM_OK;
-}
-
-/* data[p][kk][j] = w[(p nr + j) ldw + kk]: a transposing copy, read along rows of w in blocks of
- * 64 columns so that the panel being written stays in L1. */
-static void pack_weight_into(const lmi_gemm_packed *p, const float *w /* [N, ldw] */, size_t ldw,
-                             int threads) {
-    const size_t nr = p->kern->nr, K = p->k, N = p->n;
-    long q;
-#pragma omp parallel for num_threads(team(threads, (double)N * K / 8)) schedule(static)
-    for (q = 0; q < (long)p->panels; q++) {
-        float *dst = p->data + (size_t)q * K * nr;
-        size_t k0, j, kk;
-        for (k0 = 0; k0 < K; k0 += 64) {
-            size_t k1 = min_size(k0 + 64, K);
-            for (j = 0; j < nr; j++) {
-                size_t row = (size_t)q * nr + j;
-                if (row < N) {
-                    const float *src = w + row * ldw;
-                    for (kk = k0; kk < k1; kk++) {
-                        dst[kk * nr + j] = src[kk];
-                    }
-                } else {
-                    for (kk = k0; kk < k1; kk++) {
-                        dst[kk * nr + j] = 0.0f;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/* data[p][kk][j] = b[kk ldb + p nr + j]: row pieces copied as they are. */
-static void pack_rows_into(const lmi_gemm_packed *p, const float *b /* [K, ldb] */, size_t ldb,
-                           int threads) {
-    const size_t nr = p->kern->nr, K = p->k, N = p->n;
-    long q;
-#pragma omp parallel for num_threads(team(threads, (double)N * K / 8)) schedule(static)
-    for (q = 0; q < (long)p->panels; q++) {
-        float *dst = p->data + (size_t)q * K * nr;
-        size_t j0 = (size_t)q * nr, nn = min_size(nr, N - j0), kk;
-        for (kk = 0; kk < K; kk++) {
-            memcpy(dst + kk * nr, b + kk * ldb + j0, nn * sizeof(float));
-            if (nn < nr) {
-                memset(dst + kk * nr + nn, 0, (nr - nn) * sizeof(float));
-            }
-        }
-    }
 }
 
 lm_status lmi_gemm_pack_weight(lmi_gemm_packed **out, const float *w /* [N, ldw] */, size_t ldw,
                                size_t N, size_t K, int threads) {
     lm_status st = packed_new(out, N, K);
     if (st == LM_OK) {
-        pack_weight_into(*out, w, ldw, threads);
+        lmi_gemm_repack_weight(*out, w, ldw, threads);
     }
     return st;
 }
@@ -225,14 +254,15 @@ lm_status lmi_gemm_pack_rows(lmi_gemm_packed **out, const float *b /* [K, ldb] *
                              size_t K, size_t N, int threads) {
     lm_status st = packed_new(out, N, K);
     if (st == LM_OK) {
-        pack_rows_into(*out, b, ldb, threads);
+        const lmi_gemm_packed *p = *out;
+        pack_blocks(p->data, b, ldb, 0, N, p->panels, p->kern->nr, p->kb, 0, K, threads);
     }
     return st;
 }
 
 void lmi_gemm_repack_weight(lmi_gemm_packed *p, const float *w /* [N, ldw] */, size_t ldw,
                             int threads) {
-    pack_weight_into(p, w, ldw, threads);
+    pack_blocks(p->data, w, ldw, 1, p->n, p->panels, p->kern->nr, p->kb, 0, p->k, threads);
 }
 
 void lmi_gemm_packed_free(lmi_gemm_packed *p) {
@@ -259,11 +289,13 @@ typedef struct gemm_job {
     const float *a; /* a_trans ? [K, lda] holding A^T : [m, lda] */
     size_t lda;
     int a_trans;
-    const lmi_gemm_packed *b;
-    const float *bias; /* [n] or NULL */
+    const float *bdata; /* packed B from K block bpc0 on (block_offset() layout) */
+    size_t bpc0;
+    size_t n, k, panels, kb; /* B: columns, K, panels of NR columns, K block length */
+    const float *bias;       /* [n] or NULL */
     size_t m;
     int accumulate;
-    size_t mc, chunk;   /* rows per task, panels per task */
+    size_t mc, chunk; /* rows per task, panels per task */
     size_t row_blocks, col_chunks;
 } gemm_job;
 
@@ -291,8 +323,8 @@ static void edge_tile(const lmi_gemm_kernel *kern, size_t kc, const float *a, si
 }
 
 /* Copies rows [i, i + mm) of A, columns [pc, pc + kc), into panel [mm][ld] (row r at panel + r ld).
- * ld = kc + 16: rows one cache line apart beyond a multiple of 4 KiB, so the
- * MR rows never fall into the same L1 set (they do in place when lda is a multiple of 1 KiB). */
+ * ld = kc + 16: rows one cache line apart beyond a multiple of 4 KiB, so the MR rows never fall
+ * into the same L1 set (in place they do when lda is a multiple of 1 KiB, e.g. 768 or 3072). */
 static void pack_a(float *panel, size_t ld, const gemm_job *g, size_t i, size_t mm, size_t pc,
                    size_t kc) {
     size_t r, kk;
@@ -310,26 +342,28 @@ static void pack_a(float *panel, size_t ld, const gemm_job *g, size_t i, size_t 
     }
 }
 
-static void run_task(const gemm_job *g, size_t task) {
+/* One task (a block of rows by a chunk of panels) over K blocks [pc0, pc1) (pc1 = K: to the end).
+ * For each K block and each MR-row tile, the tile's rows of A are copied into an L1-sized panel
+ * and run against every panel of B in the chunk (B's K block for the chunk stays in L2). */
+static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
     const lmi_gemm_kernel *kern = g->kern;
-    const size_t mr = kern->mr, nr = kern->nr, K = g->b->k, N = g->b->n;
+    const size_t mr = kern->mr, nr = kern->nr;
     const size_t m0 = task % g->row_blocks * g->mc, m1 = min_size(m0 + g->mc, g->m);
-    const size_t p0 = task / g->row_blocks * g->chunk, p1 = min_size(p0 + g->chunk, g->b->panels);
-    const size_t kblocks = K > 0 ? (K + kern->kc - 1) / kern->kc : 1;
-    const size_t kcmax = (K + kblocks - 1) / kblocks; /* K cut into even blocks of <= kern->kc */
+    const size_t p0 = task / g->row_blocks * g->chunk, p1 = min_size(p0 + g->chunk, g->panels);
     LM_GEMM_ALIGNED float panel[LM_GEMM_MR_MAX * (LM_GEMM_KC_MAX + 16)];
-    size_t pc = 0;
-    do {
-        const size_t kc = min_size(kcmax, K - pc), ld = kc + 16;
+    size_t pc = pc0;
+    do { /* at least once: K = 0 still initialises the output */
+        const size_t kc = min_size(g->kb, pc1 - pc), ld = kc + 16;
         const int load_c = g->accumulate || pc > 0;
         const float *bias = pc == 0 ? g->bias : NULL;
+        const float *bblock = g->bdata + block_offset(g->panels, nr, pc - g->bpc0, kc, 0);
         size_t i, p;
         for (i = m0; i < m1; i += mr) {
             const size_t mm = min_size(mr, m1 - i);
             pack_a(panel, ld, g, i, mm, pc, kc);
             for (p = p0; p < p1; p++) {
-                const size_t j0 = p * nr, nn = min_size(nr, N - j0);
-                const float *bpanel = g->b->data + (p * K + pc) * nr;
+                const size_t j0 = p * nr, nn = min_size(nr, g->n - j0);
+                const float *bpanel = bblock + p * kc * nr;
                 const float *bj = bias != NULL ? bias + j0 : NULL;
                 float *ci = g->c + i * g->ldc + j0;
                 if (nn == nr) {
@@ -340,7 +374,7 @@ static void run_task(const gemm_job *g, size_t task) {
             }
         }
         pc += kc;
-    } while (pc < K);
+    } while (pc < pc1);
 }
 
 /* Cuts the output into tasks: row blocks of at most kern->mc rows (a multiple of MR, evened out),
@@ -348,13 +382,21 @@ static void run_task(const gemm_job *g, size_t task) {
  * to keep the threads busy. */
 static void plan(gemm_job *g, int threads) {
     const lmi_gemm_kernel *kern = g->kern;
-    const size_t mr = kern->mr, panels = g->b->panels;
+    const size_t mr = kern->mr, panels = g->panels;
     size_t tiles = (g->m + mr - 1) / mr, tiles_per_block = kern->mc / mr, want;
+    size_t nc = kern->nc;
+#ifdef LM_GEMM_TUNING /* development only: LM_GEMM_TUNE=kc,mc,nc overrides the blocking */
+    if (getenv("LM_GEMM_TUNE")) {
+        size_t kc_unused = 0, mc = 0;
+        sscanf(getenv("LM_GEMM_TUNE"), "%zu,%zu,%zu", &kc_unused, &mc, &nc);
+        tiles_per_block = mc / mr > 0 ? mc / mr : tiles_per_block;
+    }
+#endif
     g->row_blocks = (tiles + tiles_per_block - 1) / tiles_per_block;
     tiles_per_block = (tiles + g->row_blocks - 1) / g->row_blocks;
     g->mc = tiles_per_block * mr;
     g->row_blocks = (tiles + tiles_per_block - 1) / tiles_per_block;
-    g->chunk = kern->nc / kern->nr;
+    g->chunk = nc / kern->nr > 0 ? nc / kern->nr : 1;
     g->col_chunks = (panels + g->chunk - 1) / g->chunk;
     want = threads > 1 ? 4 * (size_t)threads : 1;
     if (g->row_blocks * g->col_chunks < want) {
@@ -364,24 +406,14 @@ static void plan(gemm_job *g, int threads) {
     g->col_chunks = (panels + g->chunk - 1) / g->chunk;
 }
 
-#ifdef LM_GEMM_TUNING /* development only: LM_GEMM_TUNE=kc,mc,nc overrides the blocking */
-static lmi_gemm_kernel tune_k;
-#endif
-static void run_job(gemm_job *g, int threads) {
+/* Runs the product over K blocks [pc0, pc1) on up to `threads` threads, one task at a time each. */
+static void run_job(gemm_job *g, int threads, size_t pc0, size_t pc1) {
     size_t tasks;
     long t;
-#ifdef LM_GEMM_TUNING
-    if (getenv("LM_GEMM_TUNE")) {
-        tune_k = *g->kern;
-        sscanf(getenv("LM_GEMM_TUNE"), "%zu,%zu,%zu", &tune_k.kc, &tune_k.mc, &tune_k.nc);
-        tune_k.mc = tune_k.mc / tune_k.mr * tune_k.mr;
-        g->kern = &tune_k;
-    }
-#endif
-    if (g->m == 0 || g->b->n == 0) {
+    if (g->m == 0 || g->n == 0) {
         return;
     }
-    threads = team(threads, (double)g->m * g->b->n * (g->b->k > 0 ? g->b->k : 1));
+    threads = team(threads, (double)g->m * g->n * (pc1 > pc0 ? pc1 - pc0 : 1));
     plan(g, threads);
     tasks = g->row_blocks * g->col_chunks;
     if (threads > (int)tasks) {
@@ -389,19 +421,23 @@ static void run_job(gemm_job *g, int threads) {
     }
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
     for (t = 0; t < (long)tasks; t++) {
-        run_task(g, (size_t)t);
+        run_task(g, (size_t)t, pc0, pc1);
     }
 }
 
-static void job_init(gemm_job *g, const lmi_gemm_packed *b, float *c, size_t ldc, const float *a,
-                     size_t lda, const float *bias, size_t M, int accumulate) {
+static void job_init(gemm_job *g, const lmi_gemm_kernel *kern, size_t n, size_t k, float *c,
+                     size_t ldc, const float *a, size_t lda, const float *bias, size_t M,
+                     int accumulate) {
     memset(g, 0, sizeof *g);
-    g->kern = b->kern;
+    g->kern = kern;
+    g->n = n;
+    g->k = k;
+    g->panels = (n + kern->nr - 1) / kern->nr;
+    g->kb = k_block(kern, k);
     g->c = c;
     g->ldc = ldc;
     g->a = a;
     g->lda = lda;
-    g->b = b;
     g->bias = bias;
     g->m = M;
     g->accumulate = accumulate != 0;
@@ -411,8 +447,10 @@ void lmi_gemm_forward(float *out /* [M, ldo] */, size_t ldo, const float *a /* [
                       size_t lda, const lmi_gemm_packed *w, const float *bias /* [N] or NULL */,
                       size_t M, int accumulate, int threads) {
     gemm_job g;
-    job_init(&g, w, out, ldo, a, lda, bias, M, accumulate);
-    run_job(&g, threads);
+    job_init(&g, w->kern, w->n, w->k, out, ldo, a, lda, bias, M, accumulate);
+    g.kb = w->kb;
+    g.bdata = w->data;
+    run_job(&g, threads, 0, w->k);
 }
 
 lm_status lmi_gemm_nt(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
@@ -435,7 +473,6 @@ lm_status lmi_gemm_backward_input(float *dinp /* [M, ldi] */, size_t ldi,
                                   size_t K, int accumulate, int threads) {
     /* dinp = dout . Bk with Bk[N, K] = w as it is stored */
     lmi_gemm_packed *p;
-    gemm_job g;
     lm_status st;
     if (M == 0 || K == 0) {
         return LM_OK;
@@ -444,8 +481,7 @@ lm_status lmi_gemm_backward_input(float *dinp /* [M, ldi] */, size_t ldi,
     if (st != LM_OK) {
         return st;
     }
-    job_init(&g, p, dinp, ldi, dout, ldd, NULL, M, accumulate);
-    run_job(&g, threads);
+    lmi_gemm_forward(dinp, ldi, dout, ldd, p, NULL, M, accumulate, threads);
     lmi_gemm_packed_free(p);
     return LM_OK;
 }
@@ -454,20 +490,29 @@ lm_status lmi_gemm_backward_weight(float *dw /* [N, lddw] */, size_t lddw,
                                    const float *dout /* [M, ldd] */, size_t ldd,
                                    const float *inp /* [M, ldi] */, size_t ldi, size_t M, size_t N,
                                    size_t K, int accumulate, int threads) {
-    /* dw = A . Bk with A[N, M] = dout^T (read transposed) and Bk[M, K] = inp as it is stored */
-    lmi_gemm_packed *p;
+    /* dw = A . Bk with A[N, M] = dout^T (read transposed) and Bk[M, K] = inp as it is stored. The
+     * M tokens are walked one K block at a time: the block of inp is packed (a buffer of one
+     * block, not of all of inp), then every task runs it. */
     gemm_job g;
-    lm_status st;
+    float *buf;
+    size_t bytes, pc = 0;
     if (N == 0 || K == 0) {
         return LM_OK;
     }
-    st = lmi_gemm_pack_rows(&p, inp, ldi, M, K, threads);
-    if (st != LM_OK) {
-        return st;
-    }
-    job_init(&g, p, dw, lddw, dout, ldd, NULL, N, accumulate);
+    job_init(&g, current_kernel(), K, M, dw, lddw, dout, ldd, NULL, N, accumulate);
     g.a_trans = 1;
-    run_job(&g, threads);
-    lmi_gemm_packed_free(p);
+    if (!lmi_size_mul(g.panels * g.kern->nr * sizeof(float), g.kb > 0 ? g.kb : 1, &bytes) ||
+        (buf = lmi_malloc_aligned(bytes, LM_GEMM_ALIGN)) == NULL) {
+        return lmi_error(LM_ERR_NOMEM, "gemm: cannot allocate the weight-gradient work space");
+    }
+    g.bdata = buf;
+    do {
+        const size_t kc = min_size(g.kb, M - pc);
+        pack_blocks(buf, inp, ldi, 0, K, g.panels, g.kern->nr, g.kb, pc, pc + kc, threads);
+        g.bpc0 = pc;
+        run_job(&g, threads, pc, pc + kc);
+        pc += kc;
+    } while (pc < M);
+    lmi_free_aligned(buf);
     return LM_OK;
 }
