@@ -4,7 +4,7 @@
  * kernel it detects and with OPENBLAS_CORETYPE=SKYLAKEX (when the CPU has AVX-512). OpenBLAS runs
  * in child processes (this program re-executed with --openblas), so that its threads and its
  * kernel choice, made when the library loads, do not disturb the other measurements.
- * Each figure is the best of a few runs (at least 2, about 0.15 s); the weight is packed once,
+ * Each figure is the best of a few runs (at least 3, about 0.2 s); the weight is packed once,
  * outside the timing, as the model does at load. Prints one table and, last,
  * `bench-gemm: min ratio vs OpenBLAS(SKYLAKEX) R` (liblm default kernel / OpenBLAS SKYLAKEX, the
  * lowest over the shapes and both thread counts). */
@@ -76,14 +76,13 @@ static void operands_free(operands *o) {
     lmi_free_aligned(o->out);
 }
 
-/* Best GFLOP/s over runs of fn until ~0.15 s (at least 2 runs after a warm-up). */
+/* Best GFLOP/s over runs of `call`: at least 3 (the first one, which warms up, counts too) and
+ * until ~0.2 s have passed. The machine may be shared: the best run is the one least disturbed. */
 #define TIME_BEST(s, call)                                                                        \
     do {                                                                                          \
-        double t0, best = 1e30, start;                                                            \
+        double t0, best = 1e30, start = now();                                                    \
         int runs = 0;                                                                             \
-        call;                                                                                     \
-        start = now();                                                                            \
-        while (runs < 2 || now() - start < 0.15) {                                                \
+        while (runs < 3 || now() - start < 0.2) {                                                 \
             t0 = now();                                                                           \
             call;                                                                                 \
             t0 = now() - t0;                                                                      \

@@ -175,8 +175,9 @@ static void test_forward_accumulate(void **state) {
  * 7 rows starting at that row, and the whole product on 1 thread: every row bit-identical. Also
  * K large enough to be cut into several K blocks. */
 static void test_row_independence(void **state) {
-    enum { M = 397, N = 83, K = 777, SUB = 7 };
+    enum { M = 397, N = 83, SUB = 7 };
     static const size_t rows[] = {0, 1, 5, 13, 14, 15, 27, 100, 383, 389, 390, 396};
+    const size_t K = test_quick() ? 390 : 777; /* 2 or 3 K blocks */
     lmi_rng r;
     size_t s;
     (void)state;
@@ -213,7 +214,8 @@ static void test_row_independence(void **state) {
 /* A 4096-row product (a whole padded batch of 32 x 128 tokens) on 2 threads against each
  * sequence's 128 rows on their own and against single rows. */
 static void test_batch_of_sequences(void **state) {
-    enum { M = 4096, N = 48, K = 40, T = 128 };
+    enum { M = 4096, T = 128 };
+    const size_t N = test_quick() ? 17 : 48, K = test_quick() ? 9 : 40;
     lmi_rng r;
     float *a, *w, *big, *seq;
     lmi_gemm_packed *p;
