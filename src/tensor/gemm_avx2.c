@@ -76,7 +76,7 @@ ROWS(5)
 ROWS(6)
 
 const lmi_gemm_kernel lmi_gemm_kernel_avx2 = {
-    "avx2-6x16", 2, MR, NR, 256, 16 * MR, 384, {NULL, rows1, rows2, rows3, rows4, rows5, rows6}};
+    "avx2-6x16", 2, MR, NR, 256, 16 * MR, 256, {NULL, rows1, rows2, rows3, rows4, rows5, rows6}};
 
 #else
 typedef int lmi_gemm_avx2_unused; /* ISO C wants a declaration in every translation unit */
