@@ -1,71 +1,93 @@
 /* The AVX2+FMA GEMM micro-kernel (see gemm_kernel.h for the contract): a register tile of up to
  * 6 rows by 16 columns (two vectors of 8 floats), one FMA per element and k: the same chain as
  * the AVX-512 kernel, so both give the same bits. One function per row count, all from the same
- * body. Compiled for AVX2 by function-level target attributes, so the rest of the library stays
- * baseline x86-64; gemm.c calls it only after cpuid said the CPU has AVX2 and FMA. */
+ * body (named accumulators, each row's code under a condition on the constant row count).
+ * Compiled for AVX2 by function-level target attributes, so the rest of the library stays
+ * baseline x86-64; gemm.c calls it only after cpuid said the CPU has AVX2 and FMA. The blocking
+ * fits a 512 KiB L2 (AMD Zen 2/3). */
 #include "tensor/gemm_kernel.h"
 
 #ifdef LM_GEMM_X86
 
 #include <immintrin.h>
 
-#define LM_AVX2 __attribute__((target("avx2,fma")))
+#define LM_TARGET __attribute__((target("avx2,fma")))
 #define MR 6
-#define NV 2 /* vectors of 8 per row */
 #define NR 16
+#define VEC __m256
+#define VW 8 /* floats per vector */
+#define LOADU(p) _mm256_loadu_ps(p)
+#define LOADA(p) _mm256_load_ps(p)
+#define STOREU(p, v) _mm256_storeu_ps(p, v)
+#define ZERO() _mm256_setzero_ps()
+#define ADD(x, y) _mm256_add_ps(x, y)
+#define BCAST(p) _mm256_broadcast_ss(p)
+#define FMA(x, y, z) _mm256_fmadd_ps(x, y, z)
+#define NAME "avx2-6x16"
+#define ISA 2
+#define BLOCKING 256, 16 * MR, 256 /* kc, mc, nc */
 
-/* c[0..mr)[0..NR) as gemm_kernel.h says; mr is a constant in every caller. */
-LM_AVX2 static inline __attribute__((always_inline)) void
-tile(const int mr, size_t kc, const float *a /* [mr, lda] */, size_t lda,
-     const float *b /* [kc][NR] */, float *c /* [mr, ldc] */, size_t ldc,
-     const float *bias /* [NR] or NULL */, int load_c) {
-    __m256 acc[MR][NV];
+/* Row i of the tile: accumulators c<i>a (columns 0..VW-1) and c<i>b (VW..NR-1). */
+#define ROW_INIT(i)                                                                               \
+    if ((i) < mr) {                                                                               \
+        c##i##a = load_c ? LOADU(c + (i) * ldc) : ZERO();                                         \
+        c##i##b = load_c ? LOADU(c + (i) * ldc + VW) : ZERO();                                    \
+        if (bias != NULL) {                                                                       \
+            c##i##a = ADD(c##i##a, LOADU(bias));                                                  \
+            c##i##b = ADD(c##i##b, LOADU(bias + VW));                                             \
+        }                                                                                         \
+    }
+#define ROW_FMA(i)                                                                                \
+    if ((i) < mr) {                                                                               \
+        const VEC x = BCAST(a + (i) * lda + k);                                                   \
+        c##i##a = FMA(x, b0, c##i##a);                                                            \
+        c##i##b = FMA(x, b1, c##i##b);                                                            \
+    }
+#define ROW_STORE(i)                                                                              \
+    if ((i) < mr) {                                                                               \
+        STOREU(c + (i) * ldc, c##i##a);                                                           \
+        STOREU(c + (i) * ldc + VW, c##i##b);                                                      \
+    }
+
+/* c[0..mr)[0..NR) as gemm_kernel.h says: a [mr, lda], b [kc][NR] 64-byte aligned, c [mr, ldc],
+ * bias [NR] or NULL; mr is a constant in every caller. */
+LM_TARGET static inline __attribute__((always_inline)) void
+tile(const int mr, size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc,
+     const float *bias, int load_c) {
+    VEC c0a = ZERO(), c0b = ZERO();
+    VEC c1a = ZERO(), c1b = ZERO();
+    VEC c2a = ZERO(), c2b = ZERO();
+    VEC c3a = ZERO(), c3b = ZERO();
+    VEC c4a = ZERO(), c4b = ZERO();
+    VEC c5a = ZERO(), c5b = ZERO();
     size_t k;
-    int i, v;
-#pragma GCC unroll 8
-    for (i = 0; i < mr; i++) {
-#pragma GCC unroll 4
-        for (v = 0; v < NV; v++) {
-            acc[i][v] = load_c ? _mm256_loadu_ps(c + (size_t)i * ldc + 8 * v) : _mm256_setzero_ps();
-        }
-    }
-    if (bias != NULL) {
-#pragma GCC unroll 8
-        for (i = 0; i < mr; i++) {
-#pragma GCC unroll 4
-            for (v = 0; v < NV; v++) {
-                acc[i][v] = _mm256_add_ps(acc[i][v], _mm256_loadu_ps(bias + 8 * v));
-            }
-        }
-    }
+    ROW_INIT(0)
+    ROW_INIT(1)
+    ROW_INIT(2)
+    ROW_INIT(3)
+    ROW_INIT(4)
+    ROW_INIT(5)
     for (k = 0; k < kc; k++) {
-        __m256 bv[NV];
-#pragma GCC unroll 4
-        for (v = 0; v < NV; v++) {
-            bv[v] = _mm256_load_ps(b + 8 * v);
-        }
-#pragma GCC unroll 8
-        for (i = 0; i < mr; i++) {
-            __m256 ai = _mm256_broadcast_ss(a + (size_t)i * lda + k);
-#pragma GCC unroll 4
-            for (v = 0; v < NV; v++) {
-                acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
-            }
-        }
+        const VEC b0 = LOADA(b), b1 = LOADA(b + VW);
+        ROW_FMA(0)
+        ROW_FMA(1)
+        ROW_FMA(2)
+        ROW_FMA(3)
+        ROW_FMA(4)
+        ROW_FMA(5)
         b += NR;
     }
-#pragma GCC unroll 8
-    for (i = 0; i < mr; i++) {
-#pragma GCC unroll 4
-        for (v = 0; v < NV; v++) {
-            _mm256_storeu_ps(c + (size_t)i * ldc + 8 * v, acc[i][v]);
-        }
-    }
+    ROW_STORE(0)
+    ROW_STORE(1)
+    ROW_STORE(2)
+    ROW_STORE(3)
+    ROW_STORE(4)
+    ROW_STORE(5)
 }
 
 #define ROWS(r)                                                                                   \
-    LM_AVX2 static void rows##r(size_t kc, const float *a, size_t lda, const float *b, float *c,  \
-                                size_t ldc, const float *bias, int load_c) {                      \
+    LM_TARGET static void rows##r(size_t kc, const float *a, size_t lda, const float *b,          \
+                                  float *c, size_t ldc, const float *bias, int load_c) {          \
         tile(r, kc, a, lda, b, c, ldc, bias, load_c);                                             \
     }
 ROWS(1)
@@ -76,7 +98,8 @@ ROWS(5)
 ROWS(6)
 
 const lmi_gemm_kernel lmi_gemm_kernel_avx2 = {
-    "avx2-6x16", 2, MR, NR, 256, 16 * MR, 256, {NULL, rows1, rows2, rows3, rows4, rows5, rows6}};
+    NAME, ISA, MR, NR, BLOCKING,
+    {NULL, rows1, rows2, rows3, rows4, rows5, rows6}};
 
 #else
 typedef int lmi_gemm_avx2_unused; /* ISO C wants a declaration in every translation unit */

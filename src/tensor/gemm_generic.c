@@ -25,38 +25,68 @@ static inline void store4(float *p, v4 v) {
     memcpy(p, &v, sizeof v);
 }
 
+static inline v4 bcast4(const float *p) {
+    const v4 v = {*p, *p, *p, *p};
+    return v;
+}
+
+#define VEC v4
+#define VW 4
+#define LOADU(p) load4(p)
+#define LOADA(p) load4(p)
+#define STOREU(p, v) store4(p, v)
+#define ZERO() (v4){0.0f, 0.0f, 0.0f, 0.0f}
+#define ADD(x, y) ((x) + (y))
+#define BCAST(p) bcast4(p)
+#define FMA(x, y, z) ((z) + (x) * (y))
+
+/* Row i of the tile: accumulators c<i>a (columns 0..3) and c<i>b (4..7). */
+#define ROW_INIT(i)                                                                               \
+    if ((i) < mr) {                                                                               \
+        c##i##a = load_c ? LOADU(c + (i) * ldc) : ZERO();                                         \
+        c##i##b = load_c ? LOADU(c + (i) * ldc + VW) : ZERO();                                    \
+        if (bias != NULL) {                                                                       \
+            c##i##a = ADD(c##i##a, LOADU(bias));                                                  \
+            c##i##b = ADD(c##i##b, LOADU(bias + VW));                                             \
+        }                                                                                         \
+    }
+#define ROW_FMA(i)                                                                                \
+    if ((i) < mr) {                                                                               \
+        const VEC x = BCAST(a + (i) * lda + k);                                                   \
+        c##i##a = FMA(x, b0, c##i##a);                                                            \
+        c##i##b = FMA(x, b1, c##i##b);                                                            \
+    }
+#define ROW_STORE(i)                                                                              \
+    if ((i) < mr) {                                                                               \
+        STOREU(c + (i) * ldc, c##i##a);                                                           \
+        STOREU(c + (i) * ldc + VW, c##i##b);                                                      \
+    }
+
 /* c[0..mr)[0..NR) as gemm_kernel.h says; mr is a constant in every caller. */
 static inline void tile(const size_t mr, size_t kc, const float *a /* [mr, lda] */, size_t lda,
                         const float *b /* [kc][NR] */, float *c /* [mr, ldc] */, size_t ldc,
                         const float *bias /* [NR] or NULL */, int load_c) {
-    v4 acc[MR][2];
-    size_t k, i;
-#pragma GCC unroll 4
-    for (i = 0; i < mr; i++) {
-        const v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
-        acc[i][0] = load_c ? load4(c + i * ldc) : zero;
-        acc[i][1] = load_c ? load4(c + i * ldc + 4) : zero;
-        if (bias != NULL) {
-            acc[i][0] += load4(bias);
-            acc[i][1] += load4(bias + 4);
-        }
-    }
+    VEC c0a = ZERO(), c0b = ZERO();
+    VEC c1a = ZERO(), c1b = ZERO();
+    VEC c2a = ZERO(), c2b = ZERO();
+    VEC c3a = ZERO(), c3b = ZERO();
+    size_t k;
+    ROW_INIT(0)
+    ROW_INIT(1)
+    ROW_INIT(2)
+    ROW_INIT(3)
     for (k = 0; k < kc; k++) {
-        const v4 b0 = load4(b), b1 = load4(b + 4);
-#pragma GCC unroll 4
-        for (i = 0; i < mr; i++) {
-            const float x = a[i * lda + k];
-            const v4 ai = {x, x, x, x};
-            acc[i][0] += ai * b0;
-            acc[i][1] += ai * b1;
-        }
+        const VEC b0 = LOADA(b), b1 = LOADA(b + VW);
+        ROW_FMA(0)
+        ROW_FMA(1)
+        ROW_FMA(2)
+        ROW_FMA(3)
         b += NR;
     }
-#pragma GCC unroll 4
-    for (i = 0; i < mr; i++) {
-        store4(c + i * ldc, acc[i][0]);
-        store4(c + i * ldc + 4, acc[i][1]);
-    }
+    ROW_STORE(0)
+    ROW_STORE(1)
+    ROW_STORE(2)
+    ROW_STORE(3)
 }
 
 #else
