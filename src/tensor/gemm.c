@@ -45,12 +45,12 @@ static const lmi_gemm_kernel *kernel_of(lmi_gemm_isa isa) {
     switch (isa) {
 #ifdef LM_GEMM_X86
     case LMI_GEMM_AVX512:
-        return &lmi_gemm_kernel_avx512;
+        return lmi_gemm_kernel_avx512();
     case LMI_GEMM_AVX2:
-        return &lmi_gemm_kernel_avx2;
+        return lmi_gemm_kernel_avx2();
 #endif
     default:
-        return &lmi_gemm_kernel_generic;
+        return lmi_gemm_kernel_generic();
     }
 }
 

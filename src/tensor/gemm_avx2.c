@@ -97,9 +97,10 @@ ROWS(4)
 ROWS(5)
 ROWS(6)
 
-const lmi_gemm_kernel lmi_gemm_kernel_avx2 = {
-    NAME, ISA, MR, NR, BLOCKING,
-    {NULL, rows1, rows2, rows3, rows4, rows5, rows6}};
+const lmi_gemm_kernel *lmi_gemm_kernel_avx2(void) {
+    static const lmi_gemm_kernel k = {NAME, ISA, MR, NR, BLOCKING, {NULL, rows1, rows2, rows3, rows4, rows5, rows6}};
+    return &k;
+}
 
 #else
 typedef int lmi_gemm_avx2_unused; /* ISO C wants a declaration in every translation unit */

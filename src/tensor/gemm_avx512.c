@@ -138,9 +138,10 @@ ROWS(12)
 ROWS(13)
 ROWS(14)
 
-const lmi_gemm_kernel lmi_gemm_kernel_avx512 = {
-    NAME, ISA, MR, NR, BLOCKING,
-    {NULL, rows1, rows2, rows3, rows4, rows5, rows6, rows7, rows8, rows9, rows10, rows11, rows12, rows13, rows14}};
+const lmi_gemm_kernel *lmi_gemm_kernel_avx512(void) {
+    static const lmi_gemm_kernel k = {NAME, ISA, MR, NR, BLOCKING, {NULL, rows1, rows2, rows3, rows4, rows5, rows6, rows7, rows8, rows9, rows10, rows11, rows12, rows13, rows14}};
+    return &k;
+}
 
 #else
 typedef int lmi_gemm_avx512_unused; /* ISO C wants a declaration in every translation unit */

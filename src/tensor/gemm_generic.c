@@ -129,5 +129,8 @@ ROWS(2)
 ROWS(3)
 ROWS(4)
 
-const lmi_gemm_kernel lmi_gemm_kernel_generic = {"generic-4x8", 1, MR, NR, 256, 32 * MR, 512,
-                                                 {NULL, rows1, rows2, rows3, rows4}};
+const lmi_gemm_kernel *lmi_gemm_kernel_generic(void) {
+    static const lmi_gemm_kernel k = {"generic-4x8", 1, MR, NR, 256, 32 * MR, 512,
+                                      {NULL, rows1, rows2, rows3, rows4}};
+    return &k;
+}

@@ -37,13 +37,14 @@ typedef struct lmi_gemm_kernel {
     lmi_gemm_kernel_fn rows[LM_GEMM_MR_MAX + 1]; /* rows[r]: the tile of r rows; rows[0] NULL */
 } lmi_gemm_kernel;
 
-/* The kernels. The SIMD ones are compiled with function-level target attributes and may only be
- * called on a CPU that has the instructions (gemm.c checks with cpuid). */
-extern const lmi_gemm_kernel lmi_gemm_kernel_generic;
+/* The kernels (functions rather than global variables: the library exports no data symbol). The
+ * SIMD ones are compiled with function-level target attributes and may only be called on a CPU
+ * that has the instructions (gemm.c checks with cpuid). */
+const lmi_gemm_kernel *lmi_gemm_kernel_generic(void);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LM_GEMM_X86 1
-extern const lmi_gemm_kernel lmi_gemm_kernel_avx2;
-extern const lmi_gemm_kernel lmi_gemm_kernel_avx512;
+const lmi_gemm_kernel *lmi_gemm_kernel_avx2(void);
+const lmi_gemm_kernel *lmi_gemm_kernel_avx512(void);
 #endif
 
 #endif
