@@ -172,8 +172,8 @@ static void test_forward_accumulate(void **state) {
 }
 
 /* The heart of the contract: one big product, then each of many rows again alone (M = 1), inside
- * 7 rows starting at that row, and the whole product on 1 thread: every row bit-identical. Also
- * K large enough to be cut into several K blocks. */
+ * 7 rows starting at that row, and the whole product on 1 and 3 threads: every row bit-identical.
+ * Also K large enough to be cut into several K blocks. */
 static void test_row_independence(void **state) {
     enum { M = 397, N = 83, SUB = 7 };
     static const size_t rows[] = {0, 1, 5, 13, 14, 15, 27, 100, 383, 389, 390, 396};
@@ -196,6 +196,8 @@ static void test_row_independence(void **state) {
             assert_int_equal(lmi_gemm_pack_weight(&p, w, K, N, K, 2), LM_OK);
             lmi_gemm_forward(big, N, a, K, p, bias, M, 0, 2);
             lmi_gemm_forward(one, N, a, K, p, bias, M, 0, 1);
+            assert_memory_equal(big, one, M * N * sizeof(float));
+            lmi_gemm_forward(one, N, a, K, p, bias, M, 0, 3); /* more threads than cores */
             assert_memory_equal(big, one, M * N * sizeof(float));
             for (q = 0; q < sizeof rows / sizeof rows[0]; q++) {
                 size_t i = rows[q], n = i + SUB <= M ? SUB : M - i;

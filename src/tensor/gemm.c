@@ -3,13 +3,13 @@
  * gemm_generic.c, gemm_avx2.c and gemm_avx512.c (gemm_kernel.h states their contract).
  *
  * Blocking (BLIS-style, with the right-hand operand packed beforehand): the output is cut into
- * tasks of at most mc rows by `chunk` panels of NR columns. A task walks K in blocks of kc; for
- * each block it runs every NR-wide panel of B over every MR-row tile of its rows, so one packed B
- * micro-panel (kc x NR) stays in L1 while the task's rows of A (mc x kc) stay in L2. The rows of A
- * are read in place (row stride lda); only a last tile of fewer than MR rows is copied, padded
- * with zero rows, and only a transposed A (the weight gradient) is packed. Whatever the cut, each
- * output element gets the same chain of FMAs over k = 0 .. K-1, so the cut is free to follow the
- * thread count and the shape. */
+ * tasks of at most mc rows by `chunk` panels of NR columns, run by an OpenMP team in any order.
+ * A task walks K in blocks of kc. For each K block and each MR-row tile of its rows it copies the
+ * tile's rows of A (MR x kc, a few KiB on the stack: rows spaced to fall in distinct L1 sets, A
+ * transposed there for the weight gradient) and runs them against every NR-wide panel of B in its
+ * chunk; the chunk's K block of B (kc x chunk NR, one contiguous run of the pack) and the task's
+ * block of the output stay in L2. Whatever the cut, each output element gets the same chain of
+ * FMAs over k = 0 .. K-1, so the cut is free to follow the thread count and the shape. */
 #include "tensor/gemm.h"
 
 #include <stdatomic.h>
