@@ -4,12 +4,14 @@
  * kernel it detects and with OPENBLAS_CORETYPE=SKYLAKEX (when the CPU has AVX-512). OpenBLAS runs
  * in child processes (this program re-executed with --openblas), so that its threads and its
  * kernel choice, made when the library loads, do not disturb the other measurements.
- * Each figure is the best of a few runs (at least 3, about 0.2 s); the weight is packed once,
- * outside the timing, as the model does at load. Prints one table and, last,
- * `bench-gemm: min ratio vs OpenBLAS(SKYLAKEX) R` (liblm default kernel / OpenBLAS SKYLAKEX, the
- * lowest over the shapes and both thread counts). */
+ *
+ * The weight is packed once, outside the timing, as the model does at load. Every figure is the
+ * best of several runs taken round-robin over all the shapes and settings (the first round warms
+ * up and counts too), so that a burst of other work on a shared machine spoils one run of many
+ * cells rather than all runs of one cell. Prints one table and, last,
+ * `bench-gemm: min ratio vs OpenBLAS(SKYLAKEX) R`: liblm's default kernel over OpenBLAS SKYLAKEX,
+ * the lowest over the shapes and both thread counts. BENCH_ROUNDS (default 4) sets the rounds. */
 #include <cblas.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,25 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The 1-minute load average (the machine may be shared), -1 when unknown. */
+static double load_average(void) {
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lf", &load) != 1) {
+            load = -1;
+        }
+        fclose(f);
+    }
+    return load;
+}
+
+static int rounds(void) {
+    const char *r = getenv("BENCH_ROUNDS");
+    int n = r != NULL ? atoi(r) : 0;
+    return n > 0 ? n : 4;
+}
+
 static float *random_floats(size_t n, unsigned seed) {
     float *x = lmi_malloc_aligned(n * sizeof(float) + 64, 64);
     size_t i;
@@ -56,17 +77,20 @@ static float *random_floats(size_t n, unsigned seed) {
     return x;
 }
 
+/* The operands of every shape, made once. */
 typedef struct operands {
+    shape s;
     float *a, *w, *bias, *out;
+    lmi_gemm_packed *pack[2]; /* liblm: default kernel, AVX2 kernel */
 } operands;
 
-static operands operands_new(shape s) {
-    operands o;
-    o.a = random_floats(s.m * s.k, 1);
-    o.w = random_floats(s.n * s.k, 2);
-    o.bias = random_floats(s.n, 3);
-    o.out = random_floats(s.m * s.n, 4);
-    return o;
+static void operands_init(operands *o, int i) {
+    o->s = shape_at(i);
+    o->a = random_floats(o->s.m * o->s.k, 1);
+    o->w = random_floats(o->s.n * o->s.k, 2);
+    o->bias = random_floats(o->s.n, 3);
+    o->out = random_floats(o->s.m * o->s.n, 4);
+    o->pack[0] = o->pack[1] = NULL;
 }
 
 static void operands_free(operands *o) {
@@ -74,39 +98,16 @@ static void operands_free(operands *o) {
     lmi_free_aligned(o->w);
     lmi_free_aligned(o->bias);
     lmi_free_aligned(o->out);
+    lmi_gemm_packed_free(o->pack[0]);
+    lmi_gemm_packed_free(o->pack[1]);
 }
 
-/* Best GFLOP/s over runs of `call`: at least 3 (the first one, which warms up, counts too) and
- * until ~0.2 s have passed. The machine may be shared: the best run is the one least disturbed. */
-#define TIME_BEST(s, call)                                                                        \
-    do {                                                                                          \
-        double t0, best = 1e30, start = now();                                                    \
-        int runs = 0;                                                                             \
-        while (runs < 3 || now() - start < 0.2) {                                                 \
-            t0 = now();                                                                           \
-            call;                                                                                 \
-            t0 = now() - t0;                                                                      \
-            best = t0 < best ? t0 : best;                                                         \
-            runs++;                                                                               \
-        }                                                                                         \
-        gflops = 2.0 * (double)(s).m * (double)(s).n * (double)(s).k / best * 1e-9;               \
-    } while (0)
-
-static double bench_lm(shape s, int threads) {
-    operands o = operands_new(s);
-    lmi_gemm_packed *p;
-    double gflops;
-    if (lmi_gemm_pack_weight(&p, o.w, s.k, s.n, s.k, 2) != LM_OK) {
-        fprintf(stderr, "bench-gemm: cannot pack\n");
-        exit(1);
-    }
-    TIME_BEST(s, lmi_gemm_forward(o.out, s.n, o.a, s.k, p, o.bias, s.m, 0, threads));
-    lmi_gemm_packed_free(p);
-    operands_free(&o);
-    return gflops;
+static double gflops(shape s, double seconds) {
+    return 2.0 * (double)s.m * (double)s.n * (double)s.k / seconds * 1e-9;
 }
 
-static void openblas_forward(const operands *o, shape s) {
+static void openblas_forward(const operands *o) {
+    const shape s = o->s;
     size_t i;
     for (i = 0; i < s.m; i++) { /* the bias, as liblm's Linear did it on OpenBLAS */
         memcpy(o->out + i * s.n, o->bias, s.n * sizeof(float));
@@ -115,25 +116,47 @@ static void openblas_forward(const operands *o, shape s) {
                 (int)s.k, o->w, (int)s.k, 1.0f, o->out, (int)s.n);
 }
 
-static double bench_openblas(shape s, int threads) {
-    operands o = operands_new(s);
-    double gflops;
-    openblas_set_num_threads(threads);
-    TIME_BEST(s, openblas_forward(&o, s));
-    operands_free(&o);
-    return gflops;
+/* best[i][t]: the shortest time of shape i on 1 + t threads. */
+static void time_openblas(operands *ops, double best[NSHAPES][2]) {
+    int r, i, t;
+    for (r = 0; r < rounds(); r++) {
+        for (i = 0; i < NSHAPES; i++) {
+            for (t = 0; t < 2; t++) {
+                double t0;
+                openblas_set_num_threads(1 + t);
+                t0 = now();
+                openblas_forward(&ops[i]);
+                t0 = now() - t0;
+                best[i][t] = r == 0 || t0 < best[i][t] ? t0 : best[i][t];
+            }
+        }
+    }
 }
 
-/* Child: "corename" then one line "g1 g2" per shape. */
-static int openblas_child(void) {
+/* The same for liblm with the pack of slot `k`. */
+static void time_lm(operands *ops, int k, double best[NSHAPES][2]) {
+    int r, i, t;
+    for (r = 0; r < rounds(); r++) {
+        for (i = 0; i < NSHAPES; i++) {
+            const operands *o = &ops[i];
+            for (t = 0; t < 2; t++) {
+                double t0 = now();
+                lmi_gemm_forward(o->out, o->s.n, o->a, o->s.k, o->pack[k], o->bias, o->s.m, 0, 1 + t);
+                t0 = now() - t0;
+                best[i][t] = r == 0 || t0 < best[i][t] ? t0 : best[i][t];
+            }
+        }
+    }
+}
+
+/* Child: "corename" then one line "g1 g2" per shape (GFLOP/s on 1 and 2 threads). */
+static int openblas_child(operands *ops) {
+    static double best[NSHAPES][2];
     int i;
+    time_openblas(ops, best);
     printf("%s\n", openblas_get_corename());
     for (i = 0; i < NSHAPES; i++) {
-        shape s = shape_at(i);
-        double g1 = bench_openblas(s, 1);
-        double g2 = bench_openblas(s, 2);
-        printf("%.1f %.1f\n", g1, g2);
-        fflush(stdout);
+        printf("%.1f %.1f\n", gflops(ops[i].s, best[i][0]), gflops(ops[i].s, best[i][1]));
     }
     return 0;
 }
@@ -172,46 +195,60 @@ static int run_child(const char *coretype, char *name, size_t name_len, double g
 }
 
 int main(int argc, char **argv) {
+    static operands ops[NSHAPES];
     static double lm[NSHAPES][2], avx2[NSHAPES][2], det[NSHAPES][2], skx[NSHAPES][2];
     char det_name[64] = "", skx_name[64] = "";
     const char *kernel, *avx2_name = NULL;
-    int has_avx2, has_avx512, have_skx = 0, have_det = 0, i, only_lm = 0;
+    int have_skx = 0, have_det = 0, i, t, only_lm = argc > 1 && strcmp(argv[1], "--lm-only") == 0;
     double min_ratio = 1e30;
-    if (argc > 1 && strcmp(argv[1], "--openblas") == 0) {
-        return openblas_child();
+    for (i = 0; i < NSHAPES; i++) {
+        operands_init(&ops[i], i);
     }
-    if (argc > 1 && strcmp(argv[1], "--lm-only") == 0) {
-        only_lm = 1;
+    if (argc > 1 && strcmp(argv[1], "--openblas") == 0) {
+        return openblas_child(ops);
     }
     openblas_set_num_threads(1);
     kernel = lmi_gemm_kernel_name();
-    has_avx2 = lmi_gemm_isa_supported(LMI_GEMM_AVX2);
-    has_avx512 = lmi_gemm_isa_supported(LMI_GEMM_AVX512);
     for (i = 0; i < NSHAPES; i++) {
-        lm[i][0] = bench_lm(shape_at(i), 1);
-        lm[i][1] = bench_lm(shape_at(i), 2);
+        if (lmi_gemm_pack_weight(&ops[i].pack[0], ops[i].w, ops[i].s.k, ops[i].s.n, ops[i].s.k,
+                                 2) != LM_OK) {
+            fprintf(stderr, "bench-gemm: cannot pack\n");
+            return 1;
+        }
     }
-    if (has_avx2 && lmi_gemm_current_isa() != LMI_GEMM_AVX2) {
+    time_lm(ops, 0, lm);
+    if (lmi_gemm_isa_supported(LMI_GEMM_AVX2) && lmi_gemm_current_isa() != LMI_GEMM_AVX2) {
         lmi_gemm_set_isa(LMI_GEMM_AVX2);
         avx2_name = lmi_gemm_kernel_name();
         for (i = 0; i < NSHAPES; i++) {
-            avx2[i][0] = bench_lm(shape_at(i), 1);
-            avx2[i][1] = bench_lm(shape_at(i), 2);
+            if (lmi_gemm_pack_weight(&ops[i].pack[1], ops[i].w, ops[i].s.k, ops[i].s.n,
+                                     ops[i].s.k, 2) != LM_OK) {
+                fprintf(stderr, "bench-gemm: cannot pack\n");
+                return 1;
+            }
         }
         lmi_gemm_set_isa(LMI_GEMM_AUTO);
+        time_lm(ops, 1, avx2);
+    }
+    for (i = 0; i < NSHAPES; i++) {
+        for (t = 0; t < 2; t++) {
+            lm[i][t] = gflops(ops[i].s, lm[i][t]);
+            avx2[i][t] = avx2_name != NULL ? gflops(ops[i].s, avx2[i][t]) : 0;
+        }
+        operands_free(&ops[i]); /* the children make their own */
     }
     if (!only_lm) {
         have_det = run_child(NULL, det_name, sizeof det_name, det) == 0;
-        if (has_avx512) {
+        if (lmi_gemm_isa_supported(LMI_GEMM_AVX512)) {
             have_skx = run_child("SKYLAKEX", skx_name, sizeof skx_name, skx) == 0;
         }
     }
-    printf("bench-gemm: GFLOP/s of out[M,N] = A[M,K] . W[N,K]^T + bias; liblm kernel %s%s%s; "
-           "OpenBLAS kernel as detected: %s\n",
-           kernel, avx2_name != NULL ? ", forced " : "", avx2_name != NULL ? avx2_name : "",
-           have_det ? det_name : "(not run)");
+    printf("bench-gemm: GFLOP/s of out[M,N] = A[M,K] . W[N,K]^T + bias, best of %d rounds; liblm "
+           "kernel %s%s%s; OpenBLAS as detected: %s; load average %.2f\n",
+           rounds(), kernel, avx2_name != NULL ? ", forced " : "",
+           avx2_name != NULL ? avx2_name : "", have_det ? det_name : "(not run)", load_average());
     printf("%5s %5s %5s | %-14s | %-14s | %-14s | %-14s | %s\n", "M", "N", "K", "liblm 1t/2t",
-           "liblm-avx2", "OB detected", "OB SKYLAKEX", "ratio vs SKX 1t/2t");
+           "liblm-avx2", "OB detected", "OB SKYLAKEX", "liblm/SKX 1t/2t");
     for (i = 0; i < NSHAPES; i++) {
         shape s = shape_at(i);
         char r[64] = "-";
