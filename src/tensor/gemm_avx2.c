@@ -14,6 +14,7 @@
 #define LM_TARGET __attribute__((target("avx2,fma")))
 #define MR 6
 #define NR 16
+_Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than gemm.c's buffers");
 #define VEC __m256
 #define VW 8 /* floats per vector */
 #define LOADU(p) _mm256_loadu_ps(p)

@@ -15,6 +15,7 @@
 #define LM_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 #define MR 14
 #define NR 32
+_Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than gemm.c's buffers");
 #define VEC __m512
 #define VW 16 /* floats per vector */
 #define LOADU(p) _mm512_loadu_ps(p)

@@ -10,6 +10,7 @@
 
 #define MR 4
 #define NR 8
+_Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than gemm.c's buffers");
 
 #if defined(__GNUC__) || defined(__clang__)
 
