@@ -302,6 +302,7 @@ typedef struct gemm_job {
     int a_trans;
     const float *bdata; /* packed B from K block bpc0 on (block_offset() layout) */
     size_t bpc0;
+    int whole_b; /* bdata holds every K block (not only the current one): prefetch the next */
     size_t n, k, panels, kb; /* B: columns, K, panels of NR columns, K block length */
     const float *bias;       /* [n] or NULL */
     size_t m;
@@ -353,6 +354,88 @@ static void pack_a(float *panel, size_t ld, const gemm_job *g, size_t i, size_t 
     }
 }
 
+/* Software prefetch of the rows of A that the next tile will copy (they are mostly in L3 or
+ * memory, in short runs the hardware prefetchers do not see coming), spread over the panels the
+ * current tile runs: `per_step` cache lines before each panel. */
+typedef struct prefetch_a {
+    const char *base;   /* first byte of the first run */
+    size_t stride;      /* bytes between runs */
+    size_t runs, lines; /* runs to fetch, cache lines per run */
+    size_t next, total, per_step;
+} prefetch_a;
+
+static void prefetch_a_init(prefetch_a *f, const gemm_job *g, size_t i, size_t mm, size_t pc,
+                            size_t kc, size_t steps) {
+    memset(f, 0, sizeof *f);
+    if (i >= g->m || mm == 0 || kc == 0) {
+        return;
+    }
+#ifdef LM_GEMM_TUNING
+    if (getenv("LM_GEMM_NOPF")) {
+        return;
+    }
+#endif
+    if (g->a_trans) { /* kc runs of mm floats: a[(pc + kk) lda + i ..] */
+        f->base = (const char *)(g->a + pc * g->lda + i);
+        f->stride = g->lda * sizeof(float);
+        f->runs = kc;
+        f->lines = (mm * sizeof(float) + 63) / 64 + 1;
+    } else { /* mm runs of kc floats: a[(i + r) lda + pc ..] */
+        f->base = (const char *)(g->a + i * g->lda + pc);
+        f->stride = g->lda * sizeof(float);
+        f->runs = mm;
+        f->lines = (kc * sizeof(float) + 63) / 64 + 1;
+    }
+    f->total = f->runs * f->lines;
+    f->per_step = (f->total + steps - 1) / steps;
+}
+
+static void prefetch_a_step(prefetch_a *f) {
+#if defined(__GNUC__) || defined(__clang__)
+    size_t end = min_size(f->next + f->per_step, f->total);
+    for (; f->next < end; f->next++) {
+        __builtin_prefetch(f->base + f->next / f->lines * f->stride + f->next % f->lines * 64, 0, 3);
+    }
+#else
+    (void)f;
+#endif
+}
+
+/* Software prefetch into L2 of the task's part of the next K block of B while the current block
+ * runs, spread over all its kernel calls: without it the first tile of each K block waits for
+ * the block to stream in from L3 (K = 3072: 12 such waits per task). */
+typedef struct prefetch_b {
+    const char *base;
+    size_t lines, next, per_step;
+} prefetch_b;
+
+static void prefetch_b_init(prefetch_b *f, const gemm_job *g, size_t pc, size_t kc, size_t pc1,
+                            size_t p0, size_t p1, size_t steps) {
+    memset(f, 0, sizeof *f);
+#ifdef LM_GEMM_TUNING
+    if (getenv("LM_GEMM_NOPFB")) {
+        return;
+    }
+#endif
+    if (g->whole_b && pc + kc < pc1 && steps > 0) {
+        const size_t nkc = min_size(g->kb, pc1 - pc - kc), nr = g->kern->nr;
+        f->base = (const char *)(g->bdata + block_offset(g->panels, nr, pc + kc, nkc, p0));
+        f->lines = (p1 - p0) * nkc * nr * sizeof(float) / 64;
+        f->per_step = (f->lines + steps - 1) / steps;
+    }
+}
+
+static void prefetch_b_step(prefetch_b *f) {
+#if defined(__GNUC__) || defined(__clang__)
+    size_t end = min_size(f->next + f->per_step, f->lines);
+    for (; f->next < end; f->next++) {
+        __builtin_prefetch(f->base + f->next * 64, 0, 2);
+    }
+#else
+    (void)f;
+#endif
+}
+
 /* One task (a block of rows by a chunk of panels) over K blocks [pc0, pc1) (pc1 = K: to the end).
  * For each K block and each MR-row tile, the tile's rows of A are copied into an L1-sized panel
  * and run against every panel of B in the chunk (B's K block for the chunk stays in L2). */
@@ -369,14 +452,26 @@ static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
         const float *bias = pc == 0 ? g->bias : NULL;
         const float *bblock = g->bdata + block_offset(g->panels, nr, pc - g->bpc0, kc, 0);
         size_t i, p;
+        prefetch_b prb;
+        prefetch_b_init(&prb, g, pc, kc, pc1, p0, p1, (m1 - m0 + mr - 1) / mr * (p1 - p0));
         for (i = m0; i < m1; i += mr) {
             const size_t mm = min_size(mr, m1 - i);
+            size_t ni = i + mr, npc = pc; /* the next tile: below, or the first of the next block */
+            prefetch_a prf;
             pack_a(panel, ld, g, i, mm, pc, kc);
+            if (ni >= m1) {
+                ni = m0;
+                npc = pc + kc;
+            }
+            prefetch_a_init(&prf, g, npc < pc1 ? ni : g->m, min_size(mr, m1 - ni), npc,
+                            npc < pc1 ? min_size(g->kb, pc1 - npc) : 0, p1 - p0);
             for (p = p0; p < p1; p++) {
                 const size_t j0 = p * nr, nn = min_size(nr, g->n - j0);
                 const float *bpanel = bblock + p * kc * nr;
                 const float *bj = bias != NULL ? bias + j0 : NULL;
                 float *ci = g->c + i * g->ldc + j0;
+                prefetch_a_step(&prf);
+                prefetch_b_step(&prb);
                 if (nn == nr) {
                     kern->rows[mm](kc, panel, ld, bpanel, ci, g->ldc, bj, load_c);
                 } else {
@@ -461,6 +556,7 @@ void lmi_gemm_forward(float *out /* [M, ldo] */, size_t ldo, const float *a /* [
     job_init(&g, w->kern, w->n, w->k, out, ldo, a, lda, bias, M, accumulate);
     g.kb = w->kb;
     g.bdata = w->data;
+    g.whole_b = 1;
     run_job(&g, threads, 0, w->k);
 }
 

@@ -27,7 +27,7 @@ _Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than g
 #define FMA(x, y, z) _mm512_fmadd_ps(x, y, z)
 #define NAME "avx512-14x32"
 #define ISA 3
-#define BLOCKING 256, 8 * MR, 1024 /* kc, mc, nc */
+#define BLOCKING 256, 12 * MR, 512 /* kc, mc, nc: C block + 2 K blocks of B (prefetch) in L2 */
 
 /* Row i of the tile: accumulators c<i>a (columns 0..VW-1) and c<i>b (VW..NR-1). */
 #define ROW_INIT(i)                                                                               \
