@@ -26,7 +26,7 @@ _Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than g
 #define FMA(x, y, z) _mm256_fmadd_ps(x, y, z)
 #define NAME "avx2-6x16"
 #define ISA 2
-#define BLOCKING 256, 16 * MR, 256 /* kc, mc, nc */
+#define BLOCKING 256, 16 * MR, 192 /* kc, mc, nc: C block + 2 K blocks of B in 512 KiB */
 
 /* Row i of the tile: accumulators c<i>a (columns 0..VW-1) and c<i>b (VW..NR-1). */
 #define ROW_INIT(i)                                                                               \
