@@ -193,34 +193,43 @@ static void pack_weight_panel(float *dst /* [kc][nr] */, const float *w /* [N, l
     }
 }
 
-/* Panel q of K block [pc, pc + kc) from rows b[K, ldb]: dst[kk][j] = b[(pc + kk) ldb + q nr + j]. */
-static void pack_rows_panel(float *dst /* [kc][nr] */, const float *b /* [K, ldb] */, size_t ldb,
-                            size_t N, size_t nr, size_t pc, size_t kc, size_t q) {
-    const size_t j0 = q * nr, nn = min_size(nr, N - j0);
-    size_t kk;
-    for (kk = 0; kk < kc; kk++) {
-        memcpy(dst + kk * nr, b + (pc + kk) * ldb + j0, nn * sizeof(float));
-        if (nn < nr) {
-            memset(dst + kk * nr + nn, 0, (nr - nn) * sizeof(float));
+/* Rows [pc + k0, pc + k1) of K block [pc, pc + kc) from rows b[K, ldb], each row cut into the
+ * block's panels: dst[q][kk][j] = b[(pc + kk) ldb + q nr + j], 0 past column N. Row by row, so the
+ * source is read in order. */
+static void pack_rows_part(float *dst /* the block */, const float *b /* [K, ldb] */, size_t ldb,
+                           size_t N, size_t panels, size_t nr, size_t pc, size_t kc, size_t k0,
+                           size_t k1) {
+    size_t kk, q;
+    for (kk = k0; kk < k1; kk++) {
+        const float *row = b + (pc + kk) * ldb;
+        for (q = 0; q < panels; q++) {
+            const size_t j0 = q * nr, nn = min_size(nr, N - j0);
+            float *out = dst + (q * kc + kk) * nr;
+            memcpy(out, row + j0, nn * sizeof(float));
+            if (nn < nr) {
+                memset(out + nn, 0, (nr - nn) * sizeof(float));
+            }
         }
     }
 }
 
 /* Packs K blocks [pc0, pc1) (pc0 on a block boundary) of w (transposed) or b (as it is) into dst,
- * which holds block pc0 at its start. */
+ * which holds block pc0 at its start. Work items: one panel of one block (w), 16 rows of one
+ * block (b). */
 static void pack_blocks(float *dst, const float *src, size_t ld, int transposed, size_t N,
                         size_t panels, size_t nr, size_t kb, size_t pc0, size_t pc1, int threads) {
     const size_t blocks = kb > 0 ? (pc1 - pc0 + kb - 1) / kb : 0;
+    const size_t per_block = transposed ? panels : (kb + 15) / 16;
     long t;
 #pragma omp parallel for num_threads(team(threads, (double)N * (pc1 - pc0) / 8)) schedule(static)
-    for (t = 0; t < (long)(blocks * panels); t++) {
-        const size_t pc = pc0 + (size_t)t / panels * kb, q = (size_t)t % panels;
+    for (t = 0; t < (long)(blocks * per_block); t++) {
+        const size_t pc = pc0 + (size_t)t / per_block * kb, q = (size_t)t % per_block;
         const size_t kc = min_size(kb, pc1 - pc);
-        float *panel = dst + block_offset(panels, nr, pc - pc0, kc, q);
+        float *block = dst + block_offset(panels, nr, pc - pc0, kc, 0);
         if (transposed) {
-            pack_weight_panel(panel, src, ld, N, nr, pc, kc, q);
-        } else {
-            pack_rows_panel(panel, src, ld, N, nr, pc, kc, q);
+            pack_weight_panel(block + q * kc * nr, src, ld, N, nr, pc, kc, q);
+        } else if (q * 16 < kc) {
+            pack_rows_part(block, src, ld, N, panels, nr, pc, kc, q * 16, min_size(q * 16 + 16, kc));
         }
     }
 }
@@ -302,7 +311,7 @@ typedef struct gemm_job {
     int a_trans;
     const float *bdata; /* packed B from K block bpc0 on (block_offset() layout) */
     size_t bpc0;
-    int whole_b; /* bdata holds every K block (not only the current one): prefetch the next */
+    int whole_b; /* bdata holds all K blocks of the run: prefetch the next one */
     size_t n, k, panels, kb; /* B: columns, K, panels of NR columns, K block length */
     const float *bias;       /* [n] or NULL */
     size_t m;
@@ -312,11 +321,10 @@ typedef struct gemm_job {
 } gemm_job;
 
 /* A tile of fewer than NR columns: the same kernel on a copy padded with zero columns. */
-static void edge_tile(const lmi_gemm_kernel *kern, size_t kc, const float *a, size_t lda,
+static void edge_tile(lmi_gemm_kernel_fn fn, size_t nr, size_t kc, const float *a, size_t lda,
                       const float *b, float *c /* [mm, ldc] */, size_t ldc, size_t mm, size_t nn,
                       const float *bias /* [nn] or NULL */, int load_c) {
     float tile[LM_GEMM_MR_MAX * LM_GEMM_NR_MAX], bt[LM_GEMM_NR_MAX];
-    const size_t nr = kern->nr;
     size_t i, j;
     for (i = 0; i < mm; i++) {
         for (j = 0; j < nr; j++) {
@@ -328,30 +336,38 @@ static void edge_tile(const lmi_gemm_kernel *kern, size_t kc, const float *a, si
             bt[j] = j < nn ? bias[j] : 0.0f;
         }
     }
-    kern->rows[mm](kc, a, lda, b, tile, nr, bias != NULL ? bt : NULL, load_c);
+    fn(kc, a, lda, b, tile, nr, bias != NULL ? bt : NULL, load_c);
     for (i = 0; i < mm; i++) {
         memcpy(c + i * ldc, tile + i * nr, nn * sizeof(float));
     }
 }
 
-/* Copies rows [i, i + mm) of A, columns [pc, pc + kc), into panel [mm][ld] (row r at panel + r ld).
- * ld = kc + 16: rows one cache line apart beyond a multiple of 4 KiB, so the MR rows never fall
- * into the same L1 set (in place they do when lda is a multiple of 1 KiB, e.g. 768 or 3072). */
-static void pack_a(float *panel, size_t ld, const gemm_job *g, size_t i, size_t mm, size_t pc,
-                   size_t kc) {
+/* Copies rows [i, i + mm) of A, columns [pc, pc + kc), into the tile's panel of A, and returns
+ * the row stride the kernel reads it with. Row-major A: panel [mm][ld] with ld = kc + 16, rows one
+ * cache line apart beyond a multiple of 4 KiB so that they never fall into the same L1 set (in
+ * place they do when lda is a multiple of 1 KiB, e.g. 768 or 3072); the rows kernels. Transposed
+ * A (the weight gradient, A^T stored): panel [kc][16], each k one 64-byte copy (but at the right
+ * edge), read by the rows_t kernels. */
+static size_t pack_a(float *panel, const gemm_job *g, size_t i, size_t mm, size_t pc, size_t kc) {
     size_t r, kk;
-    if (g->a_trans) { /* A[i + r][pc + kk] = a[(pc + kk) lda + i + r] */
-        for (kk = 0; kk < kc; kk++) {
-            const float *src = g->a + (pc + kk) * g->lda + i;
-            for (r = 0; r < mm; r++) {
-                panel[r * ld + kk] = src[r];
+    if (g->a_trans) { /* A[i + r][pc + kk] = a[(pc + kk) lda + i + r] -> panel[kk 16 + r] */
+        const float *src = g->a + pc * g->lda + i;
+        if (i + LM_GEMM_MR_MAX <= g->m) {
+            for (kk = 0; kk < kc; kk++) {
+                memcpy(panel + kk * LM_GEMM_MR_MAX, src + kk * g->lda,
+                       LM_GEMM_MR_MAX * sizeof(float));
+            }
+        } else {
+            for (kk = 0; kk < kc; kk++) {
+                memcpy(panel + kk * LM_GEMM_MR_MAX, src + kk * g->lda, mm * sizeof(float));
             }
         }
-    } else {
-        for (r = 0; r < mm; r++) {
-            memcpy(panel + r * ld, g->a + (i + r) * g->lda + pc, kc * sizeof(float));
-        }
+        return LM_GEMM_MR_MAX;
     }
+    for (r = 0; r < mm; r++) {
+        memcpy(panel + r * (kc + 16), g->a + (i + r) * g->lda + pc, kc * sizeof(float));
+    }
+    return kc + 16;
 }
 
 /* Software prefetch of the rows of A that the next tile will copy (they are mostly in L3 or
@@ -419,7 +435,7 @@ static void prefetch_b_init(prefetch_b *f, const gemm_job *g, size_t pc, size_t 
 #endif
     if (g->whole_b && pc + kc < pc1 && steps > 0) {
         const size_t nkc = min_size(g->kb, pc1 - pc - kc), nr = g->kern->nr;
-        f->base = (const char *)(g->bdata + block_offset(g->panels, nr, pc + kc, nkc, p0));
+        f->base = (const char *)(g->bdata + block_offset(g->panels, nr, pc + kc - g->bpc0, nkc, p0));
         f->lines = (p1 - p0) * nkc * nr * sizeof(float) / 64;
         f->per_step = (f->lines + steps - 1) / steps;
     }
@@ -436,6 +452,25 @@ static void prefetch_b_step(prefetch_b *f) {
 #endif
 }
 
+/* Prefetch of an output tile (mm rows of nr floats) that a kernel is about to load. */
+static void prefetch_c(const float *c /* [mm, ldc] */, size_t ldc, size_t mm, size_t nr) {
+#if defined(__GNUC__) || defined(__clang__)
+    size_t i, j;
+#ifdef LM_GEMM_TUNING
+    if (getenv("LM_GEMM_NOPFC")) {
+        return;
+    }
+#endif
+    for (i = 0; i < mm; i++) {
+        for (j = 0; j < nr; j += 16) {
+            __builtin_prefetch(c + i * ldc + j, 1, 3);
+        }
+    }
+#else
+    (void)c, (void)ldc, (void)mm, (void)nr;
+#endif
+}
+
 /* One task (a block of rows by a chunk of panels) over K blocks [pc0, pc1) (pc1 = K: to the end).
  * For each K block and each MR-row tile, the tile's rows of A are copied into an L1-sized panel
  * and run against every panel of B in the chunk (B's K block for the chunk stays in L2). */
@@ -447,7 +482,7 @@ static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
     LM_GEMM_ALIGNED float panel[LM_GEMM_MR_MAX * (LM_GEMM_KC_MAX + 16)];
     size_t pc = pc0;
     do { /* at least once: K = 0 still initialises the output */
-        const size_t kc = min_size(g->kb, pc1 - pc), ld = kc + 16;
+        const size_t kc = min_size(g->kb, pc1 - pc);
         const int load_c = g->accumulate || pc > 0;
         const float *bias = pc == 0 ? g->bias : NULL;
         const float *bblock = g->bdata + block_offset(g->panels, nr, pc - g->bpc0, kc, 0);
@@ -457,8 +492,9 @@ static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
         for (i = m0; i < m1; i += mr) {
             const size_t mm = min_size(mr, m1 - i);
             size_t ni = i + mr, npc = pc; /* the next tile: below, or the first of the next block */
+            const size_t ld = pack_a(panel, g, i, mm, pc, kc);
+            const lmi_gemm_kernel_fn fn = g->a_trans ? kern->rows_t[mm] : kern->rows[mm];
             prefetch_a prf;
-            pack_a(panel, ld, g, i, mm, pc, kc);
             if (ni >= m1) {
                 ni = m0;
                 npc = pc + kc;
@@ -472,10 +508,13 @@ static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
                 float *ci = g->c + i * g->ldc + j0;
                 prefetch_a_step(&prf);
                 prefetch_b_step(&prb);
+                if (load_c && p + 1 < p1) { /* the next tile's output: in L3 when K is streamed */
+                    prefetch_c(ci + nr, g->ldc, mm, nr);
+                }
                 if (nn == nr) {
-                    kern->rows[mm](kc, panel, ld, bpanel, ci, g->ldc, bj, load_c);
+                    fn(kc, panel, ld, bpanel, ci, g->ldc, bj, load_c);
                 } else {
-                    edge_tile(kern, kc, panel, ld, bpanel, ci, g->ldc, mm, nn, bj, load_c);
+                    edge_tile(fn, nr, kc, panel, ld, bpanel, ci, g->ldc, mm, nn, bj, load_c);
                 }
             }
         }
@@ -598,27 +637,34 @@ lm_status lmi_gemm_backward_weight(float *dw /* [N, lddw] */, size_t lddw,
                                    const float *inp /* [M, ldi] */, size_t ldi, size_t M, size_t N,
                                    size_t K, int accumulate, int threads) {
     /* dw = A . Bk with A[N, M] = dout^T (read transposed) and Bk[M, K] = inp as it is stored. The
-     * M tokens are walked one K block at a time: the block of inp is packed (a buffer of one
-     * block, not of all of inp), then every task runs it. */
+     * M tokens are walked a few K blocks at a time (a buffer of up to 8 MiB, not all of inp): they
+     * are packed, then every task runs them, keeping its block of dw in L2 meanwhile. */
     gemm_job g;
     float *buf;
-    size_t bytes, pc = 0;
+    size_t block_bytes, span, bytes, pc = 0;
     if (N == 0 || K == 0) {
         return LM_OK;
     }
     job_init(&g, current_kernel(), K, M, dw, lddw, dout, ldd, NULL, N, accumulate);
     g.a_trans = 1;
-    if (!lmi_size_mul(g.panels * g.kern->nr * sizeof(float), g.kb > 0 ? g.kb : 1, &bytes) ||
+    g.whole_b = 1;
+    if (!lmi_size_mul(g.panels * g.kern->nr * sizeof(float), g.kb > 0 ? g.kb : 1, &block_bytes)) {
+        return lmi_error(LM_ERR_RANGE, "gemm: a weight gradient of %zu columns is too large", K);
+    }
+    span = ((size_t)8 << 20) / block_bytes; /* K blocks per run */
+    span = (span < 1 ? 1 : span > 8 ? 8 : span) * (g.kb > 0 ? g.kb : 1);
+    span = min_size(span, M > 0 ? M : 1);
+    if (!lmi_size_mul(block_bytes, (span + g.kb - 1) / (g.kb > 0 ? g.kb : 1), &bytes) ||
         (buf = lmi_malloc_aligned(bytes, LM_GEMM_ALIGN)) == NULL) {
         return lmi_error(LM_ERR_NOMEM, "gemm: cannot allocate the weight-gradient work space");
     }
     g.bdata = buf;
     do {
-        const size_t kc = min_size(g.kb, M - pc);
-        pack_blocks(buf, inp, ldi, 0, K, g.panels, g.kern->nr, g.kb, pc, pc + kc, threads);
+        const size_t end = min_size(pc + span, M);
+        pack_blocks(buf, inp, ldi, 0, K, g.panels, g.kern->nr, g.kb, pc, end, threads);
         g.bpc0 = pc;
-        run_job(&g, threads, pc, pc + kc);
-        pc += kc;
+        run_job(&g, threads, pc, end);
+        pc = end;
     } while (pc < M);
     lmi_free_aligned(buf);
     return LM_OK;

@@ -40,7 +40,7 @@ _Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than g
     }
 #define ROW_FMA(i)                                                                                \
     if ((i) < mr) {                                                                               \
-        const VEC x = BCAST(a + (i) * lda + k);                                                   \
+        const VEC x = BCAST(a + (i) * rs + k * ks);                                                   \
         c##i##a = FMA(x, b0, c##i##a);                                                            \
         c##i##b = FMA(x, b1, c##i##b);                                                            \
     }
@@ -53,8 +53,8 @@ _Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than g
 /* c[0..mr)[0..NR) as gemm_kernel.h says: a [mr, lda], b [kc][NR] 64-byte aligned, c [mr, ldc],
  * bias [NR] or NULL; mr is a constant in every caller. */
 LM_TARGET static inline __attribute__((always_inline)) void
-tile(const int mr, size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc,
-     const float *bias, int load_c) {
+tile(const int mr, size_t kc, const float *a, size_t rs, size_t ks, const float *b, float *c,
+     size_t ldc, const float *bias, int load_c) {
     VEC c0a = ZERO(), c0b = ZERO();
     VEC c1a = ZERO(), c1b = ZERO();
     VEC c2a = ZERO(), c2b = ZERO();
@@ -86,10 +86,15 @@ tile(const int mr, size_t kc, const float *a, size_t lda, const float *b, float 
     ROW_STORE(5)
 }
 
+/* rows<r>: A row-major (element (i, k) at a[i lda + k]); rows<r>t: A k-major (at a[k lda + i]). */
 #define ROWS(r)                                                                                   \
     LM_TARGET static void rows##r(size_t kc, const float *a, size_t lda, const float *b,          \
-                                  float *c, size_t ldc, const float *bias, int load_c) {          \
-        tile(r, kc, a, lda, b, c, ldc, bias, load_c);                                             \
+        float *c, size_t ldc, const float *bias, int load_c) {                                    \
+        tile(r, kc, a, lda, 1, b, c, ldc, bias, load_c);                                          \
+    }                                                                                             \
+    LM_TARGET static void rows##r##t(size_t kc, const float *a, size_t lda, const float *b,       \
+        float *c, size_t ldc, const float *bias, int load_c) {                                    \
+        tile(r, kc, a, 1, lda, b, c, ldc, bias, load_c);                                          \
     }
 ROWS(1)
 ROWS(2)
@@ -99,7 +104,9 @@ ROWS(5)
 ROWS(6)
 
 const lmi_gemm_kernel *lmi_gemm_kernel_avx2(void) {
-    static const lmi_gemm_kernel k = {NAME, ISA, MR, NR, BLOCKING, {NULL, rows1, rows2, rows3, rows4, rows5, rows6}};
+    static const lmi_gemm_kernel k = {NAME, ISA, MR, NR, BLOCKING,
+     {NULL, rows1, rows2, rows3, rows4, rows5, rows6},
+     {NULL, rows1t, rows2t, rows3t, rows4t, rows5t, rows6t}};
     return &k;
 }
 

@@ -53,7 +53,7 @@ static inline v4 bcast4(const float *p) {
     }
 #define ROW_FMA(i)                                                                                \
     if ((i) < mr) {                                                                               \
-        const VEC x = BCAST(a + (i) * lda + k);                                                   \
+        const VEC x = BCAST(a + (i) * rs + k * ks);                                                   \
         c##i##a = FMA(x, b0, c##i##a);                                                            \
         c##i##b = FMA(x, b1, c##i##b);                                                            \
     }
@@ -64,7 +64,7 @@ static inline v4 bcast4(const float *p) {
     }
 
 /* c[0..mr)[0..NR) as gemm_kernel.h says; mr is a constant in every caller. */
-static inline void tile(const size_t mr, size_t kc, const float *a /* [mr, lda] */, size_t lda,
+static inline void tile(const size_t mr, size_t kc, const float *a, size_t rs, size_t ks,
                         const float *b /* [kc][NR] */, float *c /* [mr, ldc] */, size_t ldc,
                         const float *bias /* [NR] or NULL */, int load_c) {
     VEC c0a = ZERO(), c0b = ZERO();
@@ -92,7 +92,7 @@ static inline void tile(const size_t mr, size_t kc, const float *a /* [mr, lda] 
 
 #else
 
-static void tile(const size_t mr, size_t kc, const float *a /* [mr, lda] */, size_t lda,
+static void tile(const size_t mr, size_t kc, const float *a, size_t rs, size_t ks,
                  const float *b /* [kc][NR] */, float *c /* [mr, ldc] */, size_t ldc,
                  const float *bias /* [NR] or NULL */, int load_c) {
     float acc[MR][NR];
@@ -104,7 +104,7 @@ static void tile(const size_t mr, size_t kc, const float *a /* [mr, lda] */, siz
     }
     for (k = 0; k < kc; k++) {
         for (i = 0; i < mr; i++) {
-            const float x = a[i * lda + k];
+            const float x = a[i * rs + k * ks];
             for (j = 0; j < NR; j++) {
                 acc[i][j] += x * b[j];
             }
@@ -120,10 +120,15 @@ static void tile(const size_t mr, size_t kc, const float *a /* [mr, lda] */, siz
 
 #endif
 
+/* rows<r>: A row-major (element (i, k) at a[i lda + k]); rows<r>t: A k-major (at a[k lda + i]). */
 #define ROWS(r)                                                                                   \
-    static void rows##r(size_t kc, const float *a, size_t lda, const float *b, float *c,          \
-                        size_t ldc, const float *bias, int load_c) {                              \
-        tile(r, kc, a, lda, b, c, ldc, bias, load_c);                                             \
+    static void rows##r(size_t kc, const float *a, size_t lda, const float *b,                    \
+        float *c, size_t ldc, const float *bias, int load_c) {                                    \
+        tile(r, kc, a, lda, 1, b, c, ldc, bias, load_c);                                          \
+    }                                                                                             \
+    static void rows##r##t(size_t kc, const float *a, size_t lda, const float *b,                 \
+        float *c, size_t ldc, const float *bias, int load_c) {                                    \
+        tile(r, kc, a, 1, lda, b, c, ldc, bias, load_c);                                          \
     }
 ROWS(1)
 ROWS(2)
@@ -132,6 +137,7 @@ ROWS(4)
 
 const lmi_gemm_kernel *lmi_gemm_kernel_generic(void) {
     static const lmi_gemm_kernel k = {"generic-4x8", 1, MR, NR, 256, 32 * MR, 512,
-                                      {NULL, rows1, rows2, rows3, rows4}};
+     {NULL, rows1, rows2, rows3, rows4},
+     {NULL, rows1t, rows2t, rows3t, rows4t}};
     return &k;
 }

@@ -34,7 +34,8 @@ typedef struct lmi_gemm_kernel {
     int isa;            /* an lmi_gemm_isa value */
     size_t mr, nr;      /* register tile */
     size_t kc, mc, nc;  /* cache blocking: K block, rows per task, columns per task */
-    lmi_gemm_kernel_fn rows[LM_GEMM_MR_MAX + 1]; /* rows[r]: the tile of r rows; rows[0] NULL */
+    lmi_gemm_kernel_fn rows[LM_GEMM_MR_MAX + 1];   /* rows[r]: the tile of r rows; rows[0] NULL */
+    lmi_gemm_kernel_fn rows_t[LM_GEMM_MR_MAX + 1]; /* the same with A k-major: a[k lda + i] */
 } lmi_gemm_kernel;
 
 /* The kernels (functions rather than global variables: the library exports no data symbol). The
