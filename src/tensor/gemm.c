@@ -155,7 +155,7 @@ static int team(int threads, double work) {
  * previous one stored), only where the data sits. */
 static size_t k_block(const lmi_gemm_kernel *kern, size_t K) {
     size_t kc = min_size(kern->kc, LM_GEMM_KC_MAX), blocks = (K + kc - 1) / kc;
-#ifdef LM_GEMM_TUNING
+#ifdef LM_GEMM_TUNING /* development only: LM_GEMM_TUNE=kc,mc,nc overrides the blocking */
     if (getenv("LM_GEMM_TUNE")) {
         size_t t = 0;
         sscanf(getenv("LM_GEMM_TUNE"), "%zu", &t);
@@ -386,11 +386,6 @@ static void prefetch_a_init(prefetch_a *f, const gemm_job *g, size_t i, size_t m
     if (i >= g->m || mm == 0 || kc == 0) {
         return;
     }
-#ifdef LM_GEMM_TUNING
-    if (getenv("LM_GEMM_NOPF")) {
-        return;
-    }
-#endif
     if (g->a_trans) { /* kc runs of mm floats: a[(pc + kk) lda + i ..] */
         f->base = (const char *)(g->a + pc * g->lda + i);
         f->stride = g->lda * sizeof(float);
@@ -428,11 +423,6 @@ typedef struct prefetch_b {
 static void prefetch_b_init(prefetch_b *f, const gemm_job *g, size_t pc, size_t kc, size_t pc1,
                             size_t p0, size_t p1, size_t steps) {
     memset(f, 0, sizeof *f);
-#ifdef LM_GEMM_TUNING
-    if (getenv("LM_GEMM_NOPFB")) {
-        return;
-    }
-#endif
     if (g->whole_b && pc + kc < pc1 && steps > 0) {
         const size_t nkc = min_size(g->kb, pc1 - pc - kc), nr = g->kern->nr;
         f->base = (const char *)(g->bdata + block_offset(g->panels, nr, pc + kc - g->bpc0, nkc, p0));
@@ -456,11 +446,6 @@ static void prefetch_b_step(prefetch_b *f) {
 static void prefetch_c(const float *c /* [mm, ldc] */, size_t ldc, size_t mm, size_t nr) {
 #if defined(__GNUC__) || defined(__clang__)
     size_t i, j;
-#ifdef LM_GEMM_TUNING
-    if (getenv("LM_GEMM_NOPFC")) {
-        return;
-    }
-#endif
     for (i = 0; i < mm; i++) {
         for (j = 0; j < nr; j += 16) {
             __builtin_prefetch(c + i * ldc + j, 1, 3);
@@ -530,7 +515,7 @@ static void plan(gemm_job *g, int threads) {
     const size_t mr = kern->mr, panels = g->panels;
     size_t tiles = (g->m + mr - 1) / mr, tiles_per_block = kern->mc / mr, want;
     size_t nc = kern->nc;
-#ifdef LM_GEMM_TUNING /* development only: LM_GEMM_TUNE=kc,mc,nc overrides the blocking */
+#ifdef LM_GEMM_TUNING
     if (getenv("LM_GEMM_TUNE")) {
         size_t kc_unused = 0, mc = 0;
         sscanf(getenv("LM_GEMM_TUNE"), "%zu,%zu,%zu", &kc_unused, &mc, &nc);
