@@ -141,7 +141,8 @@ static void time_lm(operands *ops, int k, double best[NSHAPES][2]) {
             const operands *o = &ops[i];
             for (t = 0; t < 2; t++) {
                 double t0 = now();
-                lmi_gemm_forward(o->out, o->s.n, o->a, o->s.k, o->pack[k], o->bias, o->s.m, 0, 1 + t);
+                lmi_gemm_forward(o->out, o->s.n, o->a, o->s.k, o->pack[k], o->bias, o->s.m, 0,
+                                 1 + t);
                 t0 = now() - t0;
                 best[i][t] = r == 0 || t0 < best[i][t] ? t0 : best[i][t];
             }
@@ -265,7 +266,8 @@ int main(int argc, char **argv) {
     if (have_skx) {
         printf("bench-gemm: min ratio vs OpenBLAS(SKYLAKEX) %.2f\n", min_ratio);
     } else {
-        printf("bench-gemm: min ratio vs OpenBLAS(SKYLAKEX) n/a (no AVX-512 or OpenBLAS not run)\n");
+        printf("bench-gemm: min ratio vs OpenBLAS(SKYLAKEX) n/a (no AVX-512, or OpenBLAS not "
+               "run)\n");
     }
     return 0;
 }

@@ -108,8 +108,8 @@ static void test_forward_shapes(void **state) {
             lmi_gemm_forward(out, ldo, a, K, p, bias, M, 0, 2);
             err = rel_error(out, ldo, a, K, 0, w, K, 1, bias, NULL, M, N, K);
             if (getenv("GEMM_VERBOSE") || err > tolerance(K)) {
-                print_error("%s M=%zu N=%zu K=%zu: error %.3g (cblas %.3g)\n", lmi_gemm_kernel_name(),
-                            M, N, K, err, blas_err);
+                print_error("%s M=%zu N=%zu K=%zu: error %.3g (cblas %.3g)\n",
+                            lmi_gemm_kernel_name(), M, N, K, err, blas_err);
             }
             assert_true(err <= tolerance(K));
             for (i = 0; i < M; i++) {
@@ -389,8 +389,8 @@ static void test_backward(void **state) {
             assert_true(rel_error(dw, ldw, dout, ldd, 1, inp, ldi, 0, NULL, init_w, N, K, M) <=
                         tolerance(M));
             memcpy(again, init_w, N * ldw * sizeof(float));
-            assert_int_equal(lmi_gemm_backward_weight(again, ldw, dout, ldd, inp, ldi, M, N, K, 1, 1),
-                             LM_OK);
+            assert_int_equal(
+                lmi_gemm_backward_weight(again, ldw, dout, ldd, inp, ldi, M, N, K, 1, 1), LM_OK);
             assert_memory_equal(again, dw, N * ldw * sizeof(float));
             assert_int_equal(lmi_gemm_backward_weight(dw, ldw, dout, ldd, inp, ldi, M, N, K, 0, 2),
                              LM_OK);

@@ -79,7 +79,8 @@ static lmi_gemm_isa default_isa(void) {
     static const struct {
         const char *name;
         lmi_gemm_isa isa;
-    } names[] = {{"generic", LMI_GEMM_GENERIC}, {"avx2", LMI_GEMM_AVX2}, {"avx512", LMI_GEMM_AVX512}};
+    } names[] = {
+        {"generic", LMI_GEMM_GENERIC}, {"avx2", LMI_GEMM_AVX2}, {"avx512", LMI_GEMM_AVX512}};
     const char *env = getenv("LM_GEMM");
     size_t i;
     if (env != NULL) {
@@ -174,7 +175,8 @@ static size_t block_offset(size_t panels, size_t nr, size_t pc, size_t kc, size_
     return (pc * panels + p * kc) * nr;
 }
 
-/* Panel q of K block [pc, pc + kc) from a weight w[N, ldw]: dst[kk][j] = w[(q nr + j) ldw + pc + kk]. */
+/* Panel q of K block [pc, pc + kc) from a weight w[N, ldw]:
+ * dst[kk][j] = w[(q nr + j) ldw + pc + kk]. */
 static void pack_weight_panel(float *dst /* [kc][nr] */, const float *w /* [N, ldw] */, size_t ldw,
                               size_t N, size_t nr, size_t pc, size_t kc, size_t q) {
     size_t j, kk;
@@ -229,7 +231,8 @@ static void pack_blocks(float *dst, const float *src, size_t ld, int transposed,
         if (transposed) {
             pack_weight_panel(block + q * kc * nr, src, ld, N, nr, pc, kc, q);
         } else if (q * 16 < kc) {
-            pack_rows_part(block, src, ld, N, panels, nr, pc, kc, q * 16, min_size(q * 16 + 16, kc));
+            pack_rows_part(block, src, ld, N, panels, nr, pc, kc, q * 16,
+                           min_size(q * 16 + 16, kc));
         }
     }
 }
@@ -239,7 +242,8 @@ static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
     lmi_gemm_packed *p;
     size_t panels = (n + kern->nr - 1) / kern->nr, count, bytes;
     *out = NULL;
-    if (!lmi_size_mul(panels * kern->nr, k, &count) || !lmi_size_mul(count, sizeof(float), &bytes)) {
+    if (!lmi_size_mul(panels * kern->nr, k, &count) ||
+        !lmi_size_mul(count, sizeof(float), &bytes)) {
         return lmi_error(LM_ERR_RANGE, "gemm: a %zu x %zu operand is too large to pack", k, n);
     }
     p = lmi_calloc(1, sizeof *p);
@@ -249,8 +253,9 @@ static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
     p->data = lmi_malloc_aligned(bytes > 0 ? bytes : LM_GEMM_ALIGN, LM_GEMM_ALIGN);
     if (p->data == NULL) {
         lm_free(p);
-        return lmi_error(LM_ERR_NOMEM, "gemm: cannot allocate %zu bytes for a packed %zu x %zu operand",
-                         bytes, k, n);
+        return lmi_error(LM_ERR_NOMEM,
+                         "gemm: cannot allocate %zu bytes for a packed %zu x %zu operand", bytes,
+                         k, n);
     }
     p->kern = kern;
     p->n = n;
@@ -405,7 +410,8 @@ static void prefetch_a_step(prefetch_a *f) {
 #if defined(__GNUC__) || defined(__clang__)
     size_t end = min_size(f->next + f->per_step, f->total);
     for (; f->next < end; f->next++) {
-        __builtin_prefetch(f->base + f->next / f->lines * f->stride + f->next % f->lines * 64, 0, 3);
+        const char *line = f->base + f->next / f->lines * f->stride + f->next % f->lines * 64;
+        __builtin_prefetch(line, 0, 3);
     }
 #else
     (void)f;
@@ -425,7 +431,8 @@ static void prefetch_b_init(prefetch_b *f, const gemm_job *g, size_t pc, size_t 
     memset(f, 0, sizeof *f);
     if (g->whole_b && pc + kc < pc1 && steps > 0) {
         const size_t nkc = min_size(g->kb, pc1 - pc - kc), nr = g->kern->nr;
-        f->base = (const char *)(g->bdata + block_offset(g->panels, nr, pc + kc - g->bpc0, nkc, p0));
+        const size_t off = block_offset(g->panels, nr, pc + kc - g->bpc0, nkc, p0);
+        f->base = (const char *)(g->bdata + off);
         f->lines = (p1 - p0) * nkc * nr * sizeof(float) / 64;
         f->per_step = (f->lines + steps - 1) / steps;
     }

@@ -40,7 +40,7 @@ _Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than g
     }
 #define ROW_FMA(i)                                                                                \
     if ((i) < mr) {                                                                               \
-        const VEC x = BCAST(a + (i) * rs + k * ks);                                                   \
+        const VEC x = BCAST(a + (i) * rs + k * ks);                                               \
         c##i##a = FMA(x, b0, c##i##a);                                                            \
         c##i##b = FMA(x, b1, c##i##b);                                                            \
     }
@@ -105,8 +105,8 @@ ROWS(6)
 
 const lmi_gemm_kernel *lmi_gemm_kernel_avx2(void) {
     static const lmi_gemm_kernel k = {NAME, ISA, MR, NR, BLOCKING,
-     {NULL, rows1, rows2, rows3, rows4, rows5, rows6},
-     {NULL, rows1t, rows2t, rows3t, rows4t, rows5t, rows6t}};
+        {NULL, rows1, rows2, rows3, rows4, rows5, rows6},
+        {NULL, rows1t, rows2t, rows3t, rows4t, rows5t, rows6t}};
     return &k;
 }
 

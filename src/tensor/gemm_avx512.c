@@ -41,7 +41,7 @@ _Static_assert(MR <= LM_GEMM_MR_MAX && NR <= LM_GEMM_NR_MAX, "tile larger than g
     }
 #define ROW_FMA(i)                                                                                \
     if ((i) < mr) {                                                                               \
-        const VEC x = BCAST(a + (i) * rs + k * ks);                                                   \
+        const VEC x = BCAST(a + (i) * rs + k * ks);                                               \
         c##i##a = FMA(x, b0, c##i##a);                                                            \
         c##i##b = FMA(x, b1, c##i##b);                                                            \
     }
@@ -146,10 +146,10 @@ ROWS(14)
 
 const lmi_gemm_kernel *lmi_gemm_kernel_avx512(void) {
     static const lmi_gemm_kernel k = {NAME, ISA, MR, NR, BLOCKING,
-     {NULL, rows1, rows2, rows3, rows4, rows5, rows6, rows7, rows8, rows9, rows10, rows11,
-      rows12, rows13, rows14},
-     {NULL, rows1t, rows2t, rows3t, rows4t, rows5t, rows6t, rows7t, rows8t, rows9t, rows10t,
-      rows11t, rows12t, rows13t, rows14t}};
+        {NULL, rows1, rows2, rows3, rows4, rows5, rows6, rows7, rows8, rows9, rows10, rows11,
+         rows12, rows13, rows14},
+        {NULL, rows1t, rows2t, rows3t, rows4t, rows5t, rows6t, rows7t, rows8t, rows9t, rows10t,
+         rows11t, rows12t, rows13t, rows14t}};
     return &k;
 }
 

@@ -53,7 +53,7 @@ static inline v4 bcast4(const float *p) {
     }
 #define ROW_FMA(i)                                                                                \
     if ((i) < mr) {                                                                               \
-        const VEC x = BCAST(a + (i) * rs + k * ks);                                                   \
+        const VEC x = BCAST(a + (i) * rs + k * ks);                                               \
         c##i##a = FMA(x, b0, c##i##a);                                                            \
         c##i##b = FMA(x, b1, c##i##b);                                                            \
     }
@@ -137,7 +137,7 @@ ROWS(4)
 
 const lmi_gemm_kernel *lmi_gemm_kernel_generic(void) {
     static const lmi_gemm_kernel k = {"generic-4x8", 1, MR, NR, 256, 32 * MR, 512,
-     {NULL, rows1, rows2, rows3, rows4},
-     {NULL, rows1t, rows2t, rows3t, rows4t}};
+        {NULL, rows1, rows2, rows3, rows4},
+        {NULL, rows1t, rows2t, rows3t, rows4t}};
     return &k;
 }

@@ -30,7 +30,7 @@ typedef void (*lmi_gemm_kernel_fn)(size_t kc, const float *a, size_t lda, const 
                                    float *c, size_t ldc, const float *bias, int load_c);
 
 typedef struct lmi_gemm_kernel {
-    const char *name;   /* "avx512-14x32", "avx2-6x16", "generic-4x16" */
+    const char *name;   /* "avx512-14x32", "avx2-6x16", "generic-4x8" */
     int isa;            /* an lmi_gemm_isa value */
     size_t mr, nr;      /* register tile */
     size_t kc, mc, nc;  /* cache blocking: K block, rows per task, columns per task */
