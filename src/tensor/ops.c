@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "base/rng.h"
-#include "tensor/gemm.h"
 
+#include "tensor/gemm.h"
 #include "tensor/guard.h"
 
 /* exp(x) for float, vectorisable (no libm call): x = n ln2 + r, |r| <= ln2/2, e^r by its
