@@ -252,7 +252,7 @@ static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
     }
     p->data = lmi_malloc_aligned(bytes > 0 ? bytes : LM_GEMM_ALIGN, LM_GEMM_ALIGN);
     if (p->data == NULL) {
-        lm_free(p);
+        lmi_free(p);
         return lmi_error(LM_ERR_NOMEM,
                          "gemm: cannot allocate %zu bytes for a packed %zu x %zu operand", bytes,
                          k, n);
@@ -293,7 +293,7 @@ void lmi_gemm_repack_weight(lmi_gemm_packed *p, const float *w /* [N, ldw] */, s
 void lmi_gemm_packed_free(lmi_gemm_packed *p) {
     if (p != NULL) {
         lmi_free_aligned(p->data);
-        lm_free(p);
+        lmi_free(p);
     }
 }
 
