@@ -80,7 +80,7 @@ size_t lmi_gemm_packed_k(const lmi_gemm_packed *p); /* K: reduction length */
 /* The forward of a Linear: out[M, N] (+)= a[M, K] . w^T (+ bias[N] when not NULL), with w packed
  * by lmi_gemm_pack_weight (or any pack: out = a . Bk). accumulate = 0 overwrites out, 1 adds to
  * it. M = 0 does nothing; K = 0 gives out = init (bias, 0, or out unchanged plus bias).
- * Allocates nothing. */
+ * Allocates nothing (about 30 KiB of stack per thread). */
 void lmi_gemm_forward(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
                       size_t lda, const lmi_gemm_packed *w, const float *bias /* [N] or NULL */,
                       size_t M, int accumulate, int threads);
