@@ -62,7 +62,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all lib tool check check-asan check-valgrind check-abi docs install uninstall clean \
-        demo help fuzz bench-tokenizer bench-infer bench-train
+        demo help fuzz bench-tokenizer bench-infer bench-train bench-gemm
 all: lib tool
 
 lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
@@ -191,6 +191,15 @@ bench-infer: all
 bench-train: all
 	bash bench/train.sh
 
+# liblm's GEMM against OpenBLAS (as detected and with OPENBLAS_CORETYPE=SKYLAKEX), under a minute.
+$(B)/bench/gemm: bench/gemm.c $(STATIC) src/tensor/gemm.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(DEP_CFLAGS) -o $@ \
+	    $< $(STATIC) -fopenmp $(DEP_LIBS)
+
+bench-gemm: $(B)/bench/gemm
+	$(B)/bench/gemm
+
 clean:
 	rm -rf build lib bin
 
@@ -205,3 +214,4 @@ help:
 	@echo "make demo            the main job: fine-tune and predict"
 	@echo "make fuzz FUZZ=name SECONDS=60   run a libFuzzer target (clang)"
 	@echo "make bench-train     training steps/s, FLOP share and peak RSS against PyTorch"
+	@echo "make bench-gemm      liblm's GEMM against OpenBLAS on BERT shapes (GFLOP/s)"
