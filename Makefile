@@ -89,11 +89,17 @@ $(STATIC): $(OBJ)
 	rm -f $@
 	ar rcs $@ $(OBJ)
 
+# `lm serve` needs libmicrohttpd (scripts/bootstrap.sh installs it); without it the command says
+# so and the rest of the tool is built as before.
+MHD_OK := $(shell $(PKG_CONFIG) --exists libmicrohttpd && echo yes)
+TOOL_CFLAGS := $(if $(MHD_OK),-DLM_HAVE_MHD $(shell $(PKG_CONFIG) --cflags libmicrohttpd))
+TOOL_LIBS := $(if $(MHD_OK),$(shell $(PKG_CONFIG) --libs libmicrohttpd))
+
 tool: $(TOOL)
 $(TOOL): $(TOOL_SRC) $(wildcard tools/lm/*.h) $(STATIC) include/lm.h $(wildcard include/lm/*.h)
 	@mkdir -p $(BIN)
-	$(CC) -std=c11 $(OPT) -g $(WARN) $(SANITIZE) -Iinclude -o $@ $(TOOL_SRC) $(STATIC) \
-	    -fopenmp $(DEP_LIBS)
+	$(CC) -std=c11 $(OPT) -g $(WARN) $(SANITIZE) -Iinclude $(TOOL_CFLAGS) -o $@ $(TOOL_SRC) \
+	    $(STATIC) -fopenmp $(DEP_LIBS) $(TOOL_LIBS)
 
 # Tests link the static library and may include internal headers from src/.
 $(B)/tests/%: tests/%.c $(STATIC) $(wildcard tests/*.h)

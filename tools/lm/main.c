@@ -25,6 +25,7 @@ static const command commands[] = {
     {"qa", cmd_qa, "extractive question answering of question<TAB>context lines"},
     {"tag", cmd_tag, "token classification (entities) of text lines (JSON lines)"},
     {"info", cmd_info, "describe a model folder (JSON)"},
+    {"serve", cmd_serve, "HTTP server: OpenAI and text-embeddings-inference endpoints"},
 };
 
 static void usage(FILE *out) {
