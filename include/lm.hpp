@@ -648,6 +648,109 @@ inline result<model> try_load(const std::string &dir, const lm_model_options *op
     return try_call([&] { return model::load(dir, opts); });
 }
 
+/* ---- training (when lm.h declares the trainer: lm/trainer.h) -------------------------------- */
+
+#ifdef LM_TRAINER_H
+
+/** lm_trainer_options with the defaults. */
+inline lm_trainer_options trainer_options() {
+    return detail::init_options(lm_trainer_options_init);
+}
+
+/** A batch for lm::trainer, owning its arrays (row-major rows x seq_len; empty = absent). */
+struct batch {
+    std::size_t rows = 0, seq_len = 0;
+    std::vector<std::int32_t> ids, type_ids, attention_mask;
+    std::vector<std::int32_t> labels;       /**< class ids [rows] or token labels [rows*seq_len] */
+    std::vector<float> float_labels;        /**< regression / multi-label [rows * num_labels] */
+    std::vector<std::int32_t> start_positions, end_positions; /**< question answering [rows] */
+
+    /** The same texts as a padded batch of encodings (ids, type ids, mask); labels unset. */
+    static batch from(const std::vector<encoding> &encs) {
+        batch b;
+        b.rows = encs.size();
+        for (const encoding &e : encs) {
+            b.seq_len = e.size() > b.seq_len ? e.size() : b.seq_len;
+        }
+        b.ids.assign(b.rows * b.seq_len, 0);
+        b.type_ids.assign(b.rows * b.seq_len, 0);
+        b.attention_mask.assign(b.rows * b.seq_len, 0);
+        for (std::size_t i = 0; i < b.rows; i++) {
+            for (std::size_t t = 0; t < encs[i].size(); t++) {
+                b.ids[i * b.seq_len + t] = encs[i].ids()[t];
+                b.type_ids[i * b.seq_len + t] = encs[i].type_ids()[t];
+                b.attention_mask[i * b.seq_len + t] = encs[i].attention_mask()[t];
+            }
+        }
+        return b;
+    }
+    /** The lm_batch over these arrays (valid while this batch is unchanged). */
+    lm_batch view() const {
+        lm_batch v = detail::init_options(lm_batch_init);
+        v.batch = rows;
+        v.seq_len = seq_len;
+        v.ids = ptr(ids);
+        v.type_ids = ptr(type_ids);
+        v.attention_mask = ptr(attention_mask);
+        v.labels = ptr(labels);
+        v.float_labels = float_labels.empty() ? nullptr : float_labels.data();
+        v.start_positions = ptr(start_positions);
+        v.end_positions = ptr(end_positions);
+        return v;
+    }
+
+  private:
+    static const std::int32_t *ptr(const std::vector<std::int32_t> &v) {
+        return v.empty() ? nullptr : v.data();
+    }
+};
+
+namespace detail {
+struct free_trainer {
+    void operator()(lm_trainer_t *p) const noexcept { lm_trainer_free(p); }
+};
+} // namespace detail
+
+/** A trainer, owned: it updates its model's weights in place (the model must outlive it). */
+class trainer {
+  public:
+    explicit trainer(model &m, const lm_trainer_options *opts = nullptr) {
+        lm_trainer_t *t = nullptr;
+        check(lm_trainer_create(m.get(), opts, &t));
+        t_.reset(t);
+    }
+    /** One training step; returns the batch's loss. */
+    float step(const batch &b) {
+        lm_batch v = b.view();
+        float loss = 0;
+        check(lm_trainer_step(t_.get(), &v, &loss));
+        return loss;
+    }
+    /** The loss of a batch without dropout nor update. */
+    float evaluate(const batch &b) {
+        lm_batch v = b.view();
+        float loss = 0;
+        check(lm_trainer_evaluate(t_.get(), &v, &loss, nullptr, 0));
+        return loss;
+    }
+    /** The loss and the head's outputs (`outputs` floats: see lm_trainer_evaluate()). */
+    std::pair<float, std::vector<float>> evaluate(const batch &b, std::size_t outputs) {
+        lm_batch v = b.view();
+        std::pair<float, std::vector<float>> r(0.0f, std::vector<float>(outputs));
+        check(lm_trainer_evaluate(t_.get(), &v, &r.first, r.second.data(), outputs));
+        return r;
+    }
+    std::int64_t steps() const noexcept { return lm_trainer_steps(t_.get()); }
+    double learning_rate() const noexcept { return lm_trainer_learning_rate(t_.get()); }
+    double grad_norm() const noexcept { return lm_trainer_grad_norm(t_.get()); }
+    lm_trainer_t *get() const noexcept { return t_.get(); }
+
+  private:
+    std::unique_ptr<lm_trainer_t, detail::free_trainer> t_;
+};
+
+#endif /* LM_TRAINER_H */
+
 /* ---- library -------------------------------------------------------------------------------- */
 
 /** The version of the library at run time ("0.2.0"). */

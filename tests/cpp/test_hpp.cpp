@@ -270,6 +270,49 @@ static void test_create_save() {
     EXPECT(lm::version() == LM_VERSION_STRING);
 }
 
+#ifdef LM_TRAINER_H
+static void test_trainer() {
+    lm::model m = lm::model::load(models + "/seqcls");
+    std::vector<std::string> in = {"a good film", "a bad film", "great acting", "awful plot"};
+    lm::batch b = lm::batch::from(m.tokenizer().encode_batch(in));
+    b.labels = {2, 0, 2, 0};
+    lm_trainer_options o = lm::trainer_options();
+    o.schedule = LM_SCHEDULE_CONSTANT;
+    o.learning_rate = 1e-3;
+    lm::trainer t(m, &o);
+    float first = t.evaluate(b), last = first;
+    for (int i = 0; i < 10; i++) {
+        last = t.step(b);
+    }
+    EXPECT(t.steps() == 10 && t.grad_norm() > 0);
+    EXPECT(t.evaluate(b) < first);
+    auto r = t.evaluate(b, b.rows * m.num_labels());
+    lm::matrix logits = m.logits(b.ids, b.type_ids, b.attention_mask, b.rows);
+    bool close = true;
+    for (size_t i = 0; i < logits.data.size(); i++) {
+        close = close && std::fabs(logits.data[i] - r.second[i]) < 1e-5f;
+    }
+    EXPECT(close);
+    (void)last;
+    b.labels = {0, 9, 0, 0}; // label 9 of 3
+    try {
+        t.step(b);
+        EXPECT(false);
+    } catch (const lm::error &e) {
+        EXPECT(e.status() == LM_ERR_RANGE);
+    }
+    lm_model_options mo = lm::model_options();
+    mo.head = LM_HEAD_BASE;
+    lm::model base = lm::model::load(models + "/mlm", &mo);
+    try {
+        lm::trainer bt(base, &o);
+        EXPECT(false);
+    } catch (const lm::error &e) {
+        EXPECT(e.status() == LM_ERR_STATE);
+    }
+}
+#endif
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: test_hpp SOURCE_DIR\n");
@@ -284,6 +327,9 @@ int main(int argc, char **argv) {
         test_fill_mask();
         test_qa_and_tag();
         test_create_save();
+#ifdef LM_TRAINER_H
+        test_trainer();
+#endif
     } catch (const std::exception &e) {
         std::fprintf(stderr, "unexpected exception: %s\n", e.what());
         failed++;

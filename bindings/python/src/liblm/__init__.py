@@ -16,6 +16,7 @@ from .errors import *  # noqa: F401,F403 (one class per status)
 from .errors import LmError
 from .model import Model
 from .tokenizer import Encoding, Tokenizer
+from .trainer import Trainer
 
 __version__ = "0.2.0"
 
@@ -43,5 +44,5 @@ def blas_info():
     return _ffi.lib.lm_blas_info().decode()
 
 
-__all__ = ["Model", "Tokenizer", "Encoding", "LmError", "library_version", "library_path",
+__all__ = ["Model", "Tokenizer", "Trainer", "Encoding", "LmError", "library_version", "library_path",
            "blas_info"] + [c.__name__ for c in LmError.__subclasses__()]

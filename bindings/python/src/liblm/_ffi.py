@@ -264,8 +264,41 @@ if version[0] != MIN_VERSION[0] or version < MIN_VERSION:
                       f"package needs {MIN_VERSION[0]}.{MIN_VERSION[1]} or a later "
                       f"{MIN_VERSION[0]}.x")
 
+
+
+class TrainerOptions(Structure):
+    _fields_ = [("struct_size", c_size_t), ("optimizer", c_int32), ("schedule", c_int32),
+                ("learning_rate", c_double), ("beta1", c_double), ("beta2", c_double),
+                ("eps", c_double), ("weight_decay", c_double), ("momentum", c_double),
+                ("nesterov", c_int32), ("accumulation_steps", c_int32),
+                ("max_grad_norm", c_double), ("warmup_steps", c_int64),
+                ("total_steps", c_int64), ("dropout", c_int32), ("threads", c_int32),
+                ("seed", c_uint64)]
+
+
+class Batch(Structure):
+    _fields_ = [("struct_size", c_size_t), ("batch", c_size_t), ("seq_len", c_size_t),
+                ("ids", i32p), ("type_ids", i32p), ("attention_mask", i32p), ("labels", i32p),
+                ("float_labels", f32p), ("start_positions", i32p), ("end_positions", i32p)]
+
+
 # The trainer (lm/trainer.h) arrived after 0.2's text calls: present when the library has it.
 has_trainer = hasattr(lib, "lm_trainer_create")
+if has_trainer:
+    for _name, (_res, _args) in {
+        "lm_trainer_options_init": (c_int, [POINTER(TrainerOptions), c_size_t]),
+        "lm_batch_init": (c_int, [POINTER(Batch), c_size_t]),
+        "lm_trainer_create": (c_int, [P, POINTER(TrainerOptions), POINTER(P)]),
+        "lm_trainer_free": (None, [P]),
+        "lm_trainer_step": (c_int, [P, POINTER(Batch), f32p]),
+        "lm_trainer_evaluate": (c_int, [P, POINTER(Batch), f32p, f32p, c_size_t]),
+        "lm_trainer_steps": (c_int64, [P]),
+        "lm_trainer_learning_rate": (c_double, [P]),
+        "lm_trainer_grad_norm": (c_double, [P]),
+    }.items():
+        _fn = getattr(lib, _name)
+        _fn.restype = _res
+        _fn.argtypes = _args
 
 def init_options(struct_type, init_fn):
     """A struct filled by its lm_*_options_init function with our own size."""
@@ -307,4 +340,4 @@ def take_string(ptr):
         lib.lm_free(ptr)
 
 
-__all__ = ["lib", "version", "has_trainer", "init_options", "TextArray", "c_double"]
+__all__ = ["lib", "version", "has_trainer", "init_options", "TextArray"]
