@@ -22,6 +22,7 @@ lock = threading.Lock()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as lm serve
+    disable_nagle_algorithm = True  # else headers and body in two writes wait for delayed ACKs
 
     def log_message(self, *args):
         pass

@@ -57,6 +57,7 @@ int cmd_serve(int argc, char **argv) {
 typedef struct serve_opts {
     const char *host;
     long long port, max_body, max_inputs, max_batch, max_connections, max_queue, timeout;
+    long long forward_batch; /* texts per forward pass */
     const char *name; /* the model's name in answers (default: the folder's last part) */
 } serve_opts;
 
@@ -73,6 +74,9 @@ static const tool_option options[] = {
                          "beyond is 503"},
     {"--timeout", "S", "seconds an idle connection is kept, 1 to 3600 (default 30)"},
     {"--served-name", "NAME", "model name in OpenAI answers (default: the folder's name)"},
+    {"--batch-size", "N", "texts per forward pass inside a model call, 1 to 1024 (default 1: "
+                          "a forward pass costs its longest text times its size, and texts of "
+                          "a server's requests differ in length)"},
     {NULL, NULL, NULL},
 };
 
@@ -87,7 +91,8 @@ static int handle_opt(const tool_command *cmd, void *state, int index, const cha
     case 5: return tool_parse_int(cmd, "--max-connections", value, 1, 4096, &o->max_connections);
     case 6: return tool_parse_int(cmd, "--max-queue", value, 1, 1 << 20, &o->max_queue);
     case 7: return tool_parse_int(cmd, "--timeout", value, 1, 3600, &o->timeout);
-    default: o->name = value; return 0;
+    case 8: o->name = value; return 0;
+    default: return tool_parse_int(cmd, "--batch-size", value, 1, 1024, &o->forward_batch);
     }
 }
 
@@ -104,7 +109,7 @@ static const tool_command serve_cmd = {
     "Requests that arrive together are answered by one model call. Errors are JSON with\n"
     "status 400 (invalid JSON, UTF-8 or fields), 404, 405, 413 (body or inputs over the\n"
     "limits) or 503 (queue full).\n",
-    TOOL_MODEL | TOOL_THREADS | TOOL_BATCH | TOOL_MAX_LENGTH | TOOL_VERBOSE, options, handle_opt,
+    TOOL_MODEL | TOOL_THREADS | TOOL_MAX_LENGTH | TOOL_VERBOSE, options, handle_opt,
 };
 
 /* ---- metrics -------------------------------------------------------------------------------- */
@@ -1066,6 +1071,7 @@ int cmd_serve(int argc, char **argv) {
     s->o.max_connections = 128;
     s->o.max_queue = 8192;
     s->o.timeout = 30;
+    s->o.forward_batch = 1;
     tool_ctx_init(&c, &serve_cmd);
     if ((code = tool_parse_args(&serve_cmd, &c.o, argc, argv, &s->o)) >= 0) {
         return code;
@@ -1095,6 +1101,7 @@ int cmd_serve(int argc, char **argv) {
     s->model = c.model;
     s->tok = c.tok;
     s->to = c.to;
+    s->to.batch_size = (int32_t)s->o.forward_batch;
     s->C = lm_model_hidden_size(s->model);
     s->L = lm_model_head(s->model) == LM_HEAD_SEQUENCE_CLASSIFICATION
                ? lm_model_num_labels(s->model)
