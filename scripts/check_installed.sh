@@ -19,6 +19,11 @@ export LM_PREFIX="$tmp/prefix" B=build L=lib BIN=bin CC="${CC:-cc}" CXX="${CXX:-
 if [ -z "${LM_PY_VENV:-}" ] && [ -x "$repo/build/py-venv/bin/python" ]; then
     export LM_PY_VENV="$repo/build/py-venv"
 fi
+# the real all-MiniLM-L6-v2 for the tests that compare with sentence-transformers (as make check)
+if [ -z "${LM_MINILM_DIR:-}" ]; then
+    LM_MINILM_DIR=$(bash "$repo/scripts/find_minilm.sh" 2> /dev/null || true)
+    export LM_MINILM_DIR
+fi
 # the library is taken from the prefix only: this clone's lib/ is removed
 rm -rf lib bin
 mkdir -p build
