@@ -28,8 +28,10 @@ fi
 start_server() {
     local name=$1 model=$2
     shift 2
+    # under valgrind, lm must not restart itself (with the BLAS variables) out of valgrind
     # shellcheck disable=SC2086
-    ${RUNNER:-} "$lm" serve --model "$model" --port 0 --threads 1 "$@" 2> "$tmp/$name.err" &
+    ${RUNNER:+env LM_NO_RESTART=1} ${RUNNER:-} "$lm" serve --model "$model" --port 0 --threads 1 \
+        "$@" 2> "$tmp/$name.err" &
     PID=$!
     pids+=("$PID")
     for _ in $(seq 1 600); do
@@ -72,8 +74,8 @@ curl -s "$url/metrics" | grep -q '^lm_requests_total{endpoint="/embed",code="413
 curl -s "$url/v1/embeddings" -d '{"input": ["x", "y"]}' | grep -q '"usage":{"prompt_tokens":6'
 
 # the bound on the peak RSS under load: the model and 64 connections at the limits use ~25 MiB;
-# the sanitizers' shadow memory and quarantine add their own
-export LM_SERVE_RSS_LIMIT_KB=$(((${SANITIZE:+1024 +} 192) * 1024))
+# the sanitizers' shadow memory and quarantine, or valgrind, add their own
+export LM_SERVE_RSS_LIMIT_KB=$(((${SANITIZE:+1024 +} ${RUNNER:+1024 +} 192) * 1024))
 quick=()
 if [ -n "${RUNNER:-}" ] || [ -n "${LM_TEST_QUICK:-}" ]; then quick=(--quick); fi
 # urllib: answers, errors, batching, load (the server's peak memory from /proc)
