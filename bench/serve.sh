@@ -3,7 +3,8 @@
 # (bench/st_server.py), both on all-MiniLM-L6-v2 with the same number of compute threads on this
 # machine: requests/s and p50/p99 latency of POST /v1/embeddings (one SST-2 sentence a request)
 # at 1, 8 and 64 concurrent keep-alive clients (bench/serve_client.py), each level bounded to
-# REQUESTS requests or LEVEL_SECONDS seconds.
+# REQUESTS requests or LEVEL_SECONDS seconds. Both servers' OpenMP threads sleep between requests
+# (OMP_WAIT_POLICY=passive, lm serve's default).
 #   THREADS (default: the cores), REQUESTS (default 2000), LEVEL_SECONDS (default 15),
 #   LM_MINILM_DIR (default: scripts/find_minilm.sh), LM_PYENV (reference Python environment).
 set -euo pipefail
@@ -49,9 +50,9 @@ run_levels "lm serve (liblm $(bin/lm version | cut -d' ' -f2))" "http://127.0.0.
 batches=$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "lm_batch_inputs_count" {c = $2} $1 == "lm_batch_inputs_sum" {s = $2} END {printf "%d model calls for %d inputs (%.1f per call)", c, s, s / c}')
 kill "${pids[0]}"
 port=$(free_port)
-OMP_NUM_THREADS=$threads "$py" bench/st_server.py "$minilm" "$port" "$threads" 2> "$tmp/st.err" &
+OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=passive "$py" bench/st_server.py "$minilm" "$port" "$threads" 2> "$tmp/st.err" &
 pids+=($!)
 wait_up "http://127.0.0.1:$port" "${pids[1]}" || { cat "$tmp/st.err"; exit 1; }
 st=$("$py" -c 'import sentence_transformers, torch; print(f"sentence-transformers {sentence_transformers.__version__}")')
 run_levels "$st" "http://127.0.0.1:$port"
-echo "lm serve batching: $batches. The client (Python threads) runs on the same cores."
+echo "lm serve batching: $batches. The client (one Python thread) runs on the same cores."
