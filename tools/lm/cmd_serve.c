@@ -892,14 +892,6 @@ static enum MHD_Result do_metrics(server *s, struct MHD_Connection *c, request *
     return send_text(s, c, r, 200, o.buf, o.len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
-/* A body with bytes after its JSON value. */
-static enum MHD_Result send_error_after(server *s, struct MHD_Connection *c, request *r,
-                                        cJSON *doc, size_t at) {
-    cJSON_Delete(doc);
-    return send_error(s, c, r, 400, "the body is not valid JSON (more after the value, at "
-                                    "byte %zu)", at);
-}
-
 static int endpoint_of(const char *url) {
     int e;
     for (e = 0; e < EP_OTHER; e++) {
@@ -990,29 +982,31 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         }
         i += k;
     }
-    doc = NULL;
-    if (r->len > 0) {
-        const char *end = NULL;
+    if (r->len == 0) {
+        return send_error(s, c, r, 400, "the body is empty: a JSON object is expected");
+    }
+    {
+        /* cJSON sets `end` where it stopped, also on an error (its global error pointer is
+         * shared by the connection threads) */
+        const char *end = r->body;
         doc = cJSON_ParseWithLengthOpts(r->body, r->len, &end, 0);
-        while (doc != NULL && end < r->body + r->len &&
+        if (doc == NULL) {
+            size_t at = end >= r->body && end <= r->body + r->len ? (size_t)(end - r->body) : 0;
+            return send_error(s, c, r, 400, "the body is not valid JSON (near byte %zu)", at);
+        }
+        while (end < r->body + r->len &&
                (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) {
             end++;
         }
-        if (doc != NULL && end != r->body + r->len) { /* something after the value */
-            return send_error_after(s, c, r, doc, (size_t)(end - r->body));
+        if (end != r->body + r->len) { /* something after the value */
+            cJSON_Delete(doc);
+            return send_error(s, c, r, 400, "the body is not valid JSON (more after the value, "
+                                            "at byte %zu)", (size_t)(end - r->body));
         }
-    }
-    if (doc == NULL || !cJSON_IsObject(doc)) {
-        size_t at = doc == NULL && r->len > 0 && cJSON_GetErrorPtr() != NULL
-                        ? (size_t)(cJSON_GetErrorPtr() - r->body)
-                        : 0;
-        cJSON_Delete(doc);
-        if (r->len == 0) {
-            return send_error(s, c, r, 400, "the body is empty: a JSON object is expected");
+        if (!cJSON_IsObject(doc)) {
+            cJSON_Delete(doc);
+            return send_error(s, c, r, 400, "the body must be a JSON object");
         }
-        return at > 0 && at <= r->len
-                   ? send_error(s, c, r, 400, "the body is not valid JSON (near byte %zu)", at)
-                   : send_error(s, c, r, 400, "the body must be a JSON object");
     }
     ret = r->ep == EP_PREDICT ? do_predict(s, c, r, doc) : do_embed(s, c, r, doc);
     cJSON_Delete(doc);
