@@ -62,7 +62,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all lib tool check check-asan check-valgrind check-abi check-installed docs install \
-        uninstall clean demo help fuzz bench-tokenizer bench-infer bench-serve
+        uninstall clean demo help fuzz bench-tokenizer bench-infer bench-train bench-serve
 all: lib tool
 
 lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
@@ -136,7 +136,7 @@ check-asan:
 	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 check-valgrind:
-	OMP_WAIT_POLICY=passive LM_TEST_QUICK=1 $(MAKE) check RUNNER="valgrind --quiet --error-exitcode=99 --leak-check=full \
+	OMP_WAIT_POLICY=passive LM_TEST_QUICK=1 LM_NO_RESTART=1 $(MAKE) check RUNNER="valgrind --quiet --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect --suppressions=$(CURDIR)/tests/valgrind.supp"
 
 check-abi: lib
@@ -196,6 +196,9 @@ bench-tokenizer: all
 bench-infer: all
 	bash bench/infer.sh
 
+bench-train: all
+	bash bench/train.sh
+
 bench-serve: all
 	bash bench/serve.sh
 
@@ -218,4 +221,5 @@ help:
 	@echo "make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes it"
 	@echo "make demo            the main job: fine-tune and predict"
 	@echo "make fuzz FUZZ=name SECONDS=60   run a libFuzzer target (clang)"
+	@echo "make bench-train     training steps/s, FLOP share and peak RSS against PyTorch"
 	@echo "make bench-serve     lm serve: requests/s, p50/p99 at 1, 8, 64 clients vs a Python server"

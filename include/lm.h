@@ -61,7 +61,8 @@ extern "C" {
     X(LM_ERR_SHAPE, 10, "tensor shape mismatch")                                                 \
     X(LM_ERR_STATE, 11, "operation not valid in the current state")                              \
     X(LM_ERR_INTERNAL, 12, "internal error")                                                     \
-    X(LM_ERR_BUFFER_TOO_SMALL, 13, "output buffer too small")
+    X(LM_ERR_BUFFER_TOO_SMALL, 13, "output buffer too small")                                    \
+    X(LM_ERR_NUMERIC, 14, "non-finite loss or gradient")
 
 /** Status code returned by every fallible liblm function. */
 typedef enum lm_status {
@@ -202,5 +203,6 @@ LM_API void lm_free(void *ptr);
 #include "lm/tokenizer.h"
 #include "lm/model.h"
 #include "lm/text.h"
+#include "lm/trainer.h"
 
 #endif /* LM_H */

@@ -53,8 +53,11 @@ C
 printf 'lm_0.1 { global: lm_model_options_init; local: *; };\n' > "$tmp/v01.map"
 printf 'void lm_model_options_init(void *p) { (void)p; }\n' > "$tmp/stub.c"
 $CC -shared -fPIC -o "$tmp/liblm.so.0" -Wl,-soname,liblm.so.0 -Wl,--version-script="$tmp/v01.map" "$tmp/stub.c"
-$CC ${SANITIZE:-} -o "$tmp/old" "$tmp/old.c" "$tmp/liblm.so.0"
-if ! LD_LIBRARY_PATH="$L" "$tmp/old"; then
+$CC -o "$tmp/old" "$tmp/old.c" "$tmp/liblm.so.0"
+# An ASan build of liblm.so needs the ASan runtime loaded first in a program built without it.
+preload=""
+case "${SANITIZE:-}" in *address*) preload=$($CC -print-file-name=libasan.so) ;; esac
+if ! LD_PRELOAD="$preload" LD_LIBRARY_PATH="$L" "$tmp/old"; then
     echo "a 0.1 program's lm_model_options_init wrote past its struct"; fail=1
 fi
 

@@ -35,8 +35,8 @@
  * and 100 in quick mode, for valgrind). */
 #define CHECK_ALL 600
 
-static const lmi_ops_ctx ctx1 = {1, 1, 0};
-static const lmi_ops_ctx ctx2 = {2, 1, 0};
+static const lmi_ops_ctx ctx1 = {1, 0, 0};
+static const lmi_ops_ctx ctx2 = {2, 0, 0};
 
 /* ---- the state of one case ---- */
 

@@ -29,8 +29,8 @@ static lmi_ops_ctx ctx1 = {1, 1, 0};
 static lmi_ops_ctx ctx2 = {2, 1, 0};
 
 static void set_blas(int blas) {
-    ctx1.blas = blas;
-    ctx2.blas = blas;
+    ctx1.plain = !blas;
+    ctx2.plain = !blas;
 }
 
 static void test_matmul(void **state) {
@@ -264,7 +264,7 @@ static void test_fused(void **state) {
         fill(&r, b[k], OC, 1);
     }
     for (threads = 1; threads <= 2; threads++) {
-        const lmi_ops_ctx ctx = {threads, ctx1.blas, 0};
+        const lmi_ops_ctx ctx = {threads, ctx1.plain, 0};
         lmi_matmul_spans_forward(&ctx, out3, 3 * OC, inp, ws, bs, 3, spans, 3, C, OC);
         for (k = 0; k < 3; k++) {
             lmi_matmul_forward(&ctx, one, OC, inp, ws[k], bs[k], N, C, OC);

@@ -17,6 +17,10 @@
 #include "tensor/blas.h"
 #include "text/tokenizer.h"
 
+lmi_bert *lmi_model_bert(const lm_model_t *model) {
+    return model->bert;
+}
+
 /* The library's defaults in its own full-size struct. */
 static void default_options(lm_model_options *opts) {
     memset(opts, 0, sizeof *opts); /* every 0.2 field defaults to 0 / NULL */

@@ -60,13 +60,25 @@ int lmi_bert_head_from_architecture(const char *a) {
 typedef struct spec_builder {
     lmi_bert_param *p;
     size_t n;
+    lmi_bert_weights *w;
+    long L;
 } spec_builder;
 
 static void add(spec_builder *b, const float **slot, int encoder, int optional, int init,
                 int64_t d0, int64_t d1, const char *fmt, long layer) {
     lmi_bert_param *q = &b->p[b->n++];
+    const uintptr_t at = (uintptr_t)slot, lay = (uintptr_t)b->w->layers;
     memset(q, 0, sizeof *q);
     snprintf(q->name, sizeof q->name, fmt, layer);
+    if (at >= lay && at < lay + (uintptr_t)b->L * sizeof(lmi_bert_layer)) {
+        q->layer = (long)((at - lay) / sizeof(lmi_bert_layer));
+        q->field = (size_t)((at - lay) % sizeof(lmi_bert_layer));
+    } else {
+        q->layer = -1;
+        q->field = (size_t)(at - (uintptr_t)b->w);
+    }
+    /* transformers' Trainer: no weight decay for biases and LayerNorm weights */
+    q->decay = strstr(q->name, "bias") == NULL && strstr(q->name, "LayerNorm") == NULL;
     q->encoder = encoder;
     q->optional = optional;
     q->init = init;
@@ -97,6 +109,8 @@ static lm_status build_params(lmi_bert *m, int pooler) {
         return lmi_error(LM_ERR_NOMEM, "out of memory for the parameter table (%ld layers)", L);
     }
     b.n = 0;
+    b.w = w;
+    b.L = L;
     add(&b, &w->wte, 1, 0, INIT_NORMAL, V, C, "embeddings.word_embeddings.weight", 0);
     add(&b, &w->wpe, 1, 0, INIT_NORMAL, c->max_position_embeddings, C,
         "embeddings.position_embeddings.weight", 0);
@@ -144,9 +158,13 @@ static lm_status build_params(lmi_bert *m, int pooler) {
         add(&b, &w->mlm_b, 0, 0, INIT_ZEROS, C, 0, "cls.predictions.transform.dense.bias", 0);
         add(&b, &w->mlm_ln_w, 0, 0, INIT_ONES, C, 0, "cls.predictions.transform.LayerNorm.weight", 0);
         add(&b, &w->mlm_ln_b, 0, 0, INIT_ZEROS, C, 0, "cls.predictions.transform.LayerNorm.bias", 0);
-        add(&b, &w->mlm_bias, 0, 0, INIT_ZEROS, V, 0, "cls.predictions.bias", 0);
-        /* tied (the default): the word embeddings, whatever the file holds, as transformers */
-        if (!c->tie_word_embeddings) {
+        /* tied (the default): the word embeddings, whatever the file holds, and the bias
+         * cls.predictions.bias, as transformers; untied: the decoder's own weight and bias
+         * (transformers 5 then leaves cls.predictions.bias unused) */
+        if (c->tie_word_embeddings) {
+            add(&b, &w->mlm_bias, 0, 0, INIT_ZEROS, V, 0, "cls.predictions.bias", 0);
+        } else {
+            add(&b, &w->mlm_bias, 0, 0, INIT_ZEROS, V, 0, "cls.predictions.decoder.bias", 0);
             add(&b, &w->mlm_dec_w, 0, 0, INIT_NORMAL, V, C, "cls.predictions.decoder.weight", 0);
         }
         break;
@@ -155,6 +173,14 @@ static lm_status build_params(lmi_bert *m, int pooler) {
     }
     m->params = b.p;
     m->nparams = b.n;
+    { /* the parameter layout: every tensor on a 64-byte boundary */
+        size_t i, off = 0;
+        for (i = 0; i < b.n; i++) {
+            b.p[i].offset = off;
+            off += (b.p[i].numel + 15) & ~(size_t)15;
+        }
+        m->slab_floats = off;
+    }
     return LM_OK;
 }
 
@@ -171,6 +197,7 @@ void lmi_bert_free(lmi_bert *m) {
     lmi_free_aligned(m->slab);
     lmi_free(m->source_dir);
     lmi_free(m->unused);
+    lmi_free(m->unused_names);
     lmi_free(m);
 }
 
@@ -263,7 +290,6 @@ lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uin
                          lmi_bert **out) {
     lmi_bert *m;
     lm_status s;
-    size_t total = 0, off = 0;
     long i;
     s = new_model(cfg, head, threads, &m);
     if (s != LM_OK) {
@@ -276,19 +302,18 @@ lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uin
         *out = NULL;
         return s;
     }
-    for (i = 0; i < (long)m->nparams; i++) {
-        total += (m->params[i].numel + 15) & ~(size_t)15;
-    }
-    m->slab = lmi_malloc_aligned(total * sizeof(float), LM_ALIGN);
+    m->slab = lmi_malloc_aligned(m->slab_floats * sizeof(float), LM_ALIGN);
     if (m->slab == NULL) {
+        const size_t n = m->slab_floats;
         lmi_bert_free(m);
         *out = NULL;
-        return lmi_error(LM_ERR_NOMEM, "out of memory for %zu parameters", total);
+        return lmi_error(LM_ERR_NOMEM, "out of memory for %zu parameters", n);
     }
-    for (i = 0; i < (long)m->nparams; i++) { /* place every tensor in the slab */
-        *m->params[i].slot = m->slab + off;
-        off += (m->params[i].numel + 15) & ~(size_t)15;
+    memset(m->slab, 0, m->slab_floats * sizeof(float)); /* the padding too */
+    for (i = 0; i < (long)m->nparams; i++) { /* the parameter layout: trainable as it is */
+        *m->params[i].slot = m->slab + m->params[i].offset;
     }
+    m->trainable = 1;
     /* Each tensor has its own generator, seeded from (seed, its index), so the weights do not
      * depend on the thread count. */
     threads = lmi_plan_threads(threads); /* fewer when their stacks do not fit (guard.h) */
@@ -301,6 +326,93 @@ lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uin
     }
     *out = m;
     return LM_OK;
+}
+
+/* ---- training layout ---- */
+
+/* The views of lmi_bert_grads sit where the weights sit in lmi_bert_weights. */
+_Static_assert(sizeof(lmi_bert_layer) == sizeof(lmi_bert_layer_grads), "layer views differ");
+_Static_assert(offsetof(lmi_bert_weights, layers) == offsetof(lmi_bert_grads, layers),
+               "model views differ");
+
+lm_status lmi_bert_make_trainable(lmi_bert *m) {
+    float *slab;
+    char *names = NULL;
+    size_t i, len = 0;
+    if (m->trainable) {
+        return LM_OK;
+    }
+    slab = lmi_malloc_aligned(m->slab_floats * sizeof(float), LM_ALIGN);
+    if (slab == NULL) {
+        return lmi_error(LM_ERR_NOMEM, "out of memory for %zu trainable parameters",
+                         m->slab_floats);
+    }
+    if (m->st != NULL && m->n_unused > 0) { /* the names point into the map about to close */
+        for (i = 0; i < m->n_unused; i++) {
+            len += strlen(m->unused[i]) + 1;
+        }
+        names = lmi_malloc(len);
+        if (names == NULL) {
+            lmi_free_aligned(slab);
+            return lmi_error(LM_ERR_NOMEM, "out of memory");
+        }
+        for (i = 0, len = 0; i < m->n_unused; i++) {
+            size_t n = strlen(m->unused[i]) + 1;
+            memcpy(names + len, m->unused[i], n);
+            m->unused[i] = names + len;
+            len += n;
+        }
+        lmi_free(m->unused_names);
+        m->unused_names = names;
+    }
+    memset(slab, 0, m->slab_floats * sizeof(float));
+    for (i = 0; i < m->nparams; i++) {
+        const lmi_bert_param *p = &m->params[i];
+        if (*p->slot != NULL) {
+            memcpy(slab + p->offset, *p->slot, p->numel * sizeof(float));
+            *p->slot = slab + p->offset;
+        }
+    }
+    if (m->head == LM_BERT_HEAD_MLM && m->cfg.tie_word_embeddings) {
+        m->w.mlm_dec_w = m->w.wte;
+    }
+    lmi_free_aligned(m->slab);
+    lmi_safetensors_close(m->st); /* nothing points into the map any more */
+    m->st = NULL;
+    m->slab = slab;
+    m->trainable = 1;
+    return LM_OK;
+}
+
+void lmi_bert_views(const lmi_bert *m, float *slab, lmi_bert_grads *g) {
+    lmi_bert_layer_grads *layers = g->layers;
+    size_t i;
+    memset(g, 0, sizeof *g);
+    memset(layers, 0, (size_t)m->cfg.num_hidden_layers * sizeof *layers);
+    g->layers = layers;
+    for (i = 0; i < m->nparams; i++) {
+        const lmi_bert_param *p = &m->params[i];
+        char *base = p->layer < 0 ? (char *)g : (char *)&layers[p->layer];
+        if (*p->slot != NULL) {
+            *(float **)(void *)(base + p->field) = slab + p->offset;
+        }
+    }
+    if (m->w.mlm_dec_w != NULL && m->w.mlm_dec_w == m->w.wte) {
+        g->mlm_dec_w = g->wte; /* the tied decoder: one entry, two names */
+    }
+}
+
+const lmi_bert_param *lmi_bert_find_param(const lmi_bert *m, const char *name) {
+    size_t i;
+    if (strncmp(name, "bert.", 5) == 0) {
+        name += 5;
+    }
+    for (i = 0; i < m->nparams; i++) {
+        if (strcmp(m->params[i].name, name) == 0) {
+            return &m->params[i];
+        }
+    }
+    return NULL;
 }
 
 /* ---- load ---- */
@@ -318,6 +430,9 @@ static const lmi_st_tensor *find_tensor(const lmi_safetensors *st, const lmi_ber
     t = lmi_safetensors_find(st, p->name);
     if (t == NULL && p->slot != NULL && strcmp(p->name, "cls.predictions.bias") == 0) {
         t = lmi_safetensors_find(st, "cls.predictions.decoder.bias");
+    }
+    if (t == NULL && p->slot != NULL && strcmp(p->name, "cls.predictions.decoder.bias") == 0) {
+        t = lmi_safetensors_find(st, "cls.predictions.bias"); /* one bias for both (4.x) */
     }
     if (t == NULL) { /* original BERT checkpoints name LayerNorm weight/bias gamma/beta */
         size_t n = strlen(p->name);
@@ -409,6 +524,9 @@ static lm_status note_unused(lmi_bert *m, const lmi_st_tensor *const *found, con
         const lmi_st_tensor *t = lmi_safetensors_at(m->st, i);
         size_t len = strlen(t->name);
         int used = len >= 12 && strcmp(t->name + len - 12, "position_ids") == 0;
+        /* an untied decoder's checkpoint also holds the bias transformers 5 leaves unused */
+        used = used || (m->head == LM_BERT_HEAD_MLM && !m->cfg.tie_word_embeddings &&
+                        strcmp(t->name, "cls.predictions.bias") == 0);
         for (k = 0; !used && k < m->nparams; k++) {
             used = found[k] == t;
         }
@@ -723,88 +841,6 @@ static void activation(const lmi_ops_ctx *ctx, lmi_act act, float *x, size_t n) 
         lmi_gelu_forward(ctx, x, x, n);
         break;
     }
-}
-
-lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *type_ids,
-                         const int32_t *mask, size_t B, size_t T, float *hidden) {
-    /* hidden[B, T, C] */
-    const size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size;
-    const size_t NH = (size_t)m->cfg.num_attention_heads, N = B * T;
-    const float eps = (float)m->cfg.layer_norm_eps;
-    lmi_ops_ctx ctx; /* planned once the activations are allocated (tensor/guard.h) */
-    size_t att_scratch = lmi_attention_scratch_floats(T, m->threads);
-    /* floats rounded up to a multiple of 4 so the spans after them are 16-byte aligned */
-    size_t floats = (N * 3 * C + N * C + N * C + N * I + att_scratch + 64 + 3) / 4 * 4;
-    float *arena, *qkv, *att, *tmp, *ffn, *ascr, *x = hidden;
-    lmi_row_span *spans;
-    int32_t *pos;
-    size_t b, t, l, nspans = 0;
-    if (N == 0) {
-        return LM_OK;
-    }
-    arena = lmi_malloc_aligned(floats * sizeof(float) + 2 * B * sizeof(lmi_row_span) +
-                                  N * sizeof(int32_t),
-                              LM_ALIGN);
-    if (arena == NULL) {
-        return lmi_error(LM_ERR_NOMEM, "out of memory for the activations of a %zu x %zu batch",
-                        B, T);
-    }
-    lmi_ops_begin(&ctx, m->threads); /* at most m->threads: the scratch is large enough */
-    qkv = arena;                 /* [N, 3C] */
-    att = qkv + N * 3 * C;       /* [N, C] */
-    tmp = att + N * C;           /* [N, C] */
-    ffn = tmp + N * C;           /* [N, I] */
-    ascr = ffn + N * I;          /* attention scratch */
-    spans = (lmi_row_span *)(arena + floats);
-    pos = (int32_t *)(spans + 2 * B);
-    for (b = 0; b < B; b++) {
-        size_t len = T;
-        for (t = 0; t < T; t++) {
-            pos[b * T + t] = (int32_t)t;
-        }
-        /* Each sequence's tokens up to its last real one are one product, its padding another:
-         * the products of a sequence are the same whatever else is in the batch. */
-        if (mask != NULL) {
-            while (len > 0 && mask[b * T + len - 1] == 0) {
-                len--;
-            }
-        }
-        if (len > 0) {
-            spans[nspans].start = b * T;
-            spans[nspans++].count = len;
-        }
-        if (len < T) {
-            spans[nspans].start = b * T + len;
-            spans[nspans++].count = T - len;
-        }
-    }
-    /* embeddings: word + position + token type, then LayerNorm */
-    lmi_embedding_forward(&ctx, x, ids, m->w.wte, N, C, 0);
-    lmi_embedding_forward(&ctx, x, pos, m->w.wpe, N, C, 1);
-    if (type_ids != NULL) {
-        lmi_embedding_forward(&ctx, x, type_ids, m->w.wtt, N, C, 1);
-    } else {
-        for (b = 0; b < N; b++) {
-            lmi_residual_forward(&ctx, x + b * C, x + b * C, m->w.wtt, C);
-        }
-    }
-    lmi_layernorm_forward(&ctx, x, NULL, NULL, x, m->w.emb_ln_w, m->w.emb_ln_b, N, C, eps);
-    for (l = 0; l < (size_t)m->cfg.num_hidden_layers; l++) {
-        const lmi_bert_layer *y = &m->w.layers[l];
-        const float *const wqkv[3] = {y->q_w, y->k_w, y->v_w};
-        const float *const bqkv[3] = {y->q_b, y->k_b, y->v_b};
-        lmi_matmul_spans_forward(&ctx, qkv, 3 * C, x, wqkv, bqkv, 3, spans, nspans, C, C);
-        lmi_attention_forward(&ctx, att, NULL, qkv, 3 * C, mask, ascr, B, T, C, NH, 0.0f, 0);
-        lmi_matmul_spans_forward(&ctx, tmp, C, att, &y->ao_w, &y->ao_b, 1, spans, nspans, C, C);
-        lmi_residual_layernorm_forward(&ctx, x, tmp, x, y->ln1_w, y->ln1_b, N, C, eps);
-        lmi_matmul_spans_forward(&ctx, ffn, I, x, &y->i_w, &y->i_b, 1, spans, nspans, C, I);
-        activation(&ctx, m->cfg.hidden_act, ffn, N * I);
-        lmi_matmul_spans_forward(&ctx, tmp, C, ffn, &y->o_w, &y->o_b, 1, spans, nspans, I, C);
-        lmi_residual_layernorm_forward(&ctx, x, tmp, x, y->ln2_w, y->ln2_b, N, C, eps);
-    }
-    lmi_ops_end(&ctx);
-    lmi_free_aligned(arena);
-    return LM_OK;
 }
 
 lm_status lmi_bert_pool(const lmi_bert *m, const float *hidden, size_t B, size_t T, float *pooled) {

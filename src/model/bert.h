@@ -2,7 +2,14 @@
  * table (Hugging Face names, shapes, pointers) and the storage behind it: a read-only map of
  * model.safetensors for F32 tensors read in place, plus one owned slab for converted (F16/BF16,
  * unaligned) or freshly initialised tensors. A loaded model is read-only: forward calls allocate
- * their own scratch, so many threads may run them at once. */
+ * their own scratch, so many threads may run them at once.
+ *
+ * Training (lmi_bert_make_trainable) moves every parameter into one owned, writable F32 slab laid
+ * out by the parameter table (param->offset, each tensor starting on a 64-byte boundary); the
+ * gradients and optimizer moments are slabs of the same layout, seen through lmi_bert_grads (the
+ * same fields as lmi_bert_weights, writable), so an optimizer is one flat loop. The tied MLM
+ * decoder has no entry of its own: it is the word-embedding entry under a second name, so its
+ * gradient lands there. */
 #ifndef LM_MODEL_BERT_H
 #define LM_MODEL_BERT_H
 
@@ -24,27 +31,47 @@ enum {
     LM_BERT_HEAD_COUNT = 6
 };
 
+/* The fields of one encoder layer, with T the element type (const float for the weights, float
+ * for their gradients): one list, so both structs have the same layout. */
+#define LMI_BERT_LAYER_FIELDS(T)                                                                  \
+    T *q_w, *q_b, *k_w, *k_b, *v_w, *v_b; /* attention.self.{query,key,value}: [C, C], [C] */     \
+    T *ao_w, *ao_b;                       /* attention.output.dense: [C, C], [C] */               \
+    T *ln1_w, *ln1_b;                     /* attention.output.LayerNorm: [C], [C] */              \
+    T *i_w, *i_b;                         /* intermediate.dense: [I, C], [I] */                   \
+    T *o_w, *o_b;                         /* output.dense: [C, I], [C] */                         \
+    T *ln2_w, *ln2_b;                     /* output.LayerNorm: [C], [C] */
+
+/* The model-level fields (everything but the layers), likewise. */
+#define LMI_BERT_TOP_FIELDS(T)                                                                    \
+    T *wte, *wpe, *wtt;      /* word [V, C], position [P, C], token type [TV, C] */               \
+    T *emb_ln_w, *emb_ln_b;  /* embeddings.LayerNorm [C] */                                       \
+    T *pool_w, *pool_b;      /* pooler.dense [C, C], [C]; NULL when absent */                     \
+    T *cls_w, *cls_b;        /* classifier [NL, C], [NL] (sequence/token heads) */                \
+    T *qa_w, *qa_b;          /* qa_outputs [2, C], [2] */                                         \
+    T *mlm_w, *mlm_b;        /* cls.predictions.transform.dense [C, C], [C] */                    \
+    T *mlm_ln_w, *mlm_ln_b;  /* cls.predictions.transform.LayerNorm [C] */                        \
+    T *mlm_dec_w;            /* decoder [V, C]: the word embeddings when tied */                  \
+    T *mlm_bias;             /* decoder bias [V]: cls.predictions.bias (tied), \
+                                cls.predictions.decoder.bias (untied) */
+
 typedef struct lmi_bert_layer {
-    const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b; /* attention.self.{query,key,value}: [C, C], [C] */
-    const float *ao_w, *ao_b;                       /* attention.output.dense: [C, C], [C] */
-    const float *ln1_w, *ln1_b;                     /* attention.output.LayerNorm: [C], [C] */
-    const float *i_w, *i_b;                         /* intermediate.dense: [I, C], [I] */
-    const float *o_w, *o_b;                         /* output.dense: [C, I], [C] */
-    const float *ln2_w, *ln2_b;                     /* output.LayerNorm: [C], [C] */
+    LMI_BERT_LAYER_FIELDS(const float)
 } lmi_bert_layer;
 
 typedef struct lmi_bert_weights {
-    const float *wte, *wpe, *wtt;      /* word [V, C], position [P, C], token type [TV, C] */
-    const float *emb_ln_w, *emb_ln_b;  /* embeddings.LayerNorm [C] */
-    lmi_bert_layer *layers;             /* [L] */
-    const float *pool_w, *pool_b;      /* pooler.dense [C, C], [C]; NULL when absent */
-    const float *cls_w, *cls_b;        /* classifier [NL, C], [NL] (sequence/token heads) */
-    const float *qa_w, *qa_b;          /* qa_outputs [2, C], [2] */
-    const float *mlm_w, *mlm_b;        /* cls.predictions.transform.dense [C, C], [C] */
-    const float *mlm_ln_w, *mlm_ln_b;  /* cls.predictions.transform.LayerNorm [C] */
-    const float *mlm_dec_w;            /* decoder [V, C]: the word embeddings when tied */
-    const float *mlm_bias;             /* cls.predictions.bias [V] */
+    LMI_BERT_TOP_FIELDS(const float)
+    lmi_bert_layer *layers; /* [L] */
 } lmi_bert_weights;
+
+/* Gradients (or any slab of the parameter layout) as views: the fields of lmi_bert_weights. */
+typedef struct lmi_bert_layer_grads {
+    LMI_BERT_LAYER_FIELDS(float)
+} lmi_bert_layer_grads;
+
+typedef struct lmi_bert_grads {
+    LMI_BERT_TOP_FIELDS(float)
+    lmi_bert_layer_grads *layers; /* [L], owned by whoever fills the views */
+} lmi_bert_grads;
 
 #define LM_BERT_NAME_MAX 96
 
@@ -57,6 +84,11 @@ typedef struct lmi_bert_param {
     size_t numel;
     const float **slot;          /* where the data pointer goes in lmi_bert_weights */
     int init;                    /* 0: normal(0, range); 1: ones; 2: zeros */
+    long layer;                  /* the slot's layer, or -1 for a model-level field */
+    size_t field;                /* byte offset of the slot in lmi_bert_weights (layer -1) or in
+                                    lmi_bert_layer: the same in lmi_bert_grads / _layer_grads */
+    size_t offset;               /* first float in a slab of the parameter layout */
+    int decay;                   /* 1: weight decay applies (not a bias, not a LayerNorm) */
 } lmi_bert_param;
 
 typedef struct lmi_bert {
@@ -66,13 +98,19 @@ typedef struct lmi_bert {
     lmi_bert_weights w;
     lmi_bert_param *params;
     size_t nparams;
-    lmi_safetensors *st;          /* NULL for created models */
-    float *slab;                 /* owned storage (lmi_malloc_aligned), or NULL */
+    size_t slab_floats;          /* floats of a slab of the parameter layout (padding included) */
+    lmi_safetensors *st;          /* NULL for created and trainable models */
+    float *slab;                 /* owned storage (lmi_malloc_aligned), or NULL; for a trainable
+                                    model every parameter, at its offset */
+    int trainable;               /* 1: every parameter lives in `slab` at its offset (writable) */
+    int trainer_attached;        /* 1: a trainer is using the model */
     int pooling;                 /* embedding defaults: 1 mean, 2 cls */
     int normalize;
     char *source_dir;            /* folder it was loaded from, owned, or NULL */
     const char **unused;         /* names of tensors in the file that no parameter uses (pointing
-                                    into st), owned array, or NULL */
+                                    into st, or into unused_names once st is closed), owned array,
+                                    or NULL */
+    char *unused_names;          /* owned copies of those names after st is closed, or NULL */
     size_t n_unused;
     int fresh_head;              /* 1: the head's weights were initialised at load (not in file) */
     int64_t max_seq_length;      /* default tokens per input of the text pipelines, special tokens
@@ -115,6 +153,21 @@ lm_status lmi_bert_create(const lmi_bert_config *cfg, int head, int threads, uin
  * (one level). */
 lm_status lmi_bert_save(const lmi_bert *m, const char *dir);
 void lmi_bert_free(lmi_bert *m);
+
+/* Makes the model trainable: every parameter moves into one owned, writable slab of the
+ * parameter layout (m->slab, m->slab_floats floats, parameter i at params[i].offset), copied out
+ * of the file map or of the old slab, which are released (the unused-tensor names are copied
+ * first). A created model already has that layout: nothing moves. Idempotent. LM_ERR_NOMEM
+ * leaves the model as it was. */
+lm_status lmi_bert_make_trainable(lmi_bert *m);
+/* Fills g with views over `slab`, a slab of the parameter layout (m->slab_floats floats):
+ * each field of g points where the same parameter lives in the slab, the tied decoder at the
+ * word embeddings; fields of absent tensors are NULL. g->layers must hold L entries. */
+void lmi_bert_views(const lmi_bert *m, float *slab, lmi_bert_grads *g);
+/* The parameter named `name` (with or without the "bert." prefix), or NULL. */
+const lmi_bert_param *lmi_bert_find_param(const lmi_bert *m, const char *name);
+/* The model behind a public handle (src/api/model.c). */
+lmi_bert *lmi_model_bert(const lm_model_t *model);
 
 uint64_t lmi_bert_parameter_count(const lmi_bert *m);
 uint64_t lmi_bert_nan_count(const lmi_bert *m);

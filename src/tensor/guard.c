@@ -153,7 +153,7 @@ void lmi_ops_begin(lmi_ops_ctx *ctx, int threads) {
     lmi_plan_in in;
     threads = threads > 0 ? threads : 1;
     ctx->threads = threads;
-    ctx->blas = 1;
+    ctx->plain = 0;
     ctx->busy = 0;
     if (!lmi_address_limited()) {
         return;
@@ -170,9 +170,13 @@ void lmi_ops_begin(lmi_ops_ctx *ctx, int threads) {
     in.blas_busy = plan_busy;
     in.stack_bytes = stack_bytes();
     in.caller_bytes = plan_caller;
-    lmi_plan_decide(&in, &ctx->threads, &ctx->blas);
+    {
+        int blas = 1;
+        lmi_plan_decide(&in, &ctx->threads, &blas);
+        ctx->plain = !blas;
+    }
     plan_team = ctx->threads > plan_team ? ctx->threads : plan_team;
-    if (ctx->blas) {
+    if (!ctx->plain) {
         ctx->busy = ctx->threads;
         plan_busy += ctx->busy;
     }

@@ -176,7 +176,7 @@ void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const fl
      * fewer rows than columns (each thread packs the whole of the operand it does not split). */
     int threads = ctx->threads;
     if (threads <= 1 || (double)N * C * OC < 2e5) {
-        gemm_block(ctx->blas, out, ldo, inp, weight, bias, N, C, OC);
+        gemm_block(!ctx->plain, out, ldo, inp, weight, bias, N, C, OC);
         return;
     }
 #pragma omp parallel num_threads(threads)
@@ -184,13 +184,13 @@ void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const fl
         size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
         if (N > OC) {
             size_t lo = N * t / nt, hi = N * (t + 1) / nt;
-            gemm_block(ctx->blas, out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
+            gemm_block(!ctx->plain, out + lo * ldo, ldo, inp + lo * C, weight, bias, hi - lo, C, OC);
         } else {
             size_t blocks = (OC + 15) / 16;
             size_t lo = blocks * t / nt * 16, hi = blocks * (t + 1) / nt * 16;
             hi = hi < OC ? hi : OC;
             lo = lo < hi ? lo : hi;
-            gemm_block(ctx->blas, out + lo, ldo, inp, weight + lo * C,
+            gemm_block(!ctx->plain, out + lo, ldo, inp, weight + lo * C,
                        bias != NULL ? bias + lo : NULL, N, C, hi - lo);
         }
     }
@@ -213,7 +213,7 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
         size_t hi = lo + width < OC ? lo + width : OC;
         const lmi_row_span *sp = &spans[s];
         if (lo < hi && sp->count > 0) {
-            gemm_block(ctx->blas, out + sp->start * ldo + k * OC + lo, ldo, inp + sp->start * C,
+            gemm_block(!ctx->plain, out + sp->start * ldo + k * OC + lo, ldo, inp + sp->start * C,
                        weights[k] + lo * C, biases[k] != NULL ? biases[k] + lo : NULL, sp->count,
                        C, hi - lo);
         }
@@ -666,31 +666,61 @@ static dropout_plan dropout_plan_for(float p) {
     return d;
 }
 
-/* x[0..n) *= keep / (1 - p) for row `row`; bits (when not NULL) gets the keep bits. */
+/* xoshiro256** (base/rng.c) inlined: the draws of a dropout row are its hot loop. */
+static inline uint64_t rotl64(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t xoshiro_next(uint64_t *s) {
+    const uint64_t result = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl64(s[3], 45);
+    return result;
+}
+
+/* x[0..n) *= keep / (1 - p) for row `row`; bits (when not NULL) gets the keep bits. Eight
+ * elements (four draws) make one byte of bits. */
 static void dropout_row(float *x, uint8_t *bits, size_t n, const dropout_plan *d, uint64_t seed,
                         uint64_t row) {
     lmi_rng r;
-    size_t c;
-    uint64_t draw = 0;
+    uint64_t s[4];
+    const uint64_t thr = d->thr;
+    const float scale = d->scale;
+    size_t c = 0, k;
     lmi_rng_seed(&r, seed ^ mix64(row + 0x9E3779B97F4A7C15ull));
-    if (bits != NULL) {
-        memset(bits, 0, (n + 7) / 8);
-    }
-    for (c = 0; c < n; c++) {
-        uint64_t u;
-        int keep;
-        if ((c & 1) == 0) {
-            draw = lmi_rng_next(&r);
-            u = draw >> 32;
-        } else {
-            u = draw & 0xFFFFFFFFull;
+    memcpy(s, r.s, sizeof s);
+    for (; c + 8 <= n; c += 8) {
+        unsigned byte = 0;
+        for (k = 0; k < 8; k += 2) {
+            const uint64_t draw = xoshiro_next(s);
+            byte |= (unsigned)((draw >> 32) >= thr) << k;
+            byte |= (unsigned)((draw & 0xFFFFFFFFull) >= thr) << (k + 1);
         }
-        keep = u >= d->thr;
+        if (bits != NULL) {
+            bits[c / 8] = (uint8_t)byte;
+        }
         if (x != NULL) {
-            x[c] *= keep ? d->scale : 0.0f;
+            for (k = 0; k < 8; k++) {
+                x[c + k] *= (byte >> k & 1u) ? scale : 0.0f;
+            }
         }
-        if (bits != NULL && keep) {
-            bits[c / 8] = (uint8_t)(bits[c / 8] | (1u << (c % 8)));
+    }
+    if (c < n) { /* the last byte: c is a multiple of 8, so the draws pair up as above */
+        unsigned byte = 0;
+        uint64_t draw = 0;
+        for (k = 0; c + k < n; k++) {
+            const uint64_t u = (k & 1) == 0 ? (draw = xoshiro_next(s)) >> 32 : draw & 0xFFFFFFFFull;
+            byte |= (unsigned)(u >= thr) << k;
+            if (x != NULL) {
+                x[c + k] *= u >= thr ? scale : 0.0f;
+            }
+        }
+        if (bits != NULL) {
+            bits[c / 8] = (uint8_t)byte;
         }
     }
 }
@@ -811,7 +841,7 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
                 S[i] = 1.0f / (float)T;
             }
             attention_keep_and_drop(S, T, T, A, 0, T, &drop, seed, (uint64_t)u * T);
-            lmi_sgemm(ctx->blas, 0, T, hd, T, 1.0f, S, T, v, ldqkv, 0.0f, out + b * T * C + h * hd,
+            lmi_sgemm(!ctx->plain, 0, T, hd, T, 1.0f, S, T, v, ldqkv, 0.0f, out + b * T * C + h * hd,
                       C);
             continue;
         }
@@ -823,13 +853,13 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
             if (rows == 0) {
                 continue;
             }
-            lmi_sgemm(ctx->blas, 1, rows, kend, hd, scale, q + r0 * ldqkv, ldqkv, k, ldqkv, 0.0f, S,
+            lmi_sgemm(!ctx->plain, 1, rows, kend, hd, scale, q + r0 * ldqkv, ldqkv, k, ldqkv, 0.0f, S,
                       kend);
             for (i = 0; i < rows; i++) {
                 softmax_row_biased(S + i * kend, bias, kend);
             }
             attention_keep_and_drop(S, rows, kend, A, r0, T, &drop, seed, (uint64_t)u * T);
-            lmi_sgemm(ctx->blas, 0, rows, hd, kend, 1.0f, S, kend, v, ldqkv, 0.0f,
+            lmi_sgemm(!ctx->plain, 0, rows, hd, kend, 1.0f, S, kend, v, ldqkv, 0.0f,
                       out + (b * T + r0) * C + h * hd, C);
         }
     }

@@ -23,7 +23,8 @@
  * lmi_ops_begin, which keeps both threads and BLAS within an address-space limit. */
 typedef struct lmi_ops_ctx {
     int threads;
-    int blas;
+    int plain; /* 1: liblm's plain kernel instead of the BLAS (decided by lmi_ops_begin under an
+                  address-space limit); 0, the default of a zeroed context: the BLAS */
     int busy;
 } lmi_ops_ctx;
 
@@ -31,7 +32,7 @@ typedef struct lmi_ops_ctx {
  * weight is stored as PyTorch's Linear stores it ([out, in]). ldo is the row stride of out
  * (OC for a dense output; larger to write into a slice of a wider buffer). Runs on ctx->threads
  * OpenMP threads, each calling the BLAS single-threaded (the model sets the BLAS to 1 thread),
- * or liblm's plain kernel when ctx->blas is 0. */
+ * or liblm's plain kernel when ctx->plain is 1. */
 void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                        const float *weight, const float *bias, size_t N, size_t C, size_t OC);
 
