@@ -20,7 +20,7 @@ if [ -n "${LM_PREFIX:-}" ]; then
     prefix=$LM_PREFIX
 else
     prefix="$tmp/prefix"
-    make -s install PREFIX="$prefix" B="$B" L="$L" BIN="$BIN" > /dev/null
+    MAKEFLAGS= make -s install PREFIX="$prefix" B="$B" L="$L" BIN="$BIN" > /dev/null
 fi
 venv="${LM_PY_VENV:-$B/py-venv}"
 if [ ! -x "$venv/bin/python" ]; then
