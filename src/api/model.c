@@ -39,7 +39,7 @@ LM_API lm_status lmi_api_model_options_init(lm_model_options *opts, size_t struc
 /* Says once per process, through the log callback, when the BLAS runs a slow kernel on this CPU
  * (Debian's OpenBLAS 0.3.21 misdetects recent CPUs) and how to select the fast one. */
 static void warn_slow_blas_once(void) {
-    static _Atomic int warned;
+    static int warned; /* set once, with an atomic exchange */
     const char *suggest = lmi_blas_suggested_coretype();
     if (suggest != NULL && __atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED) == 0) {
         lmi_log(LM_LOG_WARN,

@@ -20,6 +20,7 @@
 
 #include "base/rng.h"
 
+#include "tensor/gemm.h"
 #include "tensor/guard.h"
 
 /* exp(x) for float, vectorisable (no libm call): x = n ln2 + r, |r| <= ln2/2, e^r by its
@@ -173,8 +174,14 @@ void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const fl
      * The BLAS runs single-threaded inside one OpenMP team, so that one thread pool does every
      * op (an OpenMP team and OpenBLAS's own threads spinning side by side on the same cores
      * cost up to 8x). Each thread takes a block of rows, or of output columns when there are
-     * fewer rows than columns (each thread packs the whole of the operand it does not split). */
+     * fewer rows than columns (each thread packs the whole of the operand it does not split).
+     * With LM_MATMUL=gemm, liblm's own GEMM instead (the BLAS only when packing runs out of
+     * memory). */
     int threads = ctx->threads;
+    if (lmi_gemm_in_ops() &&
+        lmi_gemm_nt(out, ldo, inp, C, weight, C, bias, N, OC, C, 0, threads) == LM_OK) {
+        return;
+    }
     if (threads <= 1 || (double)N * C * OC < 2e5) {
         gemm_block(!ctx->plain, out, ldo, inp, weight, bias, N, C, OC);
         return;
@@ -200,11 +207,35 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
                              const float *const *weights, const float *const *biases, size_t nw,
                              const lmi_row_span *spans, size_t nspans, size_t C, size_t OC) {
     /* out[rows of each span, k OC + cols] = inp[rows, C] . weights[k][cols, C]^T + biases[k][cols]
-     * Column blocks are multiples of 16 wide; their number is fixed by ctx->threads alone. */
+     * Column blocks are multiples of 16 wide; their number is fixed by ctx->threads alone.
+     * With LM_MATMUL=gemm, liblm's own GEMM instead, whose rows do not depend on the rows beside
+     * them: each weight is packed once and each run of adjacent spans is one product (the BLAS
+     * for the whole call only when packing runs out of memory). */
     const size_t nb = ctx->threads > 1 ? (size_t)ctx->threads : 1;
     const size_t width = ((OC + nb - 1) / nb + 15) / 16 * 16;
     const long tasks = (long)(nw * nspans * nb);
     long task;
+    if (lmi_gemm_in_ops()) {
+        size_t k, s = 0;
+        for (k = 0; k < nw; k++) {
+            lmi_gemm_packed *p;
+            if (lmi_gemm_pack_weight(&p, weights[k], C, OC, C, ctx->threads) != LM_OK) {
+                break;
+            }
+            for (s = 0; s < nspans;) {
+                size_t start = spans[s].start, end = start + spans[s].count;
+                for (s++; s < nspans && spans[s].start == end; s++) {
+                    end += spans[s].count;
+                }
+                lmi_gemm_forward(out + start * ldo + k * OC, ldo, inp + start * C, C, p,
+                                 biases[k], end - start, 0, ctx->threads);
+            }
+            lmi_gemm_packed_free(p);
+        }
+        if (k == nw) {
+            return;
+        }
+    }
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (tasks > 1)
     for (task = 0; task < tasks; task++) {
         size_t k = (size_t)task / (nspans * nb);
