@@ -25,6 +25,8 @@ static const command commands[] = {
     {"qa", cmd_qa, "extractive question answering of question<TAB>context lines"},
     {"tag", cmd_tag, "token classification (entities) of text lines (JSON lines)"},
     {"info", cmd_info, "describe a model folder (JSON)"},
+    {"train", cmd_train, "fine-tune a model on a data file (checkpoints, metrics, resume)"},
+    {"eval", cmd_eval, "score a model on a data file (JSON metrics)"},
 };
 
 static void usage(FILE *out) {
