@@ -62,7 +62,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all lib tool check check-asan check-valgrind check-abi docs install uninstall clean \
-        demo help fuzz bench-tokenizer bench-infer bench-train
+        demo help fuzz bench-tokenizer bench-infer bench-train bench-finetune finetune-table
 all: lib tool
 
 lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
@@ -191,6 +191,14 @@ bench-infer: all
 bench-train: all
 	bash bench/train.sh
 
+# liblm's lm train against the PyTorch recipe (docs/finetune.md): SST-2, or every task.
+# MAX_TRAIN=N MAX_EVAL=N run a subset on both sides (the full runs take hours).
+bench-finetune: all
+	bash bench/finetune.sh sst2
+
+finetune-table: all
+	bash bench/finetune.sh all
+
 clean:
 	rm -rf build lib bin
 
@@ -205,3 +213,5 @@ help:
 	@echo "make demo            the main job: fine-tune and predict"
 	@echo "make fuzz FUZZ=name SECONDS=60   run a libFuzzer target (clang)"
 	@echo "make bench-train     training steps/s, FLOP share and peak RSS against PyTorch"
+	@echo "make bench-finetune  lm train vs the PyTorch recipe on SST-2 (MAX_TRAIN=N: a subset)"
+	@echo "make finetune-table  the same for every task of docs/finetune.md, as one table"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -481,10 +482,37 @@ static lm_status list_checkpoints(const char *dir, int64_t **steps, size_t *n) {
     return LM_OK;
 }
 
-static char *checkpoint_path(const char *dir, int64_t step, int tmp) {
+/* kind 0: checkpoint-STEP; 1: .checkpoint-STEP.tmp (being written); 2: .checkpoint-STEP.del
+ * (being deleted). */
+static char *checkpoint_path(const char *dir, int64_t step, int kind) {
     char name[64];
-    snprintf(name, sizeof name, tmp ? ".checkpoint-%lld.tmp" : "checkpoint-%lld", (long long)step);
+    snprintf(name, sizeof name,
+             kind == 1 ? ".checkpoint-%lld.tmp" : kind == 2 ? ".checkpoint-%lld.del" : "checkpoint-%lld",
+             (long long)step);
     return lmi_path_join(dir, name);
+}
+
+/* Deletes a checkpoint folder: renamed out of the way first (one atomic step), so a deletion cut
+ * short never leaves a checkpoint-STEP folder that is not whole. */
+static lm_status remove_checkpoint(const char *dir, int64_t step) {
+    char *from = checkpoint_path(dir, step, 0), *to = checkpoint_path(dir, step, 2);
+    lm_status s = LM_OK;
+    if (from == NULL || to == NULL) {
+        s = lmi_error(LM_ERR_NOMEM, "out of memory");
+    } else if (lmi_dir_exists(from)) {
+        s = lmi_dir_remove(to, NULL);
+        if (s == LM_OK && rename(from, to) != 0) {
+            int err = errno;
+            s = lmi_error(lmi_status_from_errno(err), "cannot rename %s to %s: %s", from, to,
+                          strerror(err));
+        }
+        if (s == LM_OK) {
+            s = lmi_dir_remove(to, STATE_FILE);
+        }
+    }
+    lmi_free(from);
+    lmi_free(to);
+    return s;
 }
 
 lm_status lmi_checkpoint_find(const char *dir, char **path_out) {
@@ -544,7 +572,14 @@ int lmi_checkpoint_dir_has_run(const char *dir, char *what, size_t what_cap) {
     return found;
 }
 
-lm_status lmi_checkpoint_clean(const char *dir, int tmp_only) {
+/* 1 for the name of a temporary file of an atomic write that was cut short ("NAME.tmp.XXXXXX"). */
+static int stale_temporary(const char *name) {
+    size_t len = strlen(name);
+    return len > 11 && strncmp(name + len - 11, ".tmp.", 5) == 0;
+}
+
+/* Removes the stale temporary files of an atomic write in dir (a run killed while writing). */
+static lm_status remove_stale(const char *dir) {
     DIR *d = opendir(dir);
     struct dirent *e;
     lm_status s = LM_OK;
@@ -552,9 +587,35 @@ lm_status lmi_checkpoint_clean(const char *dir, int tmp_only) {
         return LM_OK;
     }
     while (s == LM_OK && (e = readdir(d)) != NULL) {
+        if (stale_temporary(e->d_name)) {
+            char *p = lmi_path_join(dir, e->d_name);
+            if (p == NULL) {
+                s = lmi_error(LM_ERR_NOMEM, "out of memory");
+            } else if (unlink(p) != 0 && errno != ENOENT) {
+                int err = errno;
+                s = lmi_error(lmi_status_from_errno(err), "cannot remove %s: %s", p,
+                              strerror(err));
+            }
+            lmi_free(p);
+        }
+    }
+    closedir(d);
+    return s;
+}
+
+lm_status lmi_checkpoint_clean(const char *dir, int tmp_only) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    lm_status s = LM_OK;
+    char *best;
+    if (d == NULL) {
+        return LM_OK;
+    }
+    while (s == LM_OK && (e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
         int tmp = strncmp(e->d_name, ".checkpoint-", 12) == 0 && len > 16 &&
-                  strcmp(e->d_name + len - 4, ".tmp") == 0;
+                  (strcmp(e->d_name + len - 4, ".tmp") == 0 ||
+                   strcmp(e->d_name + len - 4, ".del") == 0);
         if (tmp || (!tmp_only && (checkpoint_step(e->d_name) >= 0 ||
                                   strcmp(e->d_name, "best") == 0))) {
             char *p = lmi_path_join(dir, e->d_name);
@@ -563,6 +624,14 @@ lm_status lmi_checkpoint_clean(const char *dir, int tmp_only) {
         }
     }
     closedir(d);
+    if (s == LM_OK) {
+        s = remove_stale(dir);
+    }
+    best = s == LM_OK ? lmi_path_join(dir, "best") : NULL;
+    if (s == LM_OK) {
+        s = best != NULL ? remove_stale(best) : lmi_error(LM_ERR_NOMEM, "out of memory");
+    }
+    lmi_free(best);
     return s;
 }
 
@@ -612,7 +681,7 @@ lm_status lmi_checkpoint_save(const char *out_dir, const lmi_bert *m, const lm_t
         s = lmi_dir_sync(tmp);
     }
     if (s == LM_OK) {
-        s = lmi_dir_remove(final, STATE_FILE); /* the same step saved again after a resume */
+        s = remove_checkpoint(out_dir, st->step); /* the same step saved again after a resume */
     }
     if (s == LM_OK && rename(tmp, final) != 0) {
         int err = errno;
@@ -629,13 +698,10 @@ lm_status lmi_checkpoint_save(const char *out_dir, const lmi_bert *m, const lm_t
     }
     /* keep the newest, and drop any later step (left by a run resumed from an earlier one) */
     for (i = 0, keep = keep > 0 ? keep : 1; s == LM_OK && i < n; i++) {
-        char *old;
         if (steps[i] <= st->step && keep-- > 0) {
             continue;
         }
-        old = checkpoint_path(out_dir, steps[i], 0);
-        s = old != NULL ? lmi_dir_remove(old, STATE_FILE) : lmi_error(LM_ERR_NOMEM, "out of memory");
-        lmi_free(old);
+        s = remove_checkpoint(out_dir, steps[i]);
     }
     if (s == LM_OK && path_out != NULL) {
         *path_out = final;

@@ -6,8 +6,9 @@
  * momentum) and trainer_state.json (lmi_fit_state). It is written into
  * out_dir/.checkpoint-STEP.tmp/ (every file fsynced), the folder fsynced, then renamed to its
  * name and out_dir fsynced: a checkpoint-STEP folder is always whole. Older checkpoints are then
- * deleted, trainer_state.json first, so a deletion cut short never leaves a folder that passes
- * for a checkpoint. Numbers are written with 17 significant digits (doubles round-trip exactly)
+ * deleted: renamed to .checkpoint-STEP.del first, so a deletion cut short never leaves a
+ * checkpoint-STEP folder that is not whole (leftover .tmp and .del folders are removed when a
+ * run starts in the folder). Numbers are written with 17 significant digits (doubles round-trip exactly)
  * and 64-bit integers as strings. */
 #ifndef LM_TRAIN_CHECKPOINT_H
 #define LM_TRAIN_CHECKPOINT_H

@@ -590,8 +590,12 @@ int cmd_train(int argc, char **argv) {
             code = 1;
         } else {
             sprintf(csv, "%s/metrics.csv", s.fo.out_dir);
-            if (tool_plot_svg(csv, s.plot, plot_metric(s.task), s.name_buf[0] ? s.name_buf
-                                                                               : "lm train") != 0) {
+            char title[128];
+            size_t n = strlen(s.name_buf);
+            snprintf(title, sizeof title, "%.*s: training loss and dev %s",
+                     n > 2 ? (int)n - 2 : 8, n > 2 ? s.name_buf + 1 : "lm train",
+                     plot_metric(s.task));
+            if (tool_plot_svg(csv, s.plot, plot_metric(s.task), title) != 0) {
                 code = 1;
             }
             free(csv);

@@ -118,9 +118,9 @@ static void panel(FILE *f, int top, const series *s, double x_max, const char *l
                    "text-anchor=\"middle\">no values</text>\n", LEFT + w / 2, top + h / 2);
         return;
     }
-    if (hi - lo < 1e-12 * (fabs(hi) + 1.0)) {
-        lo -= 0.5 * (fabs(lo) + 1e-3);
-        hi += 0.5 * (fabs(hi) + 1e-3);
+    if (hi - lo < 1e-12 * (fabs(hi) + 1.0)) { /* one value: a band around it */
+        lo -= 0.1 * fabs(lo) + 1e-3;
+        hi += 0.1 * fabs(hi) + 1e-3;
     }
     step = tick_step(lo, hi);
     lo = floor(lo / step) * step;
