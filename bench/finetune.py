@@ -132,7 +132,7 @@ def main():
             f"{'lm_train_s':>10s} {'pt_train_s':>10s} {'time':>5s} {'lm_ex/s':>8s} "
             f"{'pt_ex/s':>8s} {'lm_RSS':>7s} {'pt_RSS':>7s} {'mem':>5s}")
     print(head)
-    worst_diff, worst_time, worst_mem, failed = 0.0, 0.0, 0.0, []
+    worst_diff, worst_time, worst_mem, failed = float('inf'), 0.0, 0.0, []
     summary = {}
     for task, lib, pt in rows:
         m = ref.MAIN_METRIC[task]

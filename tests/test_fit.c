@@ -458,11 +458,23 @@ static void test_foreign_resume_and_existing_run(void **state) {
     o.resume_dir = other;
     assert_int_equal(lm_fit(BASE, &o, &t, NULL), LM_ERR_NOT_FOUND);
     assert_non_null(strstr(lm_last_error(), "no complete checkpoint"));
+    /* overwrite with a bad training file: refused before anything of the old run goes */
+    fit_opts(&o, &t, DATA "README.md", NULL, dir); /* neither a known format nor a --task */
+    o.overwrite = 1;
+    assert_int_equal(lm_fit(BASE, &o, &t, NULL), LM_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(lm_last_error(), "cannot tell the task"));
+    o.task = LM_TASK_CLASSIFICATION;
+    assert_int_equal(lm_fit(BASE, &o, &t, NULL), LM_ERR_FORMAT);
+    assert_non_null(strstr(lm_last_error(), "unknown data format"));
+    assert_true(exists(path_in(dir, "checkpoint-5")));
     /* overwrite: allowed, the old checkpoints go */
     fit_opts(&o, &t, DATA "sst2.tsv", NULL, dir);
     o.epochs = 1;
     o.overwrite = 1;
+    o.batch_size = 20;
     assert_int_equal(lm_fit(BASE, &o, &t, NULL), LM_OK);
+    assert_false(exists(path_in(dir, "checkpoint-5")));
+    assert_true(exists(path_in(dir, "checkpoint-2")));
     /* an output path that is a file */
     fit_opts(&o, &t, DATA "sst2.tsv", NULL, path_in(dir, "config.json"));
     assert_int_equal(lm_fit(BASE, &o, &t, NULL), LM_ERR_INVALID_ARGUMENT);

@@ -109,6 +109,7 @@ typedef struct fit_run {
     double train_s;             /* training seconds of this process */
     int64_t first_step, examples, tokens;
     int stop, early;
+    int clean_out;              /* overwrite: the earlier run's checkpoints go before training */
     char *best_dir;
 } fit_run;
 
@@ -331,12 +332,7 @@ static lm_status prepare_out_dir(fit_run *r) {
                              "overwrite it (lm train --overwrite)",
                              out, what);
         }
-        if (!same) {
-            s = lmi_checkpoint_clean(out, 0);
-            if (s != LM_OK) {
-                return s;
-            }
-        }
+        r->clean_out = !same; /* when the run is ready to start: a bad file loses nothing */
     }
     return lmi_checkpoint_clean(out, 1);
 }
@@ -913,6 +909,9 @@ lm_status lmi_fit(const char *model_dir, const lm_fit_options *fo, const lm_trai
         r.st.data_hash = hash_data(&r);
         r.st.grad_norm = NAN;
         r.st.last_lr = NAN;
+    }
+    if (s == LM_OK && r.clean_out) {
+        s = lmi_checkpoint_clean(fo->out_dir, 0);
     }
     if (s == LM_OK) {
         lmi_log(LM_LOG_INFO,
