@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/utf8.h"
 
 /* Nesting limit of skipped values: serde_json's recursion limit (128) counted as the reference
  * reader counts it, where a field of a tensor entry may hold 125 nested arrays but not 126. */
@@ -203,22 +204,7 @@ static lm_status string(scanner *s, char *out, size_t cap, size_t *n, size_t *nu
                 *nul = s->base + at;
             }
             /* cp is a scalar value here: every branch above keeps it below 0x110000 */
-            m = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-            if (m == 1) {
-                enc[0] = (char)cp;
-            } else if (m == 2) {
-                enc[0] = (char)(0xC0 | (cp >> 6));
-                enc[1] = (char)(0x80 | (cp & 0x3F));
-            } else if (m == 3) {
-                enc[0] = (char)(0xE0 | (cp >> 12));
-                enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                enc[2] = (char)(0x80 | (cp & 0x3F));
-            } else {
-                enc[0] = (char)(0xF0 | (cp >> 18));
-                enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                enc[3] = (char)(0x80 | (cp & 0x3F));
-            }
+            m = lmi_utf8_encode(cp, enc);
             for (k = 0; k < m; k++) {
                 put(out, cap, n, (unsigned char)enc[k]);
             }

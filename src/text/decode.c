@@ -5,33 +5,9 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/buf.h"
 #include "base/error.h"
 #include "tokenizer.h"
-
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-} buf;
-
-static int buf_put(buf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        char *p;
-        while (cap < b->n + n + 1) {
-            cap *= 2;
-        }
-        p = lmi_realloc(b->p, cap);
-        if (p == NULL) {
-            return 0;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return 1;
-}
 
 /* In-place str.replace(from, to) for every pair, in order; `to` is never longer than `from`. */
 static size_t cleanup(char *s, size_t n) {
@@ -61,8 +37,8 @@ static size_t cleanup(char *s, size_t n) {
 
 lm_status lmi_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, size_t n,
                               int skip_special_tokens, char **text_out) {
-    buf out = {NULL, 0, 0};
-    buf piece = {NULL, 0, 0};
+    lmi_buf out = LMI_BUF_INIT;
+    lmi_buf piece = LMI_BUF_INIT;
     size_t i;
     size_t emitted = 0;
     const lmi_vocab *v;
@@ -80,7 +56,7 @@ lm_status lmi_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, si
                             "vocabulary of %zu", (long)ids[i], i, v->n);
         }
     }
-    if (!buf_put(&out, "", 0)) {
+    if (!lmi_buf_put(&out, "", 0)) {
         goto nomem;
     }
     for (i = 0; i < n; i++) {
@@ -89,20 +65,20 @@ lm_status lmi_tokenizer_decode(const lm_tokenizer_t *tok, const int32_t *ids, si
         if (skip_special_tokens && tok->is_special_id[ids[i]]) {
             continue;
         }
-        piece.n = 0;
+        piece.len = 0;
         if (emitted > 0) {
             if (v->prefix_len > 0 && tl >= v->prefix_len && memcmp(t, v->prefix, v->prefix_len) == 0) {
                 t += v->prefix_len;
                 tl -= v->prefix_len;
-            } else if (!buf_put(&piece, " ", 1)) {
+            } else if (!lmi_buf_put(&piece, " ", 1)) {
                 goto nomem;
             }
         }
-        if (!buf_put(&piece, t, tl)) {
+        if (!lmi_buf_put(&piece, t, tl)) {
             goto nomem;
         }
-        piece.n = cleanup(piece.p, piece.n);
-        if (!buf_put(&out, piece.p, piece.n)) {
+        piece.len = cleanup(piece.p, piece.len);
+        if (!lmi_buf_put(&out, piece.p, piece.len)) {
             goto nomem;
         }
         emitted++;

@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/utf8.h"
 #include "unicode.h"
 
 /* One normalized character of the current word. */
@@ -192,27 +193,7 @@ done:
 
 static lm_status append_cp(ctx *c, uint32_t cp, size_t b0, size_t b1, size_t c0) {
     char u[4];
-    size_t k;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        return append(c, u, 1, b0, b1, c0);
-    }
-    if (cp <= 0x7FF) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp <= 0xFFFF) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        k = 4;
-    }
+    size_t k = lmi_utf8_encode(cp, u);
     return append(c, u, k, b0, b1, c0);
 }
 

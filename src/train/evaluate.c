@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/timer.h"
 #include "data/batch.h"
@@ -26,75 +27,31 @@ void lmi_metrics_clear(lm_metrics *m, int task) {
     m->eval_s = NAN;
 }
 
-/* ---- a growing text buffer for the JSON answer ---- */
-
-typedef struct jbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} jbuf;
-
-static void jb_put(jbuf *b, const char *fmt, ...) LM_PRINTF(2, 3);
-
-static void jb_put(jbuf *b, const char *fmt, ...) {
-    va_list ap;
-    int n;
-    if (b->failed) {
-        return;
-    }
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_start(ap, fmt);
-        n = vsnprintf(b->p != NULL ? b->p + b->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        {
-            size_t cap = b->cap ? b->cap * 2 : 256;
-            char *q;
-            while (cap < b->len + (size_t)n + 1) {
-                cap *= 2;
-            }
-            q = lmi_realloc(b->p, cap);
-            if (q == NULL) {
-                b->failed = 1;
-                return;
-            }
-            b->p = q;
-            b->cap = cap;
-        }
-    }
-}
+/* ---- the JSON answer (base/buf.h) ---- */
 
 /* "key":value with NaN as null. */
-static void jb_num(jbuf *b, const char *key, double v) {
+static void jb_num(lmi_buf *b, const char *key, double v) {
     if (isfinite(v)) {
-        jb_put(b, ",\"%s\":%.10g", key, v);
+        lmi_buf_printf(b, ",\"%s\":%.10g", key, v);
     } else {
-        jb_put(b, ",\"%s\":null", key);
+        lmi_buf_printf(b, ",\"%s\":null", key);
     }
 }
 
 /* A JSON string (the text is valid UTF-8: the data readers check it). */
-static void jb_str(jbuf *b, const char *s) {
-    jb_put(b, "\"");
+static void jb_str(lmi_buf *b, const char *s) {
+    lmi_buf_printf(b, "\"");
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\') {
-            jb_put(b, "\\%c", c);
+            lmi_buf_printf(b, "\\%c", c);
         } else if (c < 0x20) {
-            jb_put(b, "\\u%04x", c);
+            lmi_buf_printf(b, "\\u%04x", c);
         } else {
-            jb_put(b, "%c", c);
+            lmi_buf_printf(b, "%c", c);
         }
     }
-    jb_put(b, "\"");
+    lmi_buf_printf(b, "\"");
 }
 
 /* ---- the evaluation ---- */
@@ -259,12 +216,11 @@ static lm_status check_model(const lmi_bert *m, int task, const lmi_dataset *ds)
 
 static lm_status make_json(const lmi_bert *m, int task, const lmi_dataset *ds,
                            const lm_metrics *r, const size_t *confusion, char **json_out) {
-    jbuf b;
+    lmi_buf b = LMI_BUF_INIT;
     size_t i, j, k = ds->labels.n;
-    memset(&b, 0, sizeof b);
-    jb_put(&b, "{\"task\":");
+    lmi_buf_printf(&b, "{\"task\":");
     jb_str(&b, lmi_task_name(task));
-    jb_put(&b, ",\"examples\":%lld", (long long)r->examples);
+    lmi_buf_printf(&b, ",\"examples\":%lld", (long long)r->examples);
     jb_num(&b, "loss", r->loss);
     switch (task) {
     case LM_TASK_CLASSIFICATION:
@@ -273,20 +229,20 @@ static lm_status make_json(const lmi_bert *m, int task, const lmi_dataset *ds,
         if (k == 2) {
             jb_num(&b, "f1_binary", r->f1_binary);
         }
-        jb_put(&b, ",\"labels\":[");
+        lmi_buf_printf(&b, ",\"labels\":[");
         for (i = 0; i < k; i++) {
-            jb_put(&b, i ? "," : "");
+            lmi_buf_printf(&b, i ? "," : "");
             jb_str(&b, lmi_bert_config_label(&m->cfg, (int64_t)i));
         }
-        jb_put(&b, "],\"confusion\":[");
+        lmi_buf_printf(&b, "],\"confusion\":[");
         for (i = 0; i < k; i++) {
-            jb_put(&b, i ? ",[" : "[");
+            lmi_buf_printf(&b, i ? ",[" : "[");
             for (j = 0; j < k; j++) {
-                jb_put(&b, j ? ",%zu" : "%zu", confusion[i * k + j]);
+                lmi_buf_printf(&b, j ? ",%zu" : "%zu", confusion[i * k + j]);
             }
-            jb_put(&b, "]");
+            lmi_buf_printf(&b, "]");
         }
-        jb_put(&b, "]");
+        lmi_buf_printf(&b, "]");
         break;
     case LM_TASK_REGRESSION:
         jb_num(&b, "pearson", r->pearson);
@@ -308,7 +264,7 @@ static lm_status make_json(const lmi_bert *m, int task, const lmi_dataset *ds,
         break;
     }
     jb_num(&b, "eval_s", r->eval_s);
-    jb_put(&b, "}");
+    lmi_buf_printf(&b, "}");
     if (b.failed) {
         lmi_free(b.p);
         return lmi_error(LM_ERR_NOMEM, "out of memory for the metrics");
