@@ -228,12 +228,18 @@ static lm_status new_model(const lmi_bert_config *cfg, int head, int threads, lm
     return LM_OK;
 }
 
+/* The storage of parameter i, or NULL when it has none of its own: absent, or the tied MLM
+ * decoder (the word embeddings under a second name). */
+static const float *own_storage(const lmi_bert *m, size_t i) {
+    const float *x = *m->params[i].slot;
+    return m->params[i].slot == &m->w.mlm_dec_w && x == m->w.wte ? NULL : x;
+}
+
 uint64_t lmi_bert_parameter_count(const lmi_bert *m) {
     uint64_t n = 0;
     size_t i;
     for (i = 0; i < m->nparams; i++) {
-        if (*m->params[i].slot != NULL &&
-            !(m->params[i].slot == &m->w.mlm_dec_w && m->w.mlm_dec_w == m->w.wte)) {
+        if (own_storage(m, i) != NULL) {
             n += m->params[i].numel;
         }
     }
@@ -244,9 +250,9 @@ uint64_t lmi_bert_nan_count(const lmi_bert *m) {
     uint64_t n = 0;
     size_t i;
     for (i = 0; i < m->nparams; i++) {
-        const float *x = *m->params[i].slot;
+        const float *x = own_storage(m, i);
         size_t j;
-        if (x == NULL || (m->params[i].slot == &m->w.mlm_dec_w && x == m->w.wte)) {
+        if (x == NULL) {
             continue;
         }
         for (j = 0; j < m->params[i].numel; j++) {
@@ -758,8 +764,8 @@ lm_status lmi_bert_save(const lmi_bert *m, const char *dir) {
     }
     for (i = 0; i < m->nparams; i++) {
         const lmi_bert_param *p = &m->params[i];
-        const float *x = *p->slot;
-        if (x == NULL || (p->slot == &m->w.mlm_dec_w && x == m->w.wte)) {
+        const float *x = own_storage(m, i);
+        if (x == NULL) {
             continue;
         }
         snprintf(names[n], sizeof names[n], "%s%s",
