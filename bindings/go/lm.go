@@ -14,6 +14,11 @@
 // wait for its steps (they never run at the same time). lm_last_error() is per OS thread and
 // goroutines move between threads, so each call that can fail runs with its goroutine locked to
 // its thread until the error is read.
+//
+// Each call in flight holds an OS thread, and liblm runs a forward pass on an OpenMP team of
+// ModelOptions.Threads threads started by that thread (and kept for its next call): 32
+// goroutines calling a model of 2 threads at once keep about 64 threads. Bound the number of
+// goroutines that call at once (a small worker pool) rather than the threads of each call.
 package lm
 
 /*
