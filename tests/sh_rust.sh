@@ -5,7 +5,8 @@
 # finds the library through pkg-config: lm-sys's struct layouts against the installed header and
 # every declared function, lm's scenarios (the C API's numbers, the reference pipelines, errors,
 # training, threads, a 10,000-call leak check, the compile-fail borrow rules). Last, the README's
-# Rust snippet is lm/examples/readme.rs, byte for byte, and runs.
+# Rust snippet is lm/examples/readme.rs, byte for byte, and runs, linked to liblm.so and
+# (LM_STATIC=1) to liblm.a.
 set -eu
 if [ -n "${SANITIZE:-}" ] || [ -n "${RUNNER:-}" ]; then
     # cargo's programs cannot load a sanitized liblm.so without preloading the sanitizer
@@ -58,3 +59,13 @@ echo "$out"
 echo "$out" | grep -qE '^(negative|neutral|positive) 0\.[0-9]{3}$'
 echo "$out" | grep -qE '^loss [0-9]+\.[0-9]{4}$'
 echo "sh_rust: the README snippet runs"
+
+# LM_STATIC=1: lm-sys links liblm.a (pkg-config --static) and the program needs no liblm.so.
+CARGO_TARGET_DIR="$top/$B/rust/target-static" LM_STATIC=1 cargo build -q --offline --locked --example readme
+static="$top/$B/rust/target-static/debug/examples/readme"
+if ldd "$static" | grep -q liblm; then
+    echo "sh_rust: the LM_STATIC=1 build still needs liblm.so"
+    exit 1
+fi
+env -u LD_LIBRARY_PATH "$static" "$top/tests/data/pipeline/models/seqcls" | grep -qE '^loss '
+echo "sh_rust: the LM_STATIC=1 build runs without liblm.so"

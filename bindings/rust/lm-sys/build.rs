@@ -33,6 +33,11 @@ fn main() {
     for flag in libs.split_whitespace() {
         if let Some(dir) = flag.strip_prefix("-L") {
             println!("cargo:rustc-link-search=native={}", dir);
+            let archive = std::path::Path::new(dir).join("liblm.a");
+            if static_link && archive.exists() {
+                // a new liblm.a relinks the programs (a new liblm.so needs nothing)
+                println!("cargo:rerun-if-changed={}", archive.display());
+            }
             println!("cargo:libdir={}", dir); // DEP_LM_LIBDIR for crates that want an rpath
         } else if let Some(name) = flag.strip_prefix("-l") {
             if name == "lm" && static_link {
