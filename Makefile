@@ -65,8 +65,9 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
-.PHONY: all lib tool check check-asan check-valgrind check-abi docs install uninstall clean \
-        demo help fuzz bench-tokenizer bench-infer bench-train bench-gemm
+.PHONY: all lib tool check check-asan check-valgrind check-abi check-installed docs install \
+        uninstall clean demo help fuzz bench-tokenizer bench-infer bench-train bench-gemm \
+        bench-serve
 all: lib tool
 
 lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
@@ -93,11 +94,17 @@ $(STATIC): $(OBJ)
 	rm -f $@
 	ar rcs $@ $(OBJ)
 
+# `lm serve` needs libmicrohttpd (scripts/bootstrap.sh installs it); without it the command says
+# so and the rest of the tool is built as before.
+MHD_OK := $(shell $(PKG_CONFIG) --exists libmicrohttpd && echo yes)
+TOOL_CFLAGS := $(if $(MHD_OK),-DLM_HAVE_MHD $(shell $(PKG_CONFIG) --cflags libmicrohttpd))
+TOOL_LIBS := $(if $(MHD_OK),$(shell $(PKG_CONFIG) --libs libmicrohttpd))
+
 tool: $(TOOL)
 $(TOOL): $(TOOL_SRC) $(wildcard tools/lm/*.h) $(STATIC) include/lm.h $(wildcard include/lm/*.h)
 	@mkdir -p $(BIN)
-	$(CC) -std=c11 $(OPT) -g $(WARN) $(SANITIZE) -Iinclude -o $@ $(TOOL_SRC) $(STATIC) \
-	    -fopenmp $(DEP_LIBS)
+	$(CC) -std=c11 $(OPT) -g $(WARN) $(SANITIZE) -Iinclude $(TOOL_CFLAGS) -o $@ $(TOOL_SRC) \
+	    $(STATIC) -fopenmp $(DEP_LIBS) $(TOOL_LIBS)
 
 # Tests link the static library and may include internal headers from src/.
 $(B)/tests/%: tests/%.c $(STATIC) $(wildcard tests/*.h)
@@ -160,6 +167,7 @@ install: lib tool $(B)/lm.pc
 	install -d $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 include/lm.h $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.h
+	install -m 644 include/lm.hpp $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.hpp
 	install -m 644 include/lm/*.h $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR_INSTALL)/
 	ln -sf liblm.so.$(VERSION) $(DESTDIR)$(LIBDIR_INSTALL)/$(SONAME)
@@ -171,7 +179,8 @@ install: lib tool $(B)/lm.pc
 	install -m 644 docs/liblm.3 $(DESTDIR)$(PREFIX)/share/man/man3/liblm.3
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.h $(DESTDIR)$(LIBDIR_INSTALL)/liblm.so* \
+	rm -f $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.h $(DESTDIR)$(INCLUDEDIR_INSTALL)/lm.hpp \
+	    $(DESTDIR)$(LIBDIR_INSTALL)/liblm.so* \
 	    $(DESTDIR)$(LIBDIR_INSTALL)/liblm.a $(DESTDIR)$(LIBDIR_INSTALL)/pkgconfig/lm.pc \
 	    $(DESTDIR)$(PREFIX)/bin/lm $(DESTDIR)$(PREFIX)/share/man/man1/lm.1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man3/liblm.3
@@ -204,6 +213,14 @@ $(B)/bench/gemm: bench/gemm.c $(STATIC) src/tensor/gemm.h
 bench-gemm: $(B)/bench/gemm
 	$(B)/bench/gemm
 
+bench-serve: all
+	bash bench/serve.sh
+
+# The bindings against an installed library, from a fresh clone of the committed tree: make
+# install PREFIX=<tmp>, then the C++, Python, HTTP, Rust and Go suites against that prefix.
+check-installed:
+	bash scripts/check_installed.sh
+
 clean:
 	rm -rf build lib bin
 
@@ -213,9 +230,11 @@ help:
 	@echo "make check-asan      the same suite under AddressSanitizer + UBSan"
 	@echo "make check-valgrind  the same suite under valgrind memcheck"
 	@echo "make check-abi       compare the ABI with the committed baseline abi/liblm.abi"
+	@echo "make check-installed fresh clone, make install PREFIX=tmp, C++/Python/HTTP/Rust/Go tests on it"
 	@echo "make docs            Doxygen HTML into build/docs; fails on undocumented symbols"
 	@echo "make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes it"
 	@echo "make demo            the main job: fine-tune and predict"
 	@echo "make fuzz FUZZ=name SECONDS=60   run a libFuzzer target (clang)"
 	@echo "make bench-train     training steps/s, FLOP share and peak RSS against PyTorch"
 	@echo "make bench-gemm      liblm's GEMM against OpenBLAS on BERT shapes (GFLOP/s)"
+	@echo "make bench-serve     lm serve: requests/s, p50/p99 at 1, 8, 64 clients vs a Python server"

@@ -7,6 +7,7 @@ packages=(
     build-essential pkg-config make gcc g++ clang
     libopenblas-dev libcmocka-dev libutf8proc-dev libcjson-dev zlib1g-dev
     doxygen valgrind abigail-tools python3 python3-venv gzip xz-utils time coreutils
+    libmicrohttpd-dev curl git
     cargo rustc golang-go
 )
 quiet=0

@@ -46,8 +46,7 @@ grep -E '^(--- |ok|FAIL)|RSS|handles' "$log"
 passed=$(grep -c '^--- PASS' "$log")
 echo "sh_go: go test: $passed tests passed"
 
-awk '/<!-- snippet: go -->/ {s = 1; next} s == 1 && /^```/ {s = 2; next} s == 2 && /^```/ {exit} s == 2' \
-    "$top/README.md" > "$log"
+bash "$top/tests/readme_snippet.sh" go > "$log"
 if ! diff -u examples/readme/main.go "$log"; then
     echo "sh_go: README.md's Go snippet differs from bindings/go/examples/readme/main.go"
     exit 1

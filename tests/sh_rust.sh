@@ -48,8 +48,7 @@ passed=$(awk '/^test result: ok\./ {n += $4} END {print n + 0}' "$log")
 echo "sh_rust: cargo test: $passed tests passed"
 
 # The README's snippet is the example program, and it runs on a tiny classifier.
-awk '/<!-- snippet: rust -->/ {s = 1; next} s == 1 && /^```/ {s = 2; next} s == 2 && /^```/ {exit} s == 2' \
-    "$top/README.md" > "$log"
+bash "$top/tests/readme_snippet.sh" rust > "$log"
 if ! diff -u lm/examples/readme.rs "$log"; then
     echo "sh_rust: README.md's Rust snippet differs from bindings/rust/lm/examples/readme.rs"
     exit 1

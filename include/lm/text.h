@@ -63,7 +63,9 @@ typedef struct lm_text_options {
                                     table; question answering: at most 384, as its pipeline).
                                     Longer inputs are truncated (embeddings, classification,
                                     fill-mask, tagging) or cut into overlapping windows
-                                    (question answering). */
+                                    (question answering). Otherwise at least 3 (room for the
+                                    special tokens and one token of text), at most the position
+                                    table: LM_ERR_INVALID_ARGUMENT. */
     int32_t batch_size;        /**< Inputs per forward pass; 0 (default): 32. */
     int32_t replace_invalid_utf8; /**< 1: invalid UTF-8 is replaced (as Python's
                                        errors="replace"); 0 (default): LM_ERR_UTF8. */

@@ -11,5 +11,6 @@ int cmd_fill_mask(int argc, char **argv);
 int cmd_qa(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

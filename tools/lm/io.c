@@ -360,7 +360,7 @@ int tool_close_stdout(void) {
 /* ---- JSON ----------------------------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), or 0 when the byte is invalid. */
-static size_t utf8_valid(const unsigned char *p, size_t n) {
+size_t tool_utf8_valid(const unsigned char *p, size_t n) {
     uint32_t cp;
     size_t len, i;
     if (p[0] < 0x80) {
@@ -395,7 +395,7 @@ void tool_json_string(FILE *f, const char *s, size_t len) {
     size_t i = 0;
     fputc('"', f);
     while (i < len) {
-        size_t k = utf8_valid(p + i, len - i);
+        size_t k = tool_utf8_valid(p + i, len - i);
         if (k == 0) {
             fputs("\\ufffd", f);
             i++;

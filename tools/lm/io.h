@@ -73,5 +73,8 @@ int tool_close_stdout(void);
 void tool_json_string(FILE *f, const char *s, size_t len);
 void tool_json_float(FILE *f, float v, int digits);
 void tool_json_error(FILE *f, const char *msg, uint64_t line);
+/* Length of the valid UTF-8 sequence at p (n >= 1 bytes left), or 0 when the byte is invalid
+ * (overlong forms, surrogates and code points above U+10FFFF are invalid). */
+size_t tool_utf8_valid(const unsigned char *p, size_t n);
 
 #endif

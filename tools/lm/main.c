@@ -25,6 +25,7 @@ static const command commands[] = {
     {"qa", cmd_qa, "extractive question answering of question<TAB>context lines"},
     {"tag", cmd_tag, "token classification (entities) of text lines (JSON lines)"},
     {"info", cmd_info, "describe a model folder (JSON)"},
+    {"serve", cmd_serve, "HTTP server: OpenAI and text-embeddings-inference endpoints"},
 };
 
 static void usage(FILE *out) {
@@ -57,7 +58,7 @@ int cmd_version(int argc, char **argv) {
  * OPENBLAS_CORETYPE on a CPU whose kernel it misdetects (AVX-512 CPUs newer than the library),
  * and OPENBLAS_NUM_THREADS=1: liblm runs the BLAS single-threaded inside its own OpenMP team
  * anyway, and a threaded OpenBLAS starts workers at load that spin for ever when their buffers
- * cannot be mapped (under `ulimit -v`). */
+ * cannot be mapped (under `ulimit -v`); `lm serve` also with OMP_WAIT_POLICY=passive. */
 static void blas_fast_path(char **argv) {
     const char *coretype = lm_blas_suggested_coretype();
     int verbose = 0, restart = 0, i;
@@ -76,6 +77,13 @@ static void blas_fast_path(char **argv) {
         }
     }
     if (getenv("OPENBLAS_NUM_THREADS") == NULL && setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0) {
+        restart = 1;
+    }
+    /* A server waits between requests: OpenMP threads that spin there take the cores from the
+     * connection threads and the rest of the machine (with another process on one core, a
+     * spinning team of two runs many times slower). libgomp reads the variable at load too. */
+    if (argv[1] != NULL && strcmp(argv[1], "serve") == 0 && getenv("OMP_WAIT_POLICY") == NULL &&
+        setenv("OMP_WAIT_POLICY", "passive", 1) == 0) {
         restart = 1;
     }
     if (!restart || setenv("LM_NO_RESTART", "1", 1) != 0) {
