@@ -18,9 +18,11 @@ import (
 // tokenizer. Inference may run from many goroutines at once. Close frees it (a finalizer does
 // too, as a safety net).
 type Model struct {
-	mu      sync.RWMutex // read: an inference call runs; write: Close, NewTrainer, a trainer's step
-	p       *C.lm_model_t
-	trainer *Trainer // the open trainer holding the model, if any
+	mu       sync.RWMutex // read: an inference call runs; write: Close, NewTrainer, a trainer's step
+	p        *C.lm_model_t
+	// a trainer is open on the model (a flag, not a pointer: an unclosed trainer must stay
+	// collectable, so that its finalizer releases the model)
+	training bool
 }
 
 func newModel(p *C.lm_model_t) *Model {
@@ -66,7 +68,7 @@ func Create(configJSON string, seed uint64, opts *ModelOptions) (*Model, error) 
 func (m *Model) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.trainer != nil {
+	if m.training {
 		return &Error{Status: ErrState, Message: "a trainer is open on the model: close it first"}
 	}
 	if m.p != nil {

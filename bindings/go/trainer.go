@@ -43,13 +43,13 @@ func NewTrainer(m *Model, opts *TrainerOptions) (*Trainer, error) {
 	if m.p == nil {
 		return nil, closed("model")
 	}
-	if m.trainer != nil {
+	if m.training {
 		return nil, &Error{Status: ErrState, Message: "another trainer is open on the model"}
 	}
 	if err := call(func() C.lm_status { return C.lm_trainer_create(m.p, opts.c(), &t.p) }); err != nil {
 		return nil, err
 	}
-	m.trainer = t
+	m.training = true
 	openHandles.Add(1)
 	runtime.SetFinalizer(t, (*Trainer).Close)
 	return t, nil
@@ -64,7 +64,7 @@ func (t *Trainer) Close() error {
 		C.lm_trainer_free(t.p)
 		t.p = nil
 		openHandles.Add(-1)
-		m.trainer = nil
+		m.training = false
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package lm
 import (
 	"math"
 	"reflect"
+	"runtime"
 	"testing"
+	"time"
 
 	"example.invalid/liblm/go/lm/internal/craw"
 )
@@ -206,5 +208,25 @@ func TestTrainerErrors(t *testing.T) {
 	defer base.Close()
 	if _, err := NewTrainer(base, trainOpts()); !isStatus(err, ErrState) {
 		t.Fatal(err)
+	}
+}
+
+// A trainer never closed is freed by its finalizer, which releases its model.
+func TestAnUnclosedTrainerReleasesItsModel(t *testing.T) {
+	m := load(t, "seqcls")
+	func() {
+		if _, err := NewTrainer(m, trainOpts()); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		if _, err := NewTrainer(m, trainOpts()); err == nil {
+			break // the first one's finalizer ran
+		} else if !isStatus(err, ErrState) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
