@@ -18,8 +18,8 @@ import (
 // tokenizer. Inference may run from many goroutines at once. Close frees it (a finalizer does
 // too, as a safety net).
 type Model struct {
-	mu       sync.RWMutex // read: an inference call runs; write: Close, NewTrainer, a trainer's step
-	p        *C.lm_model_t
+	mu sync.RWMutex // read: an inference call runs; write: Close, NewTrainer, a trainer's step
+	p  *C.lm_model_t
 	// a trainer is open on the model (a flag, not a pointer: an unclosed trainer must stay
 	// collectable, so that its finalizer releases the model)
 	training bool
