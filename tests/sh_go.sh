@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Go module (bindings/go, cgo with `#cgo pkg-config: lm`) against an installed liblm:
 # `make install` into a prefix under $B (or LM_PREFIX, an installed prefix to test instead), then
-# `go vet` and `go test` with GOPATH and GOCACHE under $B, no network (GOPROXY=off, the module has
+# gofmt, `go vet` and `go test` with GOPATH and GOCACHE under $B, no network (GOPROXY=off, the module has
 # no requirements): the C API's numbers, the reference pipelines, errors read on the calling
 # thread from 16 goroutines, training, Close and finalizers, a 10,000-call leak check. Last, the
 # README's Go snippet is examples/readme/main.go, byte for byte, and runs.
@@ -36,6 +36,11 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig" LD_LIBRARY_PATH="$prefix/lib" \
 unset PKG_CONFIG_LIBDIR
 echo "sh_go: $(go version), liblm $(pkg-config --modversion lm) in $prefix"
 cd bindings/go
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+    echo "sh_go: not gofmt-formatted: $unformatted"
+    exit 1
+fi
 go vet ./...
 go test -count=1 -v ./... > "$log" 2>&1 || {
     cat "$log"
