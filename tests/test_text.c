@@ -292,6 +292,7 @@ static void test_default_max_length(void **state) {
         snprintf(path, sizeof path, "%s/%s", dir, cases[i].file);
         test_write_file(path, cases[i].json, strlen(cases[i].json));
         m = load_dir(dir, 1);
+        assert_int_equal(lm_model_text_max_length(m), (size_t)cases[i].want);
         assert_int_equal(lm_embed_texts(m, 1, text, NULL, NULL, a, 32), LM_OK);
         o.max_length = cases[i].want;
         assert_int_equal(lm_embed_texts(m, 1, text, NULL, &o, b, 32), LM_OK);

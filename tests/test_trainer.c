@@ -114,9 +114,26 @@ static void test_create_refusals(void **state) {
     assert_int_equal(lm_trainer_create(m, &o, NULL), LM_ERR_INVALID_ARGUMENT);
     assert_int_equal(lm_trainer_create(base, &o, &t), LM_ERR_STATE);
     assert_null(t);
-    /* the default linear schedule needs total_steps */
-    assert_int_equal(lm_trainer_create(m, NULL, &t), LM_ERR_INVALID_ARGUMENT);
-    assert_non_null(strstr(lm_last_error(), "total_steps"));
+    /* the defaults make a trainer that evaluates; its linear schedule refuses to train without
+     * total_steps, before any work */
+    assert_int_equal(lm_trainer_create(m, NULL, &t), LM_OK);
+    {
+        lm_batch b;
+        int32_t tok_ids[4] = {2, 5, 6, 3}, label = 1;
+        float loss = -1.0f;
+        assert_int_equal(lm_batch_init(&b, sizeof b), LM_OK);
+        b.batch = 1;
+        b.seq_len = 4;
+        b.ids = tok_ids;
+        b.labels = &label;
+        assert_int_equal(lm_trainer_evaluate(t, &b, &loss, NULL, 0), LM_OK);
+        assert_true(loss > 0.0f);
+        assert_int_equal(lm_trainer_step(t, &b, NULL), LM_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(lm_last_error(), "total_steps"));
+        assert_int_equal(lm_trainer_steps(t), 0);
+    }
+    lm_trainer_free(t);
+    t = NULL;
     o.accumulation_steps = 0;
     assert_int_equal(lm_trainer_create(m, &o, &t), LM_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(lm_last_error(), "accumulation_steps"));

@@ -205,6 +205,10 @@ LM_API size_t lm_model_type_vocab_size(const lm_model_t *model);
 /** @brief Longest sequence the model accepts (max_position_embeddings). @param model The model.
  *  @return The length. */
 LM_API size_t lm_model_max_length(const lm_model_t *model);
+/** @brief The tokens per input the text-level calls use by default (lm/text.h,
+ *  lm_text_options.max_length 0): sentence-transformers' max_seq_length, else the tokenizer's
+ *  model_max_length, else lm_model_max_length(). @param model The model. @return The length. */
+LM_API size_t lm_model_text_max_length(const lm_model_t *model);
 /** @brief Number of labels of the classification heads (config num_labels).
  *  @param model The model. @return The label count. */
 LM_API size_t lm_model_num_labels(const lm_model_t *model);

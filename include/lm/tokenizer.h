@@ -27,13 +27,13 @@ typedef struct lm_encoding lm_encoding_t;
  */
 typedef struct lm_tokenizer_options {
     size_t struct_size;          /**< Set by lm_tokenizer_options_init() to the caller's sizeof. */
-    int lower_case;              /**< 1 lower-case, 0 keep case, -1 from files (vocab.txt: 1). */
-    int strip_accents;           /**< 1 strip (NFD, drop Mn), 0 keep, -1 follow lower_case. */
-    int tokenize_chinese_chars;  /**< 1 split CJK ideographs into words (default), 0 no, -1 files. */
-    int replace_invalid_utf8;    /**< 0 (default): invalid UTF-8 is LM_ERR_UTF8 with the byte
+    int32_t lower_case;              /**< 1 lower-case, 0 keep case, -1 from files (vocab.txt: 1). */
+    int32_t strip_accents;           /**< 1 strip (NFD, drop Mn), 0 keep, -1 follow lower_case. */
+    int32_t tokenize_chinese_chars;  /**< 1 split CJK ideographs into words (default), 0 no, -1 files. */
+    int32_t replace_invalid_utf8;    /**< 0 (default): invalid UTF-8 is LM_ERR_UTF8 with the byte
                                       offset; 1: each bad sequence counts as one U+FFFD, as Python's
                                       errors="replace" (which BERT's cleaning then drops). */
-    int clean_text;              /**< 1 drop controls, map spaces (default), 0 no, -1 files. */
+    int32_t clean_text;              /**< 1 drop controls, map spaces (default), 0 no, -1 files. */
 } lm_tokenizer_options;
 
 /**
@@ -163,13 +163,13 @@ typedef enum lm_padding {
 /** Options for encoding. Fill with lm_encode_options_init(), then change fields. */
 typedef struct lm_encode_options {
     size_t struct_size;      /**< Set by lm_encode_options_init() to the caller's sizeof. */
-    int add_special_tokens;  /**< 1 (default): `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`. */
+    int32_t add_special_tokens;  /**< 1 (default): `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`. */
     size_t max_length;       /**< Truncate to this many tokens, specials included; 0 = no limit. */
     int32_t truncation;      /**< An ::lm_truncation: strategy when max_length is exceeded. */
     int32_t padding;         /**< An ::lm_padding (with `[PAD]`, attention mask 0). */
     size_t stride;           /**< Tokens that consecutive overflow windows share (< max_length
                                   minus the special tokens). */
-    int return_overflowing;  /**< 1: keep what truncation removed as overflow windows. */
+    int32_t return_overflowing;  /**< 1: keep what truncation removed as overflow windows. */
 } lm_encode_options;
 
 /**

@@ -65,8 +65,9 @@ typedef struct lm_trainer_options {
     double max_grad_norm;       /**< Global gradient-norm clipping (default 1.0; 0 = none). */
     int64_t warmup_steps;       /**< Optimizer updates of linear warm-up (default 0). */
     int64_t total_steps;        /**< Optimizer updates in the whole run, for the linear and cosine
-                                     schedules (required by them: lm_trainer_create() refuses 0
-                                     with either, so the defaults alone are refused; default 0). */
+                                     schedules (required by them: lm_trainer_step() refuses 0
+                                     with either, so a trainer made from the defaults alone can
+                                     evaluate but not train; default 0). */
     int32_t dropout;            /**< 1 (default): dropout as the model's config says (training
                                      mode); 0: no dropout (as model.eval()). */
     int32_t threads;            /**< Compute threads; 0 (default): the model's. */
@@ -122,9 +123,8 @@ LM_API lm_status lm_batch_init(lm_batch *b, size_t struct_size);
  * @param model The model; it must outlive the trainer. Every head trains: sequence
  *        classification (single-label, multi-label, regression by its problem type), token
  *        classification, question answering, masked LM. A base model has no loss: LM_ERR_STATE.
- * @param opts Options, or NULL for the defaults. Their linear schedule needs total_steps, so
- *        NULL is refused with LM_ERR_INVALID_ARGUMENT: set total_steps, or choose
- *        ::LM_SCHEDULE_CONSTANT.
+ * @param opts Options, or NULL for the defaults (enough for lm_trainer_evaluate(); to train,
+ *        the linear default schedule needs total_steps, or choose ::LM_SCHEDULE_CONSTANT).
  * @param[out] out The trainer, freed with lm_trainer_free(); NULL on failure.
  * @return LM_OK; LM_ERR_INVALID_ARGUMENT (NULL argument, bad option, named); LM_ERR_STATE (no
  *         head to train, a sequence-classification model without a pooler, or another trainer

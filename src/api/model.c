@@ -256,6 +256,10 @@ size_t lm_model_type_vocab_size(const lm_model_t *model) {
 size_t lm_model_max_length(const lm_model_t *model) {
     return (size_t)model->bert->cfg.max_position_embeddings;
 }
+size_t lm_model_text_max_length(const lm_model_t *model) {
+    const lmi_bert *b = model->bert;
+    return (size_t)(b->max_seq_length > 0 ? b->max_seq_length : b->cfg.max_position_embeddings);
+}
 size_t lm_model_num_labels(const lm_model_t *model) {
     return (size_t)model->bert->cfg.num_labels;
 }

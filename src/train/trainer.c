@@ -79,14 +79,8 @@ static lm_status check_options(const lm_trainer_options *o) {
     if (o->warmup_steps < 0) {
         return bad("warmup_steps", ">= 0", (double)o->warmup_steps);
     }
-    if (o->total_steps < 0 ||
-        (o->total_steps == 0 && o->schedule != LM_SCHEDULE_CONSTANT)) {
-        return bad("total_steps",
-                   o->schedule == LM_SCHEDULE_CONSTANT
-                       ? ">= 0"
-                       : "the linear and cosine schedules decay to 0 at total_steps: set it to "
-                         "the number of optimizer updates of the run",
-                   (double)o->total_steps);
+    if (o->total_steps < 0) { /* 0 with a decaying schedule is refused by the first step */
+        return bad("total_steps", ">= 0", (double)o->total_steps);
     }
     if (o->dropout != 0 && o->dropout != 1) {
         return bad("dropout", "0 or 1", o->dropout);
@@ -236,6 +230,13 @@ lm_status lmi_trainer_step(lm_trainer_t *t, const lm_batch *b, float *loss_out) 
     const size_t n = t->m->slab_floats;
     double loss = 0.0, norm, lr;
     lm_status s;
+    if (t->o.total_steps == 0 && t->o.schedule != LM_SCHEDULE_CONSTANT) {
+        /* checked here, not at create: a trainer that only evaluates needs no schedule */
+        return lmi_error(LM_ERR_INVALID_ARGUMENT,
+                         "lm_trainer_step: lm_trainer_options.total_steps is 0, but the linear and "
+                         "cosine schedules decay to 0 at total_steps: set it to the number of "
+                         "optimizer updates of the run (or use LM_SCHEDULE_CONSTANT)");
+    }
     if (t->accumulated == 0) {
         memset(t->grad, 0, n * sizeof(float));
     }
