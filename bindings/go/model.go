@@ -160,6 +160,12 @@ func (m *Model) MaxLength() int {
 	return m.size(func(p *C.lm_model_t) C.size_t { return C.lm_model_max_length(p) })
 }
 
+// TextMaxLength is the tokens per input the text-level calls use by default
+// (sentence-transformers' max_seq_length, else the tokenizer's model_max_length, else MaxLength).
+func (m *Model) TextMaxLength() int {
+	return m.size(func(p *C.lm_model_t) C.size_t { return C.lm_model_text_max_length(p) })
+}
+
 // NumLabels is the label count of the classification heads.
 func (m *Model) NumLabels() int {
 	return m.size(func(p *C.lm_model_t) C.size_t { return C.lm_model_num_labels(p) })

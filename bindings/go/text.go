@@ -236,8 +236,8 @@ func (m *Model) Tag(texts []string, opts *TextOptions) ([][]Entity, error) {
 	n := len(texts)
 	// at most one entity per token and max_length tokens an input: the library checks the buffer
 	// after running the model, so it is sized never to be short
-	per := m.MaxLength()
-	if opts != nil && opts.MaxLength > per {
+	per := m.TextMaxLength()
+	if opts != nil && opts.MaxLength > 0 {
 		per = opts.MaxLength
 	}
 	if per < 1 {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,14 +178,22 @@ func TestEveryHeadTrains(t *testing.T) {
 
 func TestTrainerErrors(t *testing.T) {
 	m := load(t, "seqcls")
-	o := DefaultTrainerOptions() // the linear schedule needs TotalSteps
-	if _, err := NewTrainer(m, &o); !isStatus(err, ErrInvalidArgument) {
-		t.Fatal(err)
-	}
-	if _, err := NewTrainer(m, nil); !isStatus(err, ErrInvalidArgument) {
-		t.Fatal(err)
-	}
 	in := encodeInputs(t, m)
+	// the defaults' linear schedule needs TotalSteps to train; evaluating works without
+	defaults := DefaultTrainerOptions()
+	for _, o := range []*TrainerOptions{nil, &defaults} {
+		tr, err := NewTrainer(m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Step(&Batch{Inputs: in, Labels: []int32{0, 1, 2, 0}}); !isStatus(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "total_steps") {
+			t.Fatal(err)
+		}
+		if _, l, err := tr.Evaluate(&Batch{Inputs: in}); err != nil || len(l) != 12 {
+			t.Fatal(err)
+		}
+		tr.Close()
+	}
 	tr, err := NewTrainer(m, trainOpts())
 	if err != nil {
 		t.Fatal(err)

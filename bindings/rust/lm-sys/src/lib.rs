@@ -71,11 +71,11 @@ pub struct lm_allocator {
 #[derive(Clone, Copy, Debug)]
 pub struct lm_tokenizer_options {
     pub struct_size: usize,
-    pub lower_case: c_int,
-    pub strip_accents: c_int,
-    pub tokenize_chinese_chars: c_int,
-    pub replace_invalid_utf8: c_int,
-    pub clean_text: c_int,
+    pub lower_case: i32,
+    pub strip_accents: i32,
+    pub tokenize_chinese_chars: i32,
+    pub replace_invalid_utf8: i32,
+    pub clean_text: i32,
 }
 
 // lm_special_token
@@ -99,12 +99,12 @@ pub const LM_PAD_MAX_LENGTH: i32 = 2;
 #[derive(Clone, Copy, Debug)]
 pub struct lm_encode_options {
     pub struct_size: usize,
-    pub add_special_tokens: c_int,
+    pub add_special_tokens: i32,
     pub max_length: usize,
     pub truncation: i32,
     pub padding: i32,
     pub stride: usize,
-    pub return_overflowing: c_int,
+    pub return_overflowing: i32,
 }
 
 // ---- model (lm/model.h)
@@ -370,6 +370,7 @@ extern "C" {
     pub fn lm_model_vocab_size(model: *const lm_model_t) -> usize;
     pub fn lm_model_type_vocab_size(model: *const lm_model_t) -> usize;
     pub fn lm_model_max_length(model: *const lm_model_t) -> usize;
+    pub fn lm_model_text_max_length(model: *const lm_model_t) -> usize;
     pub fn lm_model_num_labels(model: *const lm_model_t) -> usize;
     pub fn lm_model_label_name(model: *const lm_model_t, id: usize) -> *const c_char;
     pub fn lm_model_parameter_count(model: *const lm_model_t) -> u64;

@@ -151,6 +151,7 @@ fn every_function_links() {
         lm_model_vocab_size as *const () as usize,
         lm_model_type_vocab_size as *const () as usize,
         lm_model_max_length as *const () as usize,
+        lm_model_text_max_length as *const () as usize,
         lm_model_num_labels as *const () as usize,
         lm_model_label_name as *const () as usize,
         lm_model_parameter_count as *const () as usize,
@@ -185,7 +186,7 @@ fn every_function_links() {
         lm_trainer_learning_rate as *const () as usize,
         lm_trainer_grad_norm as *const () as usize,
     ];
-    assert_eq!(fns.len(), 86);
+    assert_eq!(fns.len(), 87);
     assert!(fns.iter().all(|&f| f != 0));
 }
 

@@ -260,6 +260,11 @@ impl Model {
     pub fn max_length(&self) -> usize {
         unsafe { sys::lm_model_max_length(self.as_ptr()) }
     }
+    /// The tokens per input the text-level calls use by default (sentence-transformers'
+    /// max_seq_length, else the tokenizer's model_max_length, else [`Model::max_length`]).
+    pub fn text_max_length(&self) -> usize {
+        unsafe { sys::lm_model_text_max_length(self.as_ptr()) }
+    }
     pub fn num_labels(&self) -> usize {
         unsafe { sys::lm_model_num_labels(self.as_ptr()) }
     }
@@ -618,7 +623,11 @@ impl Model {
         let a = Texts::new(texts);
         // At most one entity per token, and an input has at most max_length tokens (the
         // library checks the buffer after running the model, so it is sized to never be short).
-        let per_text = self.max_length().max(opts.raw().max_length.max(0) as usize).max(1);
+        let per_text = match opts.raw().max_length {
+            m if m > 0 => m as usize,
+            _ => self.text_max_length(),
+        }
+        .max(1);
         let mut out = vec![sys::lm_entity::default(); n * per_text];
         let mut count = 0usize;
         for _ in 0..2 {
