@@ -67,7 +67,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all lib tool check check-asan check-valgrind check-abi check-installed docs install \
         uninstall clean demo help fuzz bench-tokenizer bench-infer bench-train bench-gemm \
-        bench-serve
+        bench-serve bench-finetune finetune-table
 all: lib tool
 
 lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
@@ -221,6 +221,14 @@ bench-serve: all
 check-installed:
 	bash scripts/check_installed.sh
 
+# liblm's lm train against the PyTorch recipe (docs/finetune.md): SST-2, or every task.
+# MAX_TRAIN=N MAX_EVAL=N run a subset on both sides (the full runs take hours).
+bench-finetune: all
+	bash bench/finetune.sh sst2
+
+finetune-table: all
+	bash bench/finetune.sh all
+
 clean:
 	rm -rf build lib bin
 
@@ -238,3 +246,5 @@ help:
 	@echo "make bench-train     training steps/s, FLOP share and peak RSS against PyTorch"
 	@echo "make bench-gemm      liblm's GEMM against OpenBLAS on BERT shapes (GFLOP/s)"
 	@echo "make bench-serve     lm serve: requests/s, p50/p99 at 1, 8, 64 clients vs a Python server"
+	@echo "make bench-finetune  lm train vs the PyTorch recipe on SST-2 (MAX_TRAIN=N: a subset)"
+	@echo "make finetune-table  the same for every task of docs/finetune.md, as one table"

@@ -204,5 +204,6 @@ LM_API void lm_free(void *ptr);
 #include "lm/model.h"
 #include "lm/text.h"
 #include "lm/trainer.h"
+#include "lm/fit.h"
 
 #endif /* LM_H */

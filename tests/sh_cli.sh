@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 M=$T/model-gelu-f32
 
 # ---- one parser: --help everywhere, the shared options where they make sense ----------------
-for c in version tokenize embed classify fill-mask qa tag info serve; do
+for c in version tokenize embed classify fill-mask qa tag info serve train eval; do
     h=$($LM $c --help) || fail "lm $c --help exits $?"
     echo "$h" | grep -q "^usage: lm $c" || fail "lm $c --help: $h"
     echo "$h" | grep -q -- "--help" || fail "lm $c --help does not list --help"
@@ -31,7 +31,7 @@ for o in --input --output --max-length --replace-invalid-utf8 --pairs; do
     $LM tokenize --help | grep -q -- "^  $o" || fail "lm tokenize --help does not list $o"
 done
 # the manual documents every option that --help lists
-for c in tokenize embed classify fill-mask qa tag info serve; do
+for c in tokenize embed classify fill-mask qa tag info serve train eval; do
     for o in $($LM $c --help | sed -n 's/^  \(--[a-z0-9-]*\).*/\1/p'); do
         grep -qF -- "$(echo "$o" | sed 's/-/\\-/g')" docs/lm.1 || fail "docs/lm.1 lacks lm $c $o"
     done

@@ -95,7 +95,7 @@ typedef struct fd_state {
     const fd_case *c;
     lmi_bert *m;
     int head;
-    lmi_task task;
+    lmi_train_task task;
     int act;     /* lmi_act */
     size_t NL;
     double eps;
@@ -302,9 +302,9 @@ static double ref_loss(const fd_state *s, const double *W) {
         ref_layernorm(h, t1, W + o->ln2_w, W + o->ln2_b, N, eps);
     }
     switch (s->task) {
-    case LMI_TASK_SINGLE_LABEL:
-    case LMI_TASK_MULTI_LABEL:
-    case LMI_TASK_REGRESSION: {
+    case LMI_TRAIN_SINGLE_LABEL:
+    case LMI_TRAIN_MULTI_LABEL:
+    case LMI_TRAIN_REGRESSION: {
         size_t cnt = 0;
         for (b = 0; b < B; b++) {
             memcpy(x + b * C, h + b * T * C, C * sizeof(double));
@@ -317,20 +317,20 @@ static double ref_loss(const fd_state *s, const double *W) {
         for (b = 0; b < B; b++) {
             for (c = 0; c < s->NL; c++) {
                 const double z = logits[b * s->NL + c], y = s->flabels[b * s->NL + c];
-                if (s->task == LMI_TASK_MULTI_LABEL) {
+                if (s->task == LMI_TRAIN_MULTI_LABEL) {
                     loss += (z > 0 ? z : 0) - z * y + log(1 + exp(-fabs(z)));
-                } else if (s->task == LMI_TASK_REGRESSION) {
+                } else if (s->task == LMI_TRAIN_REGRESSION) {
                     loss += (z - y) * (z - y);
                 }
             }
-            if (s->task == LMI_TASK_SINGLE_LABEL && s->labels[b] != LMI_IGNORE_INDEX) {
+            if (s->task == LMI_TRAIN_SINGLE_LABEL && s->labels[b] != LMI_IGNORE_INDEX) {
                 loss += ref_ce(logits + b * s->NL, s->NL, s->labels[b]);
                 cnt++;
             }
         }
-        return s->task == LMI_TASK_SINGLE_LABEL ? loss / (double)cnt : loss / (double)(B * s->NL);
+        return s->task == LMI_TRAIN_SINGLE_LABEL ? loss / (double)cnt : loss / (double)(B * s->NL);
     }
-    case LMI_TASK_TOKENS: {
+    case LMI_TRAIN_TOKENS: {
         size_t cnt = 0;
         for (i = 0; i < N * C; i++) {
             x[i] = h[i] * s->d_cls[i];
@@ -344,7 +344,7 @@ static double ref_loss(const fd_state *s, const double *W) {
         }
         return loss / (double)cnt;
     }
-    case LMI_TASK_SPANS: {
+    case LMI_TRAIN_SPANS: {
         double side[2] = {0, 0}, zs[T];
         size_t cnt[2] = {0, 0}, k;
         ref_linear(logits, h, W + s->qa_w, W + s->qa_b, N, C, 2);
@@ -364,7 +364,7 @@ static double ref_loss(const fd_state *s, const double *W) {
         }
         return ((cnt[0] ? side[0] / cnt[0] : 0) + (cnt[1] ? side[1] / cnt[1] : 0)) / 2;
     }
-    case LMI_TASK_MASKED_LM: {
+    case LMI_TRAIN_MASKED_LM: {
         size_t cnt = 0;
         ref_linear(x, h, W + s->mlm_w, W + s->mlm_b, N, C, C);
         for (i = 0; i < N * C; i++) {
@@ -443,28 +443,28 @@ static void make_batch(fd_state *s) {
     s->batch.type_ids = s->types;
     s->batch.attention_mask = s->mask;
     switch (s->task) {
-    case LMI_TASK_SINGLE_LABEL:
+    case LMI_TRAIN_SINGLE_LABEL:
         s->labels[0] = 2;
         s->labels[1] = LMI_IGNORE_INDEX;
         s->labels[2] = 0;
         s->batch.labels = s->labels;
         break;
-    case LMI_TASK_MULTI_LABEL:
-    case LMI_TASK_REGRESSION:
+    case LMI_TRAIN_MULTI_LABEL:
+    case LMI_TRAIN_REGRESSION:
         for (b = 0; b < B * s->NL; b++) {
-            s->flabels[b] = s->task == LMI_TASK_MULTI_LABEL ? (float)(b % 2)
+            s->flabels[b] = s->task == LMI_TRAIN_MULTI_LABEL ? (float)(b % 2)
                                                             : (float)lmi_rng_normal(&rng);
         }
         s->batch.float_labels = s->flabels;
         break;
-    case LMI_TASK_TOKENS:
+    case LMI_TRAIN_TOKENS:
         for (t = 0; t < N; t++) {
             s->labels[t] = s->mask[t] && t != 4 ? (int32_t)lmi_rng_below(&rng, s->NL)
                                                 : LMI_IGNORE_INDEX;
         }
         s->batch.labels = s->labels;
         break;
-    case LMI_TASK_SPANS:
+    case LMI_TRAIN_SPANS:
         s->start[0] = 1;
         s->end[0] = 3;
         s->start[1] = T + 2; /* clamped to T: ignored */
@@ -474,7 +474,7 @@ static void make_batch(fd_state *s) {
         s->batch.start_positions = s->start;
         s->batch.end_positions = s->end;
         break;
-    case LMI_TASK_MASKED_LM:
+    case LMI_TRAIN_MASKED_LM:
         for (t = 0; t < N; t++) { /* ~40% of the tokens, padding included, one label the pad id */
             if (lmi_rng_below(&rng, 5) < 2 || t == 1) {
                 s->labels[t] = t == 1 ? 0 : (int32_t)lmi_rng_below(&rng, V);
@@ -530,16 +530,16 @@ static void setup_state(fd_state *s, const fd_case *fc) {
         fail();
     }
     /* the task: what the checks of the library decide for this head and these labels */
-    s->task = m->head == LM_BERT_HEAD_TOKEN_CLASS ? LMI_TASK_TOKENS
-              : m->head == LM_BERT_HEAD_QA        ? LMI_TASK_SPANS
-              : m->head == LM_BERT_HEAD_MLM       ? LMI_TASK_MASKED_LM
+    s->task = m->head == LM_BERT_HEAD_TOKEN_CLASS ? LMI_TRAIN_TOKENS
+              : m->head == LM_BERT_HEAD_QA        ? LMI_TRAIN_SPANS
+              : m->head == LM_BERT_HEAD_MLM       ? LMI_TRAIN_MASKED_LM
               : fc->num_labels == 1 || (fc->problem && strcmp(fc->problem, "regression") == 0)
-                  ? LMI_TASK_REGRESSION
-              : fc->problem != NULL ? LMI_TASK_MULTI_LABEL
-                                    : LMI_TASK_SINGLE_LABEL;
+                  ? LMI_TRAIN_REGRESSION
+              : fc->problem != NULL ? LMI_TRAIN_MULTI_LABEL
+                                    : LMI_TRAIN_SINGLE_LABEL;
     make_batch(s);
     {
-        lmi_task t;
+        lmi_train_task t;
         assert_int_equal(lmi_bert_check_batch(m, &s->batch, 1, &t), LM_OK);
         assert_int_equal(t, s->task);
     }

@@ -16,6 +16,7 @@
 #include "model/config.h"
 #include "tensor/blas.h"
 #include "text/tokenizer.h"
+#include "train/fit.h"
 
 lmi_bert *lmi_model_bert(const lm_model_t *model) {
     return model->bert;
@@ -172,55 +173,12 @@ lm_status lm_model_create(const char *config_json, size_t len, uint64_t seed,
     return s != LM_OK ? s : wrap(b, NULL, out);
 }
 
-/* Tokenizer files copied verbatim from the folder a model came from (tokenizer.json keeps what
- * vocab.txt cannot: added tokens, normalizer settings). */
-static const char *const tokenizer_files[] = {"vocab.txt", "tokenizer_config.json",
-                                              "tokenizer.json", "special_tokens_map.json"};
-
-static lm_status copy_file(const char *from, const char *to) {
-    char *data = NULL;
-    size_t len = 0;
-    lm_status s = lmi_file_read_all(from, (size_t)1 << 30, &data, &len);
-    if (s == LM_OK) {
-        s = lmi_file_write_atomic(to, data, len);
-    }
-    lmi_free(data);
-    return s;
-}
-
-/* The tokenizer files of the folder the model was loaded from, else the tokenizer itself. */
-static lm_status save_tokenizer(const lm_model_t *model, const char *dir) {
-    const char *src = model->bert->source_dir;
-    lm_status s = LM_OK;
-    size_t i;
-    int copied = 0;
-    for (i = 0; src != NULL && s == LM_OK && i < sizeof tokenizer_files / sizeof *tokenizer_files;
-         i++) {
-        char *from = lmi_path_join(src, tokenizer_files[i]);
-        char *to = lmi_path_join(dir, tokenizer_files[i]);
-        if (from == NULL || to == NULL) {
-            s = lmi_error(LM_ERR_NOMEM, "out of memory");
-        } else if (lmi_file_exists(from)) {
-            s = strcmp(from, to) == 0 ? LM_OK : copy_file(from, to);
-            copied = 1;
-        }
-        lmi_free(from);
-        lmi_free(to);
-    }
-    if (s == LM_OK && !copied && model->tok != NULL) {
-        s = lmi_tokenizer_save_dir(model->tok, dir);
-    }
-    return s;
-}
-
 lm_status lm_model_save(const lm_model_t *model, const char *dir) {
-    lm_status s;
     if (model == NULL || dir == NULL) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_save: %s is NULL",
                         model == NULL ? "model" : "dir");
     }
-    s = lmi_bert_save(model->bert, dir);
-    return s == LM_OK ? save_tokenizer(model, dir) : s;
+    return lmi_model_dir_save(model->bert, model->tok, dir);
 }
 
 const lm_tokenizer_t *lm_model_tokenizer(const lm_model_t *model) {

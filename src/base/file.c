@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -320,6 +321,124 @@ lm_status lmi_file_write_atomic(const char *path, const void *data, size_t len) 
         return st;
     }
     st = lmi_atomic_file_write(f, data, len);
+    if (st != LM_OK) {
+        lmi_atomic_file_abort(f);
+        return st;
+    }
+    return lmi_atomic_file_commit(f);
+}
+
+int lmi_dir_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+lm_status lmi_dir_make(const char *path) {
+    struct stat st;
+    if (mkdir(path, 0777) == 0) {
+        return LM_OK;
+    }
+    if (errno != EEXIST) {
+        return errno_error(errno, "create the folder", path);
+    }
+    if (stat(path, &st) != 0) {
+        return errno_error(errno, "stat", path);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "%s exists and is not a folder", path);
+    }
+    return LM_OK;
+}
+
+lm_status lmi_dir_sync(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno_error(errno, "open the folder", path);
+    }
+    if (fsync(fd) != 0 && errno != EINVAL) { /* some file systems cannot sync a folder */
+        int err = errno;
+        close(fd);
+        return errno_error(err, "flush the folder", path);
+    }
+    close(fd);
+    return LM_OK;
+}
+
+lm_status lmi_dir_remove(const char *path, const char *first) {
+    DIR *d;
+    struct dirent *e;
+    lm_status st = LM_OK;
+    if (first != NULL) {
+        char *p = lmi_path_join(path, first);
+        if (p == NULL) {
+            return lmi_error(LM_ERR_NOMEM, "out of memory");
+        }
+        if (unlink(p) != 0 && errno != ENOENT && errno != ENOTDIR) {
+            st = errno_error(errno, "remove", p);
+        }
+        lmi_free(p);
+        if (st != LM_OK) {
+            return st;
+        }
+    }
+    d = opendir(path);
+    if (d == NULL) {
+        return errno == ENOENT ? LM_OK : errno_error(errno, "open the folder", path);
+    }
+    while (st == LM_OK && (e = readdir(d)) != NULL) {
+        char *p;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        p = lmi_path_join(path, e->d_name);
+        if (p == NULL) {
+            st = lmi_error(LM_ERR_NOMEM, "out of memory");
+        } else if (unlink(p) != 0 && errno != ENOENT) {
+            if ((errno == EISDIR || errno == EPERM) && rmdir(p) == 0) {
+                /* an empty subfolder */
+            } else {
+                st = errno_error(errno, "remove", p);
+            }
+        }
+        lmi_free(p);
+    }
+    closedir(d);
+    if (st == LM_OK && rmdir(path) != 0 && errno != ENOENT) {
+        st = errno_error(errno, "remove the folder", path);
+    }
+    return st;
+}
+
+lm_status lmi_file_copy_atomic(const char *from, const char *to) {
+    enum { PIECE = 1 << 20 };
+    lmi_atomic_file *f = NULL;
+    char *buf;
+    lm_status st;
+    int fd = open(from, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno_error(errno, "open", from);
+    }
+    buf = lmi_malloc(PIECE);
+    if (buf == NULL) {
+        close(fd);
+        return lmi_error(LM_ERR_NOMEM, "out of memory copying %s", from);
+    }
+    st = lmi_atomic_file_open(to, &f);
+    while (st == LM_OK) {
+        ssize_t n = read(fd, buf, PIECE);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            st = errno_error(errno, "read", from);
+        } else if (n == 0) {
+            break;
+        } else {
+            st = lmi_atomic_file_write(f, buf, (size_t)n);
+        }
+    }
+    close(fd);
+    lmi_free(buf);
     if (st != LM_OK) {
         lmi_atomic_file_abort(f);
         return st;

@@ -40,4 +40,23 @@ char *lmi_path_join(const char *dir, const char *name);
 /* 1 if path names an existing regular file, else 0. */
 int lmi_file_exists(const char *path);
 
+/* 1 if path names an existing folder, else 0. */
+int lmi_dir_exists(const char *path);
+
+/* Creates the folder when missing (its parent must exist). A path that exists and is not a
+ * folder is LM_ERR_INVALID_ARGUMENT; other failures the errno's status, the path named. */
+lm_status lmi_dir_make(const char *path);
+
+/* fsync of a folder (after renames in it). Returns the errno's status with the path named. */
+lm_status lmi_dir_sync(const char *path);
+
+/* Removes a folder and the files in it (one level: a subfolder is removed only when empty).
+ * `first`, when not NULL, names a file removed before the others (e.g. the file that marks a
+ * checkpoint complete, so a removal cut short never leaves a folder that looks complete).
+ * A missing folder is fine. */
+lm_status lmi_dir_remove(const char *path, const char *first);
+
+/* Copies a file to `to` atomically (read in pieces, written under a temporary name). */
+lm_status lmi_file_copy_atomic(const char *from, const char *to);
+
 #endif

@@ -35,19 +35,19 @@ static void zero(float *x, size_t n) {
 
 /* ---- batch checks ---- */
 
-static const char *task_name(lmi_task t) {
+static const char *task_name(lmi_train_task t) {
     switch (t) {
-    case LMI_TASK_SINGLE_LABEL:
+    case LMI_TRAIN_SINGLE_LABEL:
         return "sequence classification (single-label)";
-    case LMI_TASK_MULTI_LABEL:
+    case LMI_TRAIN_MULTI_LABEL:
         return "sequence classification (multi-label)";
-    case LMI_TASK_REGRESSION:
+    case LMI_TRAIN_REGRESSION:
         return "sequence classification (regression)";
-    case LMI_TASK_TOKENS:
+    case LMI_TRAIN_TOKENS:
         return "token classification";
-    case LMI_TASK_SPANS:
+    case LMI_TRAIN_SPANS:
         return "question answering";
-    case LMI_TASK_MASKED_LM:
+    case LMI_TRAIN_MASKED_LM:
         return "masked LM";
     default:
         return "none";
@@ -57,22 +57,22 @@ static const char *task_name(lmi_task t) {
 /* The task of a sequence-classification head, as BertForSequenceClassification decides it: the
  * config's problem type, else regression for one label, else single-label for integer labels
  * and multi-label for float ones. */
-static lmi_task seq_task(const lmi_bert *m, const lm_batch *b) {
+static lmi_train_task seq_task(const lmi_bert *m, const lm_batch *b) {
     switch (m->cfg.problem_type) {
     case LM_PROBLEM_SINGLE_LABEL:
-        return LMI_TASK_SINGLE_LABEL;
+        return LMI_TRAIN_SINGLE_LABEL;
     case LM_PROBLEM_MULTI_LABEL:
-        return LMI_TASK_MULTI_LABEL;
+        return LMI_TRAIN_MULTI_LABEL;
     case LM_PROBLEM_REGRESSION:
-        return LMI_TASK_REGRESSION;
+        return LMI_TRAIN_REGRESSION;
     default:
         break;
     }
     if (m->cfg.num_labels == 1) {
-        return LMI_TASK_REGRESSION;
+        return LMI_TRAIN_REGRESSION;
     }
-    return b->labels == NULL && b->float_labels != NULL ? LMI_TASK_MULTI_LABEL
-                                                        : LMI_TASK_SINGLE_LABEL;
+    return b->labels == NULL && b->float_labels != NULL ? LMI_TRAIN_MULTI_LABEL
+                                                        : LMI_TRAIN_SINGLE_LABEL;
 }
 
 /* Integer labels[n] in [0, K) or -100. */
@@ -97,7 +97,7 @@ static lm_status check_int_labels(const int32_t *labels, size_t n, size_t T, int
 }
 
 lm_status lmi_bert_check_batch(const lmi_bert *m, const lm_batch *b, int need_labels,
-                               lmi_task *task) {
+                               lmi_train_task *task) {
     const size_t B = b->batch, T = b->seq_len;
     const size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size;
     const size_t L = (size_t)m->cfg.num_hidden_layers, NH = (size_t)m->cfg.num_attention_heads;
@@ -105,9 +105,9 @@ lm_status lmi_bert_check_batch(const lmi_bert *m, const lm_batch *b, int need_la
     const int head = m->head;
     size_t N, per_token, i;
     int has_labels;
-    lmi_task t;
+    lmi_train_task t;
     lm_status s;
-    *task = LMI_TASK_NONE;
+    *task = LMI_TRAIN_NONE;
     if (b->ids == NULL) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_batch.ids is NULL");
     }
@@ -135,78 +135,78 @@ lm_status lmi_bert_check_batch(const lmi_bert *m, const lm_batch *b, int need_la
         t = seq_task(m, b);
         break;
     case LM_BERT_HEAD_TOKEN_CLASS:
-        t = LMI_TASK_TOKENS;
+        t = LMI_TRAIN_TOKENS;
         break;
     case LM_BERT_HEAD_QA:
-        t = LMI_TASK_SPANS;
+        t = LMI_TRAIN_SPANS;
         break;
     case LM_BERT_HEAD_MLM:
-        t = LMI_TASK_MASKED_LM;
+        t = LMI_TRAIN_MASKED_LM;
         break;
     default:
         return lmi_error(LM_ERR_STATE, "a %s model has no head to train", lmi_bert_head_name(head));
     }
     /* fields the head does not read are refused: they say the batch was meant for another */
-    if (t != LMI_TASK_SPANS && (b->start_positions != NULL || b->end_positions != NULL)) {
+    if (t != LMI_TRAIN_SPANS && (b->start_positions != NULL || b->end_positions != NULL)) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT,
                          "lm_batch.start_positions / end_positions are set, but the model's head "
                          "is %s (only question answering reads them)",
                          task_name(t));
     }
-    if (t == LMI_TASK_SPANS && (b->labels != NULL || b->float_labels != NULL)) {
+    if (t == LMI_TRAIN_SPANS && (b->labels != NULL || b->float_labels != NULL)) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT,
                          "lm_batch.labels / float_labels are set, but a question-answering head "
                          "trains on start_positions and end_positions");
     }
-    if ((t == LMI_TASK_MULTI_LABEL || t == LMI_TASK_REGRESSION) && b->labels != NULL) {
+    if ((t == LMI_TRAIN_MULTI_LABEL || t == LMI_TRAIN_REGRESSION) && b->labels != NULL) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT,
                          "lm_batch.labels (integers) are set, but the head is %s: it trains on "
                          "float_labels [batch * %lld]",
                          task_name(t), (long long)NL);
     }
-    if ((t == LMI_TASK_SINGLE_LABEL || t == LMI_TASK_TOKENS || t == LMI_TASK_MASKED_LM) &&
+    if ((t == LMI_TRAIN_SINGLE_LABEL || t == LMI_TRAIN_TOKENS || t == LMI_TRAIN_MASKED_LM) &&
         b->float_labels != NULL) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT,
                          "lm_batch.float_labels are set, but the head is %s: it trains on integer "
                          "labels",
                          task_name(t));
     }
-    if (t == LMI_TASK_SPANS && (b->start_positions == NULL) != (b->end_positions == NULL)) {
+    if (t == LMI_TRAIN_SPANS && (b->start_positions == NULL) != (b->end_positions == NULL)) {
         return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_batch: %s is NULL but %s is set",
                          b->start_positions == NULL ? "start_positions" : "end_positions",
                          b->start_positions == NULL ? "end_positions" : "start_positions");
     }
-    has_labels = t == LMI_TASK_SPANS ? b->start_positions != NULL
-                 : (t == LMI_TASK_MULTI_LABEL || t == LMI_TASK_REGRESSION) ? b->float_labels != NULL
+    has_labels = t == LMI_TRAIN_SPANS ? b->start_positions != NULL
+                 : (t == LMI_TRAIN_MULTI_LABEL || t == LMI_TRAIN_REGRESSION) ? b->float_labels != NULL
                                                                             : b->labels != NULL;
     if (!has_labels) {
         if (need_labels) {
             return lmi_error(LM_ERR_INVALID_ARGUMENT,
                              "lm_batch has no labels for the model's head, %s (it needs %s)",
                              task_name(t),
-                             t == LMI_TASK_SPANS ? "start_positions and end_positions [batch]"
-                             : t == LMI_TASK_SINGLE_LABEL ? "labels [batch]"
-                             : t == LMI_TASK_MULTI_LABEL || t == LMI_TASK_REGRESSION
+                             t == LMI_TRAIN_SPANS ? "start_positions and end_positions [batch]"
+                             : t == LMI_TRAIN_SINGLE_LABEL ? "labels [batch]"
+                             : t == LMI_TRAIN_MULTI_LABEL || t == LMI_TRAIN_REGRESSION
                                  ? "float_labels [batch * num_labels]"
                                  : "labels [batch * seq_len]");
         }
         return LM_OK; /* evaluation without a loss */
     }
     switch (t) {
-    case LMI_TASK_SINGLE_LABEL:
+    case LMI_TRAIN_SINGLE_LABEL:
         s = check_int_labels(b->labels, B, T, NL, task_name(t), 0);
         break;
-    case LMI_TASK_TOKENS:
+    case LMI_TRAIN_TOKENS:
         s = check_int_labels(b->labels, N, T, NL, task_name(t), 1);
         break;
-    case LMI_TASK_MASKED_LM:
+    case LMI_TRAIN_MASKED_LM:
         s = check_int_labels(b->labels, N, T, m->cfg.vocab_size, task_name(t), 1);
         break;
-    case LMI_TASK_MULTI_LABEL:
-    case LMI_TASK_REGRESSION:
+    case LMI_TRAIN_MULTI_LABEL:
+    case LMI_TRAIN_REGRESSION:
         for (i = 0; i < B * (size_t)NL; i++) {
             const float y = b->float_labels[i];
-            if (!isfinite(y) || (t == LMI_TASK_MULTI_LABEL && (y < 0.0f || y > 1.0f))) {
+            if (!isfinite(y) || (t == LMI_TRAIN_MULTI_LABEL && (y < 0.0f || y > 1.0f))) {
                 return lmi_error(LM_ERR_RANGE,
                                  "lm_batch.float_labels: value %g at row %zu, label %zu is %s",
                                  (double)y, i / (size_t)NL, i % (size_t)NL,
@@ -299,12 +299,12 @@ void lmi_bert_work_free(lmi_bert_work *w) {
 }
 
 lm_status lmi_bert_work_reserve(const lmi_bert *m, lmi_bert_work *w, const lm_batch *b,
-                                lmi_task task, int dropout, int all_logits, int threads) {
+                                lmi_train_task task, int dropout, int all_logits, int threads) {
     const size_t B = b->batch, T = b->seq_len, N = B * T;
     size_t n_mlm = 0, need, acts;
     carver c;
     if (m->head == LM_BERT_HEAD_MLM) {
-        n_mlm = all_logits ? N : task == LMI_TASK_MASKED_LM ? count_mlm_rows(b) : 0;
+        n_mlm = all_logits ? N : task == LMI_TRAIN_MASKED_LM ? count_mlm_rows(b) : 0;
     }
     acts = lmi_bert_acts_layout(m, &w->acts, NULL, B, T, 1, dropout, threads, NULL);
     c.base = NULL;
@@ -473,23 +473,23 @@ void lmi_bert_train_forward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_
         zero(dl, w->rows * w->K);
     }
     switch (w->task) {
-    case LMI_TASK_SINGLE_LABEL:
-    case LMI_TASK_TOKENS:
+    case LMI_TRAIN_SINGLE_LABEL:
+    case LMI_TRAIN_TOKENS:
         lmi_cross_entropy_loss(ctx->threads, &l, NULL, dl, w->logits, b->labels, w->rows, NL,
                                LMI_IGNORE_INDEX, grad_scale);
         break;
-    case LMI_TASK_MULTI_LABEL:
+    case LMI_TRAIN_MULTI_LABEL:
         l = lmi_bce_with_logits_loss(ctx->threads, dl, w->logits, b->float_labels, B * NL,
                                      grad_scale);
         break;
-    case LMI_TASK_REGRESSION:
+    case LMI_TRAIN_REGRESSION:
         l = lmi_mse_loss(ctx->threads, dl, w->logits, b->float_labels, B * NL, grad_scale);
         break;
-    case LMI_TASK_SPANS:
+    case LMI_TRAIN_SPANS:
         l = lmi_qa_loss(ctx->threads, dl, w->logits, b->start_positions, b->end_positions, B, T,
                         grad_scale);
         break;
-    case LMI_TASK_MASKED_LM:
+    case LMI_TRAIN_MASKED_LM:
         if (w->logits != NULL) {
             lmi_cross_entropy_loss(ctx->threads, &l, NULL, dl, w->logits, w->mlm_labels, w->n_mlm,
                                    (size_t)m->cfg.vocab_size, LMI_IGNORE_INDEX, grad_scale);

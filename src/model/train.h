@@ -118,15 +118,15 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
 /* ---- training and evaluation steps over a head ---- */
 
 /* What a batch's labels train, resolved from the head and the problem type. */
-typedef enum lmi_task {
-    LMI_TASK_NONE = 0,     /* no labels (evaluation only) */
-    LMI_TASK_SINGLE_LABEL, /* sequence classification, cross-entropy */
-    LMI_TASK_MULTI_LABEL,  /* sequence classification, BCE with logits */
-    LMI_TASK_REGRESSION,   /* sequence classification, MSE */
-    LMI_TASK_TOKENS,       /* token classification, cross-entropy per token */
-    LMI_TASK_SPANS,        /* question answering, start/end cross-entropy */
-    LMI_TASK_MASKED_LM     /* masked LM, cross-entropy over labelled tokens */
-} lmi_task;
+typedef enum lmi_train_task {
+    LMI_TRAIN_NONE = 0,     /* no labels (evaluation only) */
+    LMI_TRAIN_SINGLE_LABEL, /* sequence classification, cross-entropy */
+    LMI_TRAIN_MULTI_LABEL,  /* sequence classification, BCE with logits */
+    LMI_TRAIN_REGRESSION,   /* sequence classification, MSE */
+    LMI_TRAIN_TOKENS,       /* token classification, cross-entropy per token */
+    LMI_TRAIN_SPANS,        /* question answering, start/end cross-entropy */
+    LMI_TRAIN_MASKED_LM     /* masked LM, cross-entropy over labelled tokens */
+} lmi_train_task;
 
 /* The workspace of training and evaluation steps: one arena, laid out again for each batch,
  * reallocated only when a batch needs more than it holds. */
@@ -134,7 +134,7 @@ typedef struct lmi_bert_work {
     void *arena;
     size_t capacity;             /* bytes */
     lmi_bert_acts acts;
-    lmi_task task;
+    lmi_train_task task;
     /* head activations (kept for the backward) */
     float *first;                /* [B, C] first tokens (sequence classification) */
     float *pooled;               /* [B, C] tanh output */
@@ -158,12 +158,12 @@ void lmi_bert_work_free(lmi_bert_work *w);
  * the head needs (need_labels 0: labels may be absent). Sets *task. Sentences name the field,
  * row and position. LM_ERR_INVALID_ARGUMENT, LM_ERR_RANGE. */
 lm_status lmi_bert_check_batch(const lmi_bert *m, const lm_batch *b, int need_labels,
-                               lmi_task *task);
+                               lmi_train_task *task);
 
 /* Lays out (growing when needed) the workspace for a checked batch. all_logits: masked LM
  * evaluation writing every token's logits to the caller (the head then runs on every row). */
 lm_status lmi_bert_work_reserve(const lmi_bert *m, lmi_bert_work *w, const lm_batch *b,
-                                lmi_task task, int dropout, int all_logits, int threads);
+                                lmi_train_task task, int dropout, int all_logits, int threads);
 
 /* Forward of the encoder and the head, the loss (*loss; 0 without labels), and, when grad_scale
  * is not 0, the gradient of loss * grad_scale w.r.t. the logits, ready for the backward.

@@ -207,7 +207,7 @@ double lmi_trainer_next_lr(const lm_trainer_t *t) {
 /* Forward, loss and backward of one batch into t->grad (added). Returns LM_ERR_NUMERIC, with
  * nothing added, when the loss is not finite. */
 static lm_status forward_backward(lm_trainer_t *t, const lm_batch *b, double scale, double *loss) {
-    lmi_task task;
+    lmi_train_task task;
     lmi_bert_dropout d = t->drop;
     lm_status s = lmi_bert_check_batch(t->m, b, 1, &task);
     if (s != LM_OK) {
@@ -305,7 +305,7 @@ lm_status lmi_trainer_gradients(lm_trainer_t *t, const lm_batch *b, double *loss
 lm_status lmi_trainer_evaluate(lm_trainer_t *t, const lm_batch *b, float *loss, float *logits,
                                size_t capacity) {
     double l = 0.0;
-    lmi_task task;
+    lmi_train_task task;
     lm_status s = lmi_bert_check_batch(t->m, b, 0, &task);
     if (s != LM_OK) {
         return lmi_error_prefix(s, "lm_trainer_evaluate");

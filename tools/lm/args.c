@@ -226,3 +226,21 @@ int tool_parse_args(const tool_command *cmd, tool_opts *o, int argc, char **argv
     }
     return -1;
 }
+
+int tool_parse_double(const tool_command *cmd, const char *opt, const char *value, double min,
+                      double max, double *out) {
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(value, &end);
+    if (end == value || *end != '\0' || value[0] == ' ' || errno == ERANGE || v != v) {
+        return tool_usage_error(cmd, "%s needs a number between %g and %g, not '%s'", opt, min,
+                                max, value);
+    }
+    if (v < min || v > max) {
+        return tool_usage_error(cmd, "%s must be between %g and %g (got %s)", opt, min, max,
+                                value);
+    }
+    *out = v;
+    return 0;
+}

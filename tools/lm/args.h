@@ -70,6 +70,10 @@ int tool_usage_error(const tool_command *cmd, const char *fmt, ...)
  * overflow checked). Returns 0, or 2 after "lm NAME: OPT must be between MIN and MAX (got V)". */
 int tool_parse_int(const tool_command *cmd, const char *opt, const char *value, long long min,
                    long long max, long long *out);
+/* A finite decimal number in [min, max] (strtod, every character used). Returns 0, or 2 after
+ * "lm NAME: OPT must be between MIN and MAX (got V)". */
+int tool_parse_double(const tool_command *cmd, const char *opt, const char *value, double min,
+                      double max, double *out);
 /* One of `choices` (NULL-terminated): its index in *out. Returns 0, or 2 after a message. */
 int tool_parse_choice(const tool_command *cmd, const char *opt, const char *value,
                       const char *const *choices, int *out);

@@ -12,5 +12,7 @@ int cmd_qa(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

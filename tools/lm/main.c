@@ -26,6 +26,8 @@ static const command commands[] = {
     {"tag", cmd_tag, "token classification (entities) of text lines (JSON lines)"},
     {"info", cmd_info, "describe a model folder (JSON)"},
     {"serve", cmd_serve, "HTTP server: OpenAI and text-embeddings-inference endpoints"},
+    {"train", cmd_train, "fine-tune a model on a data file (checkpoints, metrics, resume)"},
+    {"eval", cmd_eval, "score a model on a data file (JSON metrics)"},
 };
 
 static void usage(FILE *out) {

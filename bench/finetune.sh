@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make bench-finetune` (SST-2) and `make finetune-table` (every task of docs/finetune.md):
+# liblm's `lm train` and the PyTorch recipe (scripts/reference_finetune.py) on the same data,
+# settings, seed and threads, one run each, one after the other; prints both dev metrics,
+# training wall times, examples/s, peak RSS and the ratios, and ends with a line
+#   bench-finetune: ... worst metric diff D points, max time ratio T, max memory ratio M
+# Full runs take from ~25 minutes (SST-2) to hours (every task) on 2 cores: run them on a quiet
+# machine. Settings (environment):
+#   THREADS (default 2), MAX_TRAIN / MAX_EVAL (the first N examples on both sides; default all),
+#   EPOCHS (default: the recipe's per task), LM_MINILM_DIR (default scripts/find_minilm.sh),
+#   LM_PYENV (the reference Python environment).
+#   usage: bash bench/finetune.sh sst2|rte|stsb|wnut17|squad|mlm|all
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+task=${1:-sst2}
+py=$(bash scripts/pyenv.sh)
+py=$(bash scripts/pyenv.sh seqeval scipy scikit-learn)
+minilm=${LM_MINILM_DIR:-$(bash scripts/find_minilm.sh)}
+# The lm tool re-executes itself with OPENBLAS_CORETYPE set on AVX-512 CPUs; PyTorch brings its
+# own kernels. Say which BLAS kernel runs.
+echo "$task: liblm $(bin/lm version | cut -d' ' -f2) vs PyTorch, ${THREADS:-2} threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+args=(--task "$task" --threads "${THREADS:-2}" --model "$minilm" --python "$py")
+[ -n "${MAX_TRAIN:-}" ] && args+=(--max-train "$MAX_TRAIN")
+[ -n "${MAX_EVAL:-}" ] && args+=(--max-eval "$MAX_EVAL")
+[ -n "${EPOCHS:-}" ] && args+=(--epochs "$EPOCHS")
+[ -n "${LOG_EVERY:-}" ] && args+=(--log-every "$LOG_EVERY")
+exec "$py" bench/finetune.py "${args[@]}"
