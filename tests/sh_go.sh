@@ -3,7 +3,7 @@
 # `make install` into a prefix under $B (or LM_PREFIX, an installed prefix to test instead), then
 # gofmt, `go vet` and `go test` with GOPATH and GOCACHE under $B, no network (GOPROXY=off, the
 # module has no requirements): the C API's numbers, the reference pipelines, errors read on the
-# calling thread from 16 goroutines, training, Close and finalizers, a 10,000-call leak check.
+# calling thread from 16 goroutines, training, fit, Close and finalizers, a 10,000-call leak check.
 # Last, the README's Go snippet is examples/readme/main.go, byte for byte, and runs.
 set -eu
 if [ -n "${SANITIZE:-}" ] || [ -n "${RUNNER:-}" ]; then

@@ -4,7 +4,7 @@
 # with CARGO_HOME and the target folder under $B (kept between runs; nothing in ~/.cargo), which
 # finds the library through pkg-config: lm-sys's struct layouts against the installed header and
 # every declared function, lm's scenarios (the C API's numbers, the reference pipelines, errors,
-# training, threads, a 10,000-call leak check, the compile-fail borrow rules). Last, the README's
+# training, fit, threads, a 10,000-call leak check, the compile-fail borrow rules). Last, the README's
 # Rust snippet is lm/examples/readme.rs, byte for byte, and runs, linked to liblm.so and
 # (LM_STATIC=1) to liblm.a.
 set -eu

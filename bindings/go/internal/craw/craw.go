@@ -31,6 +31,35 @@ static lm_status craw_train(lm_model_t *model, const int32_t *ids, const int32_t
     lm_trainer_free(tr);
     return s;
 }
+
+typedef struct craw_losses { double loss[256]; int n; } craw_losses;
+
+static int craw_record(const lm_fit_progress *p, void *user) {
+    craw_losses *l = user;
+    if (p->event == LM_FIT_STEP && l->n < 256) l->loss[l->n++] = p->loss;
+    return 0;
+}
+
+static lm_status craw_fit(const char *dir, const char *train, const char *dev, const char *out,
+                          int64_t max_steps, int32_t batch, int32_t eval_batch, double lr,
+                          int32_t threads, craw_losses *losses) {
+    lm_fit_options o;
+    lm_trainer_options t;
+    lm_fit_options_init(&o, sizeof o);
+    lm_trainer_options_init(&t, sizeof t);
+    o.train_path = train;
+    o.dev_path = dev;
+    o.out_dir = out;
+    o.max_steps = max_steps;
+    o.batch_size = batch;
+    o.eval_batch_size = eval_batch;
+    o.log_every = 1;
+    o.callback = craw_record;
+    o.user_data = losses;
+    t.learning_rate = lr;
+    t.threads = threads;
+    return lm_fit(dir, &o, &t, NULL);
+}
 */
 import "C"
 
@@ -156,4 +185,25 @@ func int32Bytes(s []int32) []byte {
 		return []byte{0}
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 4*len(s))
+}
+
+// Fit runs lm_fit with a C callback and returns the loss of each step (LogEvery 1).
+func Fit(dir, train, dev, out string, maxSteps int64, batch, evalBatch int, lr float64, threads int) []float64 {
+	cs := []*C.char{C.CString(dir), C.CString(train), C.CString(dev), C.CString(out)}
+	defer func() {
+		for _, c := range cs {
+			C.free(unsafe.Pointer(c))
+		}
+	}()
+	losses := (*C.craw_losses)(C.calloc(1, C.sizeof_craw_losses))
+	defer C.free(unsafe.Pointer(losses))
+	if C.craw_fit(cs[0], cs[1], cs[2], cs[3], C.int64_t(maxSteps), C.int32_t(batch), C.int32_t(evalBatch),
+		C.double(lr), C.int32_t(threads), losses) != C.LM_OK {
+		return nil
+	}
+	got := make([]float64, int(losses.n))
+	for i := range got {
+		got[i] = float64(losses.loss[i])
+	}
+	return got
 }

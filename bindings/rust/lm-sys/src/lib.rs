@@ -262,6 +262,115 @@ pub struct lm_batch {
     pub end_positions: *const i32,
 }
 
+// ---- fit (lm/fit.h)
+
+// lm_task
+pub const LM_TASK_AUTO: i32 = 0;
+pub const LM_TASK_CLASSIFICATION: i32 = 1;
+pub const LM_TASK_REGRESSION: i32 = 2;
+pub const LM_TASK_TOKEN_CLASSIFICATION: i32 = 3;
+pub const LM_TASK_QUESTION_ANSWERING: i32 = 4;
+pub const LM_TASK_MASKED_LM: i32 = 5;
+
+// lm_fit_event
+pub const LM_FIT_START: i32 = 0;
+pub const LM_FIT_STEP: i32 = 1;
+pub const LM_FIT_LOG: i32 = 2;
+pub const LM_FIT_EVAL: i32 = 3;
+pub const LM_FIT_CHECKPOINT: i32 = 4;
+pub const LM_FIT_END: i32 = 5;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct lm_metrics {
+    pub struct_size: usize,
+    pub task: i32,
+    pub num_labels: i32,
+    pub examples: i64,
+    pub loss: f64,
+    pub accuracy: f64,
+    pub f1: f64,
+    pub f1_binary: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub exact_match: f64,
+    pub pearson: f64,
+    pub spearman: f64,
+    pub mse: f64,
+    pub perplexity: f64,
+    pub main: f64,
+    pub eval_s: f64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct lm_fit_progress {
+    pub struct_size: usize,
+    pub event: i32,
+    pub epoch: i32,
+    pub step: i64,
+    pub total_steps: i64,
+    pub steps_per_epoch: i64,
+    pub train_rows: i64,
+    pub dev_rows: i64,
+    pub first_step: i64,
+    pub epoch_float: f64,
+    pub loss: f64,
+    pub learning_rate: f64,
+    pub grad_norm: f64,
+    pub examples_per_s: f64,
+    pub tokens_per_s: f64,
+    pub elapsed_s: f64,
+    pub eta_s: f64,
+    pub examples: i64,
+    pub tokens: i64,
+    pub metrics: *const lm_metrics,
+    pub path: *const c_char,
+    pub is_best: i32,
+    pub stopped: i32,
+    pub task: i32,
+    pub num_labels: i32,
+    pub max_length: i32,
+    pub reserved0: i32,
+}
+
+pub type lm_fit_callback =
+    Option<unsafe extern "C" fn(progress: *const lm_fit_progress, user_data: *mut c_void) -> c_int>;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct lm_fit_options {
+    pub struct_size: usize,
+    pub task: i32,
+    pub epochs: i32,
+    pub max_steps: i64,
+    pub train_path: *const c_char,
+    pub dev_path: *const c_char,
+    pub out_dir: *const c_char,
+    pub resume_dir: *const c_char,
+    pub batch_size: i32,
+    pub eval_batch_size: i32,
+    pub max_length: i32,
+    pub doc_stride: i32,
+    pub warmup_ratio: f64,
+    pub shuffle: i32,
+    pub group_by_length: i32,
+    pub eval_every: i64,
+    pub log_every: i64,
+    pub save_every: i64,
+    pub keep_checkpoints: i32,
+    pub patience: i32,
+    pub load_best: i32,
+    pub overwrite: i32,
+    pub mlm_probability: f64,
+    pub mlm_pack: i32,
+    pub reserved0: i32,
+    pub max_train_examples: i64,
+    pub max_eval_examples: i64,
+    pub callback: lm_fit_callback,
+    pub user_data: *mut c_void,
+}
+
 extern "C" {
     // lm.h: version, errors, logging, allocation
     pub fn lm_version() -> u32;
@@ -529,4 +638,20 @@ extern "C" {
     pub fn lm_trainer_steps(trainer: *const lm_trainer_t) -> i64;
     pub fn lm_trainer_learning_rate(trainer: *const lm_trainer_t) -> f64;
     pub fn lm_trainer_grad_norm(trainer: *const lm_trainer_t) -> f64;
+
+    // lm/fit.h
+    pub fn lm_metrics_init(m: *mut lm_metrics, struct_size: usize) -> lm_status;
+    pub fn lm_fit_options_init(opts: *mut lm_fit_options, struct_size: usize) -> lm_status;
+    pub fn lm_fit(
+        model_dir: *const c_char,
+        fit: *const lm_fit_options,
+        train: *const lm_trainer_options,
+        metrics: *mut lm_metrics,
+    ) -> lm_status;
+    pub fn lm_evaluate(
+        model: *const lm_model_t,
+        opts: *const lm_fit_options,
+        metrics: *mut lm_metrics,
+        json_out: *mut *mut c_char,
+    ) -> lm_status;
 }

@@ -35,6 +35,9 @@ fn rust_layouts() -> Layout {
         lm_entity { text, label, score, token, start, end, byte_start, byte_end }
         lm_trainer_options { struct_size, optimizer, schedule, learning_rate, beta1, beta2, eps, weight_decay, momentum, nesterov, accumulation_steps, max_grad_norm, warmup_steps, total_steps, dropout, threads, seed }
         lm_batch { struct_size, batch, seq_len, ids, type_ids, attention_mask, labels, float_labels, start_positions, end_positions }
+        lm_metrics { struct_size, task, num_labels, examples, loss, accuracy, f1, f1_binary, precision, recall, exact_match, pearson, spearman, mse, perplexity, main, eval_s }
+        lm_fit_progress { struct_size, event, epoch, step, total_steps, steps_per_epoch, train_rows, dev_rows, first_step, epoch_float, loss, learning_rate, grad_norm, examples_per_s, tokens_per_s, elapsed_s, eta_s, examples, tokens, metrics, path, is_best, stopped, task, num_labels, max_length, reserved0 }
+        lm_fit_options { struct_size, task, epochs, max_steps, train_path, dev_path, out_dir, resume_dir, batch_size, eval_batch_size, max_length, doc_stride, warmup_ratio, shuffle, group_by_length, eval_every, log_every, save_every, keep_checkpoints, patience, load_best, overwrite, mlm_probability, mlm_pack, reserved0, max_train_examples, max_eval_examples, callback, user_data }
     }
 }
 
@@ -185,8 +188,12 @@ fn every_function_links() {
         lm_trainer_steps as *const () as usize,
         lm_trainer_learning_rate as *const () as usize,
         lm_trainer_grad_norm as *const () as usize,
+        lm_metrics_init as *const () as usize,
+        lm_fit_options_init as *const () as usize,
+        lm_fit as *const () as usize,
+        lm_evaluate as *const () as usize,
     ];
-    assert_eq!(fns.len(), 87);
+    assert_eq!(fns.len(), 91);
     assert!(fns.iter().all(|&f| f != 0));
 }
 

@@ -1,7 +1,7 @@
 //! liblm from Rust: tokenize, run and fine-tune BERT-family models on the CPU.
 //!
 //! Safe owning types over the C API of `lm-sys` (include/lm.h): [`Tokenizer`], [`Model`],
-//! [`Trainer`], each freed on drop; every fallible call returns `Result<_, LmError>` with the C
+//! [`Trainer`], each freed on drop, and [`fit`] / [`fit_with_progress`] (lm_fit); every fallible call returns `Result<_, LmError>` with the C
 //! status and the library's sentence. Threads follow lm.h: a model and a tokenizer are
 //! `Send + Sync` (inference and encoding from many threads at once); a trainer is `Send` only and
 //! borrows its model mutably for its whole life.
@@ -13,6 +13,7 @@
 //! # Ok::<(), lm::LmError>(())
 //! ```
 mod error;
+mod fit;
 mod model;
 mod options;
 mod tokenizer;
@@ -20,6 +21,7 @@ mod trainer;
 mod util;
 
 pub use error::{LmError, Result, Status};
+pub use fit::{fit, fit_with_progress, FitEvent, FitOptions, Metrics, Progress, Task};
 pub use lm_sys as sys;
 pub use model::{qa_best_span, Answer, Entity, Inputs, LabelScore, Model, Span, TokenScore};
 pub use options::{
