@@ -217,7 +217,7 @@ bench-serve: all
 	bash bench/serve.sh
 
 # The bindings against an installed library, from a fresh clone of the committed tree: make
-# install PREFIX=<tmp>, then the C++, Python and HTTP suites against that prefix.
+# install PREFIX=<tmp>, then the C++, Python, HTTP, Rust and Go suites against that prefix.
 check-installed:
 	bash scripts/check_installed.sh
 
@@ -238,7 +238,7 @@ help:
 	@echo "make check-asan      the same suite under AddressSanitizer + UBSan"
 	@echo "make check-valgrind  the same suite under valgrind memcheck"
 	@echo "make check-abi       compare the ABI with the committed baseline abi/liblm.abi"
-	@echo "make check-installed fresh clone, make install PREFIX=tmp, C++/Python/HTTP tests on it"
+	@echo "make check-installed fresh clone, make install PREFIX=tmp, C++/Python/HTTP/Rust/Go tests on it"
 	@echo "make docs            Doxygen HTML into build/docs; fails on undocumented symbols"
 	@echo "make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes it"
 	@echo "make demo            the main job: fine-tune and predict"

@@ -8,6 +8,7 @@ packages=(
     libopenblas-dev libcmocka-dev libutf8proc-dev libcjson-dev zlib1g-dev
     doxygen valgrind abigail-tools python3 python3-venv gzip xz-utils time coreutils
     libmicrohttpd-dev curl git
+    cargo rustc golang-go
 )
 quiet=0
 [ "${1:-}" = "--quiet" ] && quiet=1

@@ -2,8 +2,9 @@
 # The "done" check of the bindings: from a fresh clone of the committed tree (HEAD), `make install
 # PREFIX=<tmp>`, then each binding's suite against that installed library only: C++ (lm.hpp and
 # the README's C and C++ snippets, built with pkg-config), Python (pip install of bindings/python,
-# which finds the library through pkg-config, and its pytest suite) and HTTP (the installed lm
-# serve). Uncommitted changes are not in the clone.
+# which finds the library through pkg-config, and its pytest suite), HTTP (the installed lm
+# serve), Rust (cargo test of bindings/rust) and Go (go test of bindings/go), both through
+# pkg-config. Uncommitted changes are not in the clone.
 #   bash scripts/check_installed.sh        (make check-installed)
 # LM_PY_VENV: a virtual environment to reuse for numpy and pytest (default: this checkout's
 # build/py-venv when it exists, else a new one in the clone).
@@ -27,8 +28,8 @@ fi
 # the library is taken from the prefix only: this clone's lib/ is removed
 rm -rf lib bin
 mkdir -p build
-for t in cpp python serve; do
+for t in cpp python serve rust go; do
     echo "== tests/sh_$t.sh against $LM_PREFIX"
     bash "tests/sh_$t.sh"
 done
-echo "check-installed: C++, Python and HTTP suites pass against the installed prefix"
+echo "check-installed: C++, Python, HTTP, Rust and Go suites pass against the installed prefix"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the README.md code block that follows the line "<!-- snippet: NAME -->" (c, cpp, python,
-# http), so that tests compile and run the README's examples as written.
+# http, rust, go), so that tests compile and run the README's examples as written.
 #   bash tests/readme_snippet.sh NAME
 set -eu
 name=$1

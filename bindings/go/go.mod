@@ -1,0 +1,3 @@
+module example.invalid/liblm/go/lm
+
+go 1.19
