@@ -20,7 +20,10 @@
  * - Buffers the library hands to the caller are freed with the matching `lm_*_free` function,
  *   never with free().
  * - Handles are not locked. A model may run inference from many threads at once; a tokenizer
- *   may encode from many threads at once; a trainer belongs to one thread.
+ *   may encode from many threads at once; an encoding is read-only once made (any thread may
+ *   read it); a trainer is used by one thread at a time (not necessarily always the same), and
+ *   while it exists its model is used only through it. Callbacks run on the thread that made
+ *   the call that invokes them, one at a time.
  */
 #ifndef LM_H
 #define LM_H
@@ -156,7 +159,8 @@ typedef void (*lm_log_fn)(lm_log_level level, const char *message, void *user_da
  * @param fn Callback, or NULL to drop all messages (the default).
  * @param max_level Messages above this level are not formatted nor delivered.
  * @param user_data Passed to every call of `fn`; not owned by the library.
- * Not thread-safe with respect to concurrent liblm calls: set it once at start-up.
+ * Safe to call from any thread at any time; a message being delivered while the callback
+ * changes may still reach the previous one, so keep `user_data` valid until this returns.
  */
 LM_API void lm_set_log_callback(lm_log_fn fn, lm_log_level max_level, void *user_data);
 

@@ -98,8 +98,8 @@ typedef struct lm_model_options {
                              ...) the head is initialised fresh, as transformers does, from
                              `seed` (the log says so, and lm_model_has_fresh_head() returns 1). */
     /* Since 0.2. */
-    int32_t num_labels; /**< A fresh classification head's label count; 0 (default) = the count
-                             of `label_names`, else config.json's num_labels. */
+    int32_t num_labels; /**< A fresh classification head's label count; 0 (default) =
+                             config.json's num_labels. Required with `label_names`. */
     int32_t problem_type; /**< An ::lm_problem_type stored in the config of a fresh head;
                                LM_PROBLEM_AUTO (default) keeps config.json's. */
     const char *const *label_names; /**< `num_labels` label names (config id2label) for a fresh

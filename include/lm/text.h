@@ -220,7 +220,9 @@ typedef struct lm_entity {
  * @param lens Their lengths, or NULL.
  * @param opts Options, or NULL.
  * @param[out] entities The results in text order, then in position order.
- * @param capacity Entries available (at most one per token is ever needed).
+ * @param capacity Entries available. At most one per token is ever needed, so n times the
+ *        max_length in use (lm_model_text_max_length() by default) always suffices; the size is
+ *        checked after the forward pass, so a smaller guess that proves short costs a second run.
  * @param[out] n_entities Receives the number written (or needed); may be NULL.
  * @return See the file comment.
  */

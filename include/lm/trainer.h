@@ -8,8 +8,9 @@
  * keeps it after the trainer is freed), then every step runs the forward pass with the activations
  * kept, the loss of the model's head, the backward pass and, every `accumulation_steps` steps, the
  * optimizer. After training, lm_model_save() writes the trained model and every forward or
- * text-level call uses the new weights. While a trainer exists, no other call may use its model
- * from another thread. A trainer belongs to one thread.
+ * text-level call uses the new weights. While a trainer exists, its model is used only through
+ * the trainer: no other call may use the model at the same time. A trainer is used by one thread
+ * at a time.
  *
  * Everything is seeded: the same seed, batches and thread count give the same losses and weights,
  * bit for bit, dropout included. After the first step a step allocates nothing (unless a batch is

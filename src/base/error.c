@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 
 static _Thread_local char last_error[LM_ERROR_CAPACITY];
 
+/* The log callback, its level and user data, changed together under log_lock (any thread may
+ * install one while others log); a message is delivered outside the lock. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static lm_log_fn log_fn;
 static lm_log_level log_max_level = LM_LOG_ERROR;
 static void *log_user_data;
@@ -93,19 +97,27 @@ lm_status lmi_status_from_errno(int err) {
 }
 
 void lmi_set_log_callback(lm_log_fn fn, lm_log_level max_level, void *user_data) {
+    pthread_mutex_lock(&log_lock);
     log_fn = fn;
     log_max_level = max_level;
     log_user_data = user_data;
+    pthread_mutex_unlock(&log_lock);
 }
 
 void lmi_log(lm_log_level level, const char *fmt, ...) {
     char message[LM_ERROR_CAPACITY];
     va_list ap;
-    if (log_fn == NULL || level > log_max_level) {
+    lm_log_fn fn;
+    void *user;
+    pthread_mutex_lock(&log_lock);
+    fn = level <= log_max_level ? log_fn : NULL;
+    user = log_user_data;
+    pthread_mutex_unlock(&log_lock);
+    if (fn == NULL) {
         return;
     }
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    log_fn(level, message, log_user_data);
+    fn(level, message, user);
 }
