@@ -116,8 +116,8 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     { /* the model's FLOPs: the six products of each layer and the two of the attention */
         const double Cd = (double)C, N = (double)(B * T), L = (double)lm_model_num_layers(m);
-        const double I = 4.0 * Cd; /* BERT's intermediate size */
-        const double flops = L * (2.0 * N * (4.0 * Cd * Cd + 2.0 * Cd * I) + 4.0 * N * T * Cd);
+        const double FF = 4.0 * Cd; /* BERT's intermediate size */
+        const double flops = L * (2.0 * N * (4.0 * Cd * Cd + 2.0 * Cd * FF) + 4.0 * N * T * Cd);
         printf("{\"impl\":\"liblm%s\",\"batch\":%zu,\"seq\":%zu,\"threads\":%d,"
                "\"load_ms\":%.1f,\"median_ms\":%.2f,\"best_ms\":%.2f,\"mean_ms\":%.2f,"
                "\"seq_per_s\":%.1f,\"gflops\":%.1f,\"peak_rss_mb\":%.1f,\"kernel\":\"%s\","

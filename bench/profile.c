@@ -4,6 +4,7 @@
  * machine's sgemm peak measured in the same run (bench/peak.h), then the whole forward's.
  *   profile (--model DIR | --random-base) [--batch B] [--seq T] [--threads N] [--iters K]
  *           [--int8] [--lengths MIN]   (MIN: sequence lengths drawn in [MIN, T], padded to T)
+ *           [--no-peak]                (skip measuring the peak: the forward alone, for perf) 
  * The model side uses the public API; the profile and the peak use internal headers. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -46,7 +47,7 @@ static void row(const char *name, const lmi_prof_cell *c, int iters, double tota
 int main(int argc, char **argv) {
     const char *dir = NULL;
     size_t B = 1, T = 128, minlen = 0, i, C, V, L;
-    int threads = 0, iters = 10, a, int8 = 0, k;
+    int threads = 0, iters = 10, a, int8 = 0, k, no_peak = 0;
     lm_model_options o;
     lm_model_t *m = NULL;
     lm_status s;
@@ -71,6 +72,8 @@ int main(int argc, char **argv) {
             minlen = (size_t)atol(argv[++a]);
         } else if (strcmp(argv[a], "--int8") == 0) {
             int8 = 1;
+        } else if (strcmp(argv[a], "--no-peak") == 0) {
+            no_peak = 1; /* for measuring the forward alone (perf stat) */
         } else {
             fprintf(stderr, "usage: profile [--model DIR|--random-base] [--batch B] [--seq T] "
                             "[--threads N] [--iters K] [--lengths MIN] [--int8]\n");
@@ -116,7 +119,13 @@ int main(int argc, char **argv) {
             mask[i * T + t] = t < len;
         }
     }
-    peak = bench_sgemm_peak(threads, 4);
+    if (no_peak) {
+        memset(&peak, 0, sizeof peak);
+        peak.gflops = 1e-9;
+        snprintf(peak.kernel, sizeof peak.kernel, "%s", lmi_gemm_kernel_name());
+    } else {
+        peak = bench_sgemm_peak(threads, 4);
+    }
     s = lm_model_hidden_states(m, ids, NULL, mask, B, T, out, NULL); /* warm-up (packs) */
     lmi_prof_reset();
     lmi_prof_enable(1);

@@ -223,6 +223,20 @@ static void pack_rows_part(float *dst /* the block */, const float *b /* [K, ldb
     }
 }
 
+/* Work item t of pack_blocks: one panel of one K block (w), or 16 of its rows (b). */
+static void pack_item(float *dst, const float *src, const lmi_gemm_part *parts, size_t nparts,
+                      size_t ld, size_t N, size_t panels, size_t nr, size_t kb, size_t pc0,
+                      size_t pc1, size_t per_block, size_t t) {
+    const size_t pc = pc0 + t / per_block * kb, q = t % per_block;
+    const size_t kc = min_size(kb, pc1 - pc);
+    float *block = dst + block_offset(panels, nr, pc - pc0, kc, 0);
+    if (parts != NULL) {
+        pack_weight_panel(block + q * kc * nr, parts, nparts, ld, nr, pc, kc, q);
+    } else if (q * 16 < kc) {
+        pack_rows_part(block, src, ld, N, panels, nr, pc, kc, q * 16, min_size(q * 16 + 16, kc));
+    }
+}
+
 /* Packs K blocks [pc0, pc1) (pc0 on a block boundary) of w (the parts stacked, transposed) or of
  * b (src as it is, parts NULL) into dst, which holds block pc0 at its start. Work items: one
  * panel of one block (w), 16 rows of one block (b). */
@@ -231,18 +245,18 @@ static void pack_blocks(float *dst, const float *src, const lmi_gemm_part *parts
                         size_t pc1, int threads) {
     const size_t blocks = kb > 0 ? (pc1 - pc0 + kb - 1) / kb : 0;
     const size_t per_block = parts != NULL ? panels : (kb + 15) / 16;
+    const int nt = team(threads, (double)N * (pc1 - pc0) / 8);
     long t;
-#pragma omp parallel for num_threads(team(threads, (double)N * (pc1 - pc0) / 8)) schedule(static)
-    for (t = 0; t < (long)(blocks * per_block); t++) {
-        const size_t pc = pc0 + (size_t)t / per_block * kb, q = (size_t)t % per_block;
-        const size_t kc = min_size(kb, pc1 - pc);
-        float *block = dst + block_offset(panels, nr, pc - pc0, kc, 0);
-        if (parts != NULL) {
-            pack_weight_panel(block + q * kc * nr, parts, nparts, ld, nr, pc, kc, q);
-        } else if (q * 16 < kc) {
-            pack_rows_part(block, src, ld, N, panels, nr, pc, kc, q * 16,
-                           min_size(q * 16 + 16, kc));
+    if (nt <= 1) { /* no team at all (the attention packs small operands inside its own) */
+        for (t = 0; t < (long)(blocks * per_block); t++) {
+            pack_item(dst, src, parts, nparts, ld, N, panels, nr, kb, pc0, pc1, per_block,
+                      (size_t)t);
         }
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (t = 0; t < (long)(blocks * per_block); t++) {
+        pack_item(dst, src, parts, nparts, ld, N, panels, nr, kb, pc0, pc1, per_block, (size_t)t);
     }
 }
 
@@ -444,6 +458,7 @@ typedef struct prefetch_a {
     size_t stride;      /* bytes between runs */
     size_t runs, lines; /* runs to fetch, cache lines per run */
     size_t next, total, per_step;
+    size_t run, line;   /* where `next` is: next = run lines + line (no division per line) */
 } prefetch_a;
 
 static void prefetch_a_init(prefetch_a *f, const gemm_job *g, size_t i, size_t mm, size_t pc,
@@ -471,8 +486,11 @@ static void prefetch_a_step(prefetch_a *f) {
 #if defined(__GNUC__) || defined(__clang__)
     size_t end = min_size(f->next + f->per_step, f->total);
     for (; f->next < end; f->next++) {
-        const char *line = f->base + f->next / f->lines * f->stride + f->next % f->lines * 64;
-        __builtin_prefetch(line, 0, 3);
+        __builtin_prefetch(f->base + f->run * f->stride + f->line * 64, 0, 3);
+        if (++f->line == f->lines) {
+            f->line = 0;
+            f->run++;
+        }
     }
 #else
     (void)f;
@@ -545,7 +563,10 @@ static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
         for (i = m0; i < m1; i += mr) {
             const size_t mm = min_size(mr, m1 - i);
             size_t ni = i + mr, npc = pc; /* the next tile: below, or the first of the next block */
-            const size_t ld = pack_a(panel, g, i, mm, pc, kc);
+            /* short rows (at most 512 bytes: attention's products) are read in place */
+            const int direct = !g->a_trans && kc * sizeof(float) <= 512;
+            const size_t ld = direct ? g->lda : pack_a(panel, g, i, mm, pc, kc);
+            const float *ap = direct ? g->a + i * g->lda + pc : panel;
             const lmi_gemm_kernel_fn fn = g->a_trans ? kern->rows_t[mm] : kern->rows[mm];
             prefetch_a prf;
             if (ni >= m1) {
@@ -565,15 +586,16 @@ static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
                     prefetch_c(ci + nr, g->ldc, mm, nr);
                 }
                 if (nn == nr) {
-                    fn(kc, panel, ld, bpanel, ci, g->ldc, bj, load_c);
+                    fn(kc, ap, ld, bpanel, ci, g->ldc, bj, load_c);
                 } else {
-                    edge_tile(fn, nr, kc, panel, ld, bpanel, ci, g->ldc, mm, nn, bj, load_c);
+                    edge_tile(fn, nr, kc, ap, ld, bpanel, ci, g->ldc, mm, nn, bj, load_c);
                 }
-                if (g->ep != NULL && pc + kc >= g->k) { /* the tile is finished */
-                    size_t r;
-                    for (r = 0; r < mm; r++) {
-                        g->ep(ci + r * g->ldc, nn);
-                    }
+            }
+            if (g->ep != NULL && pc + kc >= g->k) { /* the tile's rows of the chunk are done */
+                const size_t j0 = p0 * nr, j1 = min_size(p1 * nr, g->n);
+                size_t r;
+                for (r = 0; r < mm && j1 > j0; r++) {
+                    g->ep(g->c + (i + r) * g->ldc + j0, j1 - j0);
                 }
             }
         }
@@ -623,7 +645,13 @@ static void run_job(gemm_job *g, int threads, size_t pc0, size_t pc1) {
     if (threads > (int)tasks) {
         threads = (int)tasks;
     }
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
+    if (threads <= 1) { /* no team at all (the attention's products run inside its own) */
+        for (t = 0; t < (long)tasks; t++) {
+            run_task(g, (size_t)t, pc0, pc1);
+        }
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (t = 0; t < (long)tasks; t++) {
         run_task(g, (size_t)t, pc0, pc1);
     }

@@ -37,6 +37,54 @@ static inline float lmi_erff(float x) {
     return x < 0.0f ? -y : y;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__)
+/* these helpers are static inline: the vector-return ABI note does not apply */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+/* 16 floats as one GNU vector: the compiler lowers it to one AVX-512 register, two AVX2 or four
+ * SSE ones, whichever the clone targets; the same operations in every lane, so every clone gives
+ * the same bits. */
+typedef float lmi_v16 __attribute__((vector_size(64)));
+typedef int32_t lmi_v16i __attribute__((vector_size(64)));
+
+static inline lmi_v16 lmi_v16_splat(float x) {
+    const lmi_v16 v = {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
+    return v;
+}
+
+/* mask ? a : b, lane by lane (mask lanes all ones or all zeros) */
+static inline lmi_v16 lmi_v16_select(lmi_v16i mask, lmi_v16 a, lmi_v16 b) {
+    return (lmi_v16)((mask & (lmi_v16i)a) | (~mask & (lmi_v16i)b));
+}
+
+static inline lmi_v16 lmi_v16_max(lmi_v16 a, lmi_v16 b) {
+    return lmi_v16_select(a > b, a, b);
+}
+
+/* lmi_expf in every lane: the same operations in the same order, so the same bits. */
+static inline lmi_v16 lmi_v16_exp(lmi_v16 x) {
+    const lmi_v16 lo = lmi_v16_splat(-87.3f), hi = lmi_v16_splat(88.7f);
+    const lmi_v16 big = lmi_v16_splat(12582912.0f);
+    lmi_v16 n, r, p;
+    lmi_v16i e;
+    const lmi_v16i under = x <= lo;
+    x = lmi_v16_select(x < lo, lo, x);
+    x = lmi_v16_select(x > hi, hi, x);
+    n = (x * lmi_v16_splat(1.44269504088896341f) + big) - big;
+    r = x - n * lmi_v16_splat(0.693145751953125f) - n * lmi_v16_splat(1.42860682030941723e-06f);
+    p = lmi_v16_splat(1.0f) +
+        r * (lmi_v16_splat(1.0f) +
+             r * (lmi_v16_splat(0.5f) +
+                  r * (lmi_v16_splat(0.166666671633720398f) +
+                       r * (lmi_v16_splat(0.0416666679084300995f) +
+                            r * (lmi_v16_splat(0.00833333376795053482f) +
+                                 r * lmi_v16_splat(0.00138888892251998186f))))));
+    e = (__builtin_convertvector(n, lmi_v16i) + 127) << 23;
+    return lmi_v16_select(under, lmi_v16_splat(0.0f), p * (lmi_v16)e);
+}
+#endif
+
 /* Compiled three times, for AVX-512, for AVX2+FMA and for the baseline, picked at load time (GCC
  * target_clones on x86-64 with an ifunc-capable C library): 16-, 8- or 4-wide vectors. Elementwise
  * results are the same in all three (ISO C: no contraction into FMA); sums over a row may round

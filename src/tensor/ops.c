@@ -40,27 +40,97 @@ LM_CLONES static void copy_row(float *out, const float *in, size_t n) {
 }
 
 /* Softmax of p[0..n) * scale in place with an additive bias row (0 or -inf per key): both
- * attention kernels use this one, so they give the same probabilities. */
+ * attention kernels use this one, so they give the same probabilities. In 16 lanes (element j
+ * in lane j % 16; a last partial vector padded with -inf) reduced in a fixed tree, as GNU vectors
+ * that every clone vectorises: rows are short (128 keys are 8 vectors), where a generic
+ * reduction costs more than the row, and every clone gives the same bits. */
+#if defined(__GNUC__) || defined(__clang__)
+static inline lmi_v16 load_v16(const float *p) {
+    lmi_v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store_v16(float *p, lmi_v16 v) {
+    memcpy(p, &v, sizeof v);
+}
+
+/* The last n % 16 values of a row as a vector padded with `pad`, and back. */
+static inline lmi_v16 load_tail(const float *p, size_t k, float pad) {
+    lmi_v16 v = lmi_v16_splat(pad);
+    size_t i;
+    for (i = 0; i < k; i++) {
+        v[i] = p[i];
+    }
+    return v;
+}
+
+static inline void store_tail(float *p, lmi_v16 v, size_t k) {
+    size_t i;
+    for (i = 0; i < k; i++) {
+        p[i] = v[i];
+    }
+}
+
 LM_CLONES void lmi_softmax_scaled_row(float *p, const float *bias, float scale, size_t n) {
+    const lmi_v16 sc = lmi_v16_splat(scale);
+    const size_t full = n / 16 * 16, k = n - full;
+    lmi_v16 m = lmi_v16_splat(-INFINITY), s = lmi_v16_splat(0.0f), x, mv, inv;
+    float mx, sum;
+    size_t j;
+    for (j = 0; j < full; j += 16) {
+        x = load_v16(p + j) * sc + load_v16(bias + j);
+        store_v16(p + j, x);
+        m = lmi_v16_max(m, x);
+    }
+    if (k > 0) {
+        x = load_tail(p + full, k, 0.0f) * sc + load_tail(bias + full, k, -INFINITY);
+        store_tail(p + full, x, k);
+        m = lmi_v16_max(m, x);
+    }
+    mx = m[0];
+    for (j = 1; j < 16; j++) {
+        mx = m[j] > mx ? m[j] : mx;
+    }
+    mv = lmi_v16_splat(mx);
+    for (j = 0; j < full; j += 16) {
+        x = lmi_v16_exp(load_v16(p + j) - mv); /* exactly 0 for padding */
+        store_v16(p + j, x);
+        s += x;
+    }
+    if (k > 0) {
+        x = lmi_v16_exp(load_tail(p + full, k, -INFINITY) - mv);
+        store_tail(p + full, x, k);
+        s += x;
+    }
+    sum = ((s[0] + s[8]) + (s[4] + s[12])) + ((s[2] + s[10]) + (s[6] + s[14])) +
+          (((s[1] + s[9]) + (s[5] + s[13])) + ((s[3] + s[11]) + (s[7] + s[15])));
+    inv = lmi_v16_splat(1.0f / sum);
+    for (j = 0; j < full; j += 16) {
+        store_v16(p + j, load_v16(p + j) * inv);
+    }
+    if (k > 0) {
+        store_tail(p + full, load_tail(p + full, k, 0.0f) * inv, k);
+    }
+}
+#else
+void lmi_softmax_scaled_row(float *p, const float *bias, float scale, size_t n) {
     float mx = -INFINITY, sum = 0.0f, inv;
     size_t j;
-#pragma omp simd reduction(max : mx)
     for (j = 0; j < n; j++) {
-        float x = p[j] * scale + bias[j];
-        mx = x > mx ? x : mx;
+        p[j] = p[j] * scale + bias[j];
+        mx = p[j] > mx ? p[j] : mx;
     }
-#pragma omp simd reduction(+ : sum)
     for (j = 0; j < n; j++) {
-        float e = lmi_expf(p[j] * scale + bias[j] - mx); /* exactly 0 for padding */
-        p[j] = e;
-        sum += e;
+        p[j] = lmi_expf(p[j] - mx);
+        sum += p[j];
     }
     inv = 1.0f / sum;
-#pragma omp simd
     for (j = 0; j < n; j++) {
         p[j] *= inv;
     }
 }
+#endif
 
 /* o[0..C) = layernorm(x (+ y when y is not NULL)) * weight + bias; o may equal x or y. With y,
  * the sum x + y is written to sum first (sum may be o, or a buffer of its own that keeps it). The
