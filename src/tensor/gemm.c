@@ -124,17 +124,6 @@ const char *lmi_gemm_kernel_name(void) {
     return current_kernel()->name;
 }
 
-int lmi_gemm_in_ops(void) {
-    static atomic_int cached = -1;
-    int v = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (v < 0) {
-        const char *env = getenv("LM_MATMUL");
-        v = env != NULL && strcmp(env, "gemm") == 0;
-        atomic_store_explicit(&cached, v, memory_order_relaxed);
-    }
-    return v;
-}
-
 /* ---- packing ---- */
 
 static size_t min_size(size_t a, size_t b) {

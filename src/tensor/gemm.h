@@ -42,11 +42,6 @@ lm_status lmi_gemm_set_isa(lmi_gemm_isa isa);
 lmi_gemm_isa lmi_gemm_current_isa(void);
 const char *lmi_gemm_kernel_name(void);
 
-/* 1 when the environment has LM_MATMUL=gemm (read once): tensor/ops.c's Linear forwards
- * (lmi_matmul_forward, lmi_matmul_spans_forward) then run on this GEMM, packing each weight at
- * every call, instead of on the BLAS. A switch to try it before the model holds packed weights. */
-int lmi_gemm_in_ops(void);
-
 /* ---- packed right-hand operands ----
  * A packed operand is the K x N matrix Bk of out[M, N] (+)= A[M, K] . Bk, cut into panels of the
  * kernel's register width and laid out in the order the kernel reads it. A weight is packed once

@@ -258,34 +258,12 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
                              const lmi_row_span *spans, size_t nspans, size_t C, size_t OC) {
     /* out[rows of each span, k OC + cols] = inp[rows, C] . weights[k][cols, C]^T + biases[k][cols]
      * Column blocks are multiples of 16 wide; their number is fixed by ctx->threads alone.
-     * With LM_MATMUL=gemm, liblm's own GEMM instead, whose rows do not depend on the rows beside
-     * them: each weight is packed once and each run of adjacent spans is one product (the BLAS
-     * for the whole call only when packing runs out of memory). */
+     * (The BLAS path of the products per sequence: the model now runs one product over the
+     * batch on liblm's GEMM instead, model/forward.c.) */
     const size_t nb = ctx->threads > 1 ? (size_t)ctx->threads : 1;
     const size_t width = ((OC + nb - 1) / nb + 15) / 16 * 16;
     const long tasks = (long)(nw * nspans * nb);
     long task;
-    if (lmi_gemm_in_ops()) {
-        size_t k, s = 0;
-        for (k = 0; k < nw; k++) {
-            lmi_gemm_packed *p;
-            if (lmi_gemm_pack_weight(&p, weights[k], C, OC, C, ctx->threads) != LM_OK) {
-                break;
-            }
-            for (s = 0; s < nspans;) {
-                size_t start = spans[s].start, end = start + spans[s].count;
-                for (s++; s < nspans && spans[s].start == end; s++) {
-                    end += spans[s].count;
-                }
-                lmi_gemm_forward(out + start * ldo + k * OC, ldo, inp + start * C, C, p,
-                                 biases[k], end - start, 0, ctx->threads);
-            }
-            lmi_gemm_packed_free(p);
-        }
-        if (k == nw) {
-            return;
-        }
-    }
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (tasks > 1)
     for (task = 0; task < tasks; task++) {
         size_t k = (size_t)task / (nspans * nb);
