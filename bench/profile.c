@@ -34,7 +34,8 @@ static double load_average(void) {
 }
 
 static void row(const char *name, const lmi_prof_cell *c, int iters, double total, double peak) {
-    const double ms = c->seconds * 1e3 / iters, gf = c->seconds > 0 ? c->flops / c->seconds / 1e9 : 0;
+    const double ms = c->seconds * 1e3 / iters;
+    const double gf = c->seconds > 0 ? c->flops / c->seconds / 1e9 : 0;
     printf("  %-12s %8.2f %6.1f%% %8.1f", name, ms, total > 0 ? 100.0 * c->seconds / total : 0.0,
            c->flops / iters / 1e9);
     if (c->flops > 0) {
@@ -115,7 +116,10 @@ int main(int argc, char **argv) {
     for (i = 0; i < B; i++) {
         size_t len = minlen > 0 && minlen < T ? minlen + (size_t)rand() % (T - minlen + 1) : T, t;
         for (t = 0; t < T; t++) {
-            ids[i * T + t] = t == 0 ? 101 : t + 1 == len ? 102 : t < len ? (int32_t)(1000 + rand() % (int)(V - 1000)) : 0;
+            ids[i * T + t] = t == 0           ? 101
+                             : t + 1 == len ? 102
+                             : t < len      ? (int32_t)(1000 + rand() % (int)(V - 1000))
+                                            : 0;
             mask[i * T + t] = t < len;
         }
     }

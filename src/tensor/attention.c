@@ -36,13 +36,15 @@ void lmi_attention_infer(const lmi_ops_ctx *ctx, float *out, size_t ldo, const f
     const float scale = 1.0f / sqrtf((float)hd);
     const long units = (long)(nseq * NH);
     long u;
-#pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
+#pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) \
+    if (ctx->threads > 1 && units > 1)
     for (u = 0; u < units; u++) {
         const lmi_att_seq *sq = &seqs[(size_t)u / NH];
         const size_t h = (size_t)u % NH, keys = sq->keys;
         float *base = scratch + (size_t)omp_get_thread_num() * stride;
         float *kmem = base, *vmem = kmem + round64(lmi_gemm_pack_floats(keys, hd));
-        float *S = vmem + round64(lmi_gemm_pack_floats(hd, keys)), *bias = S + round64(LM_ATT_TILE * keys);
+        float *S = vmem + round64(lmi_gemm_pack_floats(hd, keys));
+        float *bias = S + round64(LM_ATT_TILE * keys);
         const float *q = qkv + sq->start * ldqkv + h * hd, *k = q + C, *v = q + 2 * C;
         lmi_gemm_packed pk, pv;
         size_t r0, j, real = 0;

@@ -108,7 +108,7 @@ __attribute__((target("avx2"))) static void kernel_avx2(size_t kp4, const uint8_
 static const q8_kernel avx2_kernel = {"avx2-q8", 4, 16, 63, kernel_avx2};
 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
-#define VNNI_ROW_FMA(i, MR)                                                                           \
+#define VNNI_ROW_FMA(i, MR)                                                                       \
     if ((i) < MR) {                                                                               \
         int32_t w_;                                                                               \
         __m512i x_;                                                                               \
@@ -117,7 +117,7 @@ static const q8_kernel avx2_kernel = {"avx2-q8", 4, 16, 63, kernel_avx2};
         c##i##a = _mm512_dpbusd_epi32(c##i##a, x_, b0);                                           \
         c##i##b = _mm512_dpbusd_epi32(c##i##b, x_, b1);                                           \
     }
-#define VNNI_ROW_STORE(i, MR)                                                                         \
+#define VNNI_ROW_STORE(i, MR)                                                                     \
     if ((i) < MR) {                                                                               \
         _mm512_storeu_si512((void *)(acc + (i) * 32), c##i##a);                                   \
         _mm512_storeu_si512((void *)(acc + (i) * 32 + 16), c##i##b);                              \
@@ -135,13 +135,14 @@ static const q8_kernel avx2_kernel = {"avx2-q8", 4, 16, 63, kernel_avx2};
         for (g = 0; g < kp4; g++) {                                                               \
             const __m512i b0 = _mm512_loadu_si512((const void *)(b + g * 128));                   \
             const __m512i b1 = _mm512_loadu_si512((const void *)(b + g * 128 + 64));              \
-            VNNI_ROW_FMA(0, MR) VNNI_ROW_FMA(1, MR) VNNI_ROW_FMA(2, MR) VNNI_ROW_FMA(3, MR) VNNI_ROW_FMA(4, MR)       \
-            VNNI_ROW_FMA(5, MR) VNNI_ROW_FMA(6, MR) VNNI_ROW_FMA(7, MR) VNNI_ROW_FMA(8, MR) VNNI_ROW_FMA(9, MR)       \
-            VNNI_ROW_FMA(10, MR) VNNI_ROW_FMA(11, MR)                                                     \
+            VNNI_ROW_FMA(0, MR) VNNI_ROW_FMA(1, MR) VNNI_ROW_FMA(2, MR) VNNI_ROW_FMA(3, MR)       \
+            VNNI_ROW_FMA(4, MR) VNNI_ROW_FMA(5, MR) VNNI_ROW_FMA(6, MR) VNNI_ROW_FMA(7, MR)       \
+            VNNI_ROW_FMA(8, MR) VNNI_ROW_FMA(9, MR) VNNI_ROW_FMA(10, MR) VNNI_ROW_FMA(11, MR)     \
         }                                                                                         \
-        VNNI_ROW_STORE(0, MR) VNNI_ROW_STORE(1, MR) VNNI_ROW_STORE(2, MR) VNNI_ROW_STORE(3, MR)                   \
-        VNNI_ROW_STORE(4, MR) VNNI_ROW_STORE(5, MR) VNNI_ROW_STORE(6, MR) VNNI_ROW_STORE(7, MR)                   \
-        VNNI_ROW_STORE(8, MR) VNNI_ROW_STORE(9, MR) VNNI_ROW_STORE(10, MR) VNNI_ROW_STORE(11, MR)                 \
+        VNNI_ROW_STORE(0, MR) VNNI_ROW_STORE(1, MR) VNNI_ROW_STORE(2, MR)                         \
+        VNNI_ROW_STORE(3, MR) VNNI_ROW_STORE(4, MR) VNNI_ROW_STORE(5, MR)                         \
+        VNNI_ROW_STORE(6, MR) VNNI_ROW_STORE(7, MR) VNNI_ROW_STORE(8, MR)                         \
+        VNNI_ROW_STORE(9, MR) VNNI_ROW_STORE(10, MR) VNNI_ROW_STORE(11, MR)                       \
     }
 VNNI_TILE(1)
 VNNI_TILE(2)
@@ -282,7 +283,8 @@ lm_status lmi_q8_weight_make(lmi_q8_weight **out, const lmi_gemm_part *parts, si
             s = mx > 0.0f ? mx / (float)kern->qmax : 1.0f;
             for (k = 0; k < K; k++) {
                 const long q = lrintf(src[k] / s);
-                const int8_t v = (int8_t)(q > kern->qmax ? kern->qmax : q < -kern->qmax ? -kern->qmax : q);
+                const long qm = kern->qmax;
+                const int8_t v = (int8_t)(q > qm ? qm : q < -qm ? -qm : q);
                 dst[(k / 4) * nr * 4 + j * 4 + k % 4] = v;
                 sum += v;
             }
@@ -407,7 +409,9 @@ void lmi_q8_forward(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M,
     /* tasks: blocks of up to 8 tiles of rows by chunks of panels, at least 4 per thread */
     tiles_per_block = tiles < 8 ? tiles : 8;
     row_blocks = (tiles + tiles_per_block - 1) / tiles_per_block;
-    col_chunks = row_blocks >= 4 * (size_t)team ? 1 : (4 * (size_t)team + row_blocks - 1) / row_blocks;
+    col_chunks = row_blocks >= 4 * (size_t)team
+                     ? 1
+                     : (4 * (size_t)team + row_blocks - 1) / row_blocks;
     col_chunks = min_sz(col_chunks, w->panels);
     chunk = (w->panels + col_chunks - 1) / col_chunks;
     col_chunks = (w->panels + chunk - 1) / chunk;
