@@ -98,6 +98,9 @@ typedef struct lmi_bert_layer_packs {
     lmi_gemm_packed qkv, ao, in, out;
     struct lmi_q8_weight *q8[4]; /* qkv, ao, in, out quantised (int8 models), else NULL */
     const float *qkv_b;          /* [3C] the Q | K | V biases side by side */
+    /* copies of the layer's small tensors, so that inference reads no page of the file map
+     * (each read there would map back 64 KiB of the packed weights around it) */
+    const float *ao_b, *ln1_w, *ln1_b, *i_b, *o_b, *ln2_w, *ln2_b;
 } lmi_bert_layer_packs;
 
 typedef struct lmi_bert_packs {

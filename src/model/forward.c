@@ -293,21 +293,23 @@ static void infer_layers(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_act
         parts[0].w = y->ao_w;
         LMI_PROF(LMI_PROF_ATT_OUT, l, fl * (double)C,
                  linear(ctx, a, h, C, v->ctx, R, p ? &p->ao : NULL, p ? p->q8[1] : NULL, parts,
-                        1, C, y->ao_b, 1, NULL));
+                        1, C, p ? p->ao_b : y->ao_b, 1, NULL));
         LMI_PROF(LMI_PROF_LAYERNORM, l, 0,
-                 lmi_layernorm_forward(ctx, h, NULL, NULL, h, y->ln1_w, y->ln1_b, R, C, eps));
+                 lmi_layernorm_forward(ctx, h, NULL, NULL, h, p ? p->ln1_w : y->ln1_w,
+                                       p ? p->ln1_b : y->ln1_b, R, C, eps));
         parts[0].w = y->i_w;
         parts[0].rows = I;
         LMI_PROF(LMI_PROF_FFN_IN, l, fl * (double)I,
                  linear(ctx, a, v->pre, I, h, R, p ? &p->in : NULL, p ? p->q8[2] : NULL, parts, 1,
-                        C, y->i_b, 0, ep));
+                        C, p ? p->i_b : y->i_b, 0, ep));
         parts[0].w = y->o_w;
         parts[0].rows = C;
         LMI_PROF(LMI_PROF_FFN_OUT, l, fl * (double)I,
                  linear(ctx, a, h, C, v->pre, R, p ? &p->out : NULL, p ? p->q8[3] : NULL, parts, 1,
-                        I, y->o_b, 1, NULL));
+                        I, p ? p->o_b : y->o_b, 1, NULL));
         LMI_PROF(LMI_PROF_LAYERNORM, l, 0,
-                 lmi_layernorm_forward(ctx, h, NULL, NULL, h, y->ln2_w, y->ln2_b, R, C, eps));
+                 lmi_layernorm_forward(ctx, h, NULL, NULL, h, p ? p->ln2_w : y->ln2_w,
+                                       p ? p->ln2_b : y->ln2_b, R, C, eps));
     }
 }
 

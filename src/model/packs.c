@@ -88,6 +88,54 @@ static void weights_of(const lmi_bert *m, size_t l, layer_weights *w) {
     }
 }
 
+/* Packs the stacked parts a slice of 256 rows at a time, dropping each slice's pages of the file
+ * map once it is packed: the weight's float values and its pack are never both in memory
+ * beyond one slice (peak RSS). */
+static void pack_releasing(const lmi_bert *m, lmi_gemm_packed *p, float *mem,
+                           const lmi_gemm_part *parts, size_t nparts, size_t K, int threads) {
+    size_t n = 0, i, r0, nr, step;
+    for (i = 0; i < nparts; i++) {
+        n += parts[i].rows;
+    }
+    lmi_gemm_pack_shape_to(p, mem, n, K);
+    nr = lmi_gemm_pack_panel_width(p);
+    step = (256 + nr - 1) / nr * nr;
+    for (r0 = 0; r0 < n; r0 += step) {
+        const size_t r1 = r0 + step < n ? r0 + step : n;
+        size_t base = 0;
+        lmi_gemm_repack_weights_panels(p, parts, nparts, K, r0 / nr, (r1 + nr - 1) / nr,
+                                       threads);
+        for (i = 0; i < nparts; i++) { /* the slice's rows of each part */
+            const size_t lo = r0 > base ? r0 - base : 0;
+            const size_t hi = r1 - base < parts[i].rows ? r1 - base : parts[i].rows;
+            if (r1 > base && lo < hi) {
+                lmi_safetensors_release(m->st, parts[i].w + lo * K, (hi - lo) * K * sizeof(float));
+            }
+            base += parts[i].rows;
+        }
+    }
+}
+
+static const float *copy_small(float **at, const float *x, size_t n) {
+    float *c = *at;
+    memcpy(c, x, n * sizeof(float));
+    *at += up16(n);
+    return c;
+}
+
+/* Drops the file's pages under every tensor of layer l (all copied or packed by now): reads of
+ * the small tensors next to the weights (the kernel maps up to 64 KiB around a page it reads
+ * in) mapped some of the weights' pages back. */
+static void release_layer(const lmi_bert *m, size_t l) {
+    size_t i;
+    for (i = 0; i < m->nparams && m->st != NULL; i++) {
+        const lmi_bert_param *p = &m->params[i];
+        if (p->layer == (long)l && *p->slot != NULL) {
+            lmi_safetensors_release(m->st, *p->slot, p->numel * sizeof(float));
+        }
+    }
+}
+
 static lmi_bert_packs *packs_make(const lmi_bert *m) {
     const size_t L = (size_t)m->cfg.num_hidden_layers, C = (size_t)m->cfg.hidden_size;
     const int threads = m->threads;
@@ -101,7 +149,7 @@ static lmi_bert_packs *packs_make(const lmi_bert *m) {
     for (l = 0; l < L; l++) { /* the block: layer table, then per layer biases and packs */
         layer_weights w;
         weights_of(m, l, &w);
-        floats += up16(3 * C);
+        floats += up16(3 * C) + 6 * up16(C) + up16((size_t)m->cfg.intermediate_size);
         for (i = 0; i < 4 && !p->int8; i++) {
             floats += up16(lmi_gemm_pack_floats(w.n[i], w.k[i]));
         }
@@ -126,6 +174,13 @@ static lmi_bert_packs *packs_make(const lmi_bert *m) {
         memcpy(b + 2 * C, y->v_b, C * sizeof(float));
         lp->qkv_b = b;
         at += up16(3 * C);
+        lp->ao_b = copy_small(&at, y->ao_b, C);
+        lp->ln1_w = copy_small(&at, y->ln1_w, C);
+        lp->ln1_b = copy_small(&at, y->ln1_b, C);
+        lp->i_b = copy_small(&at, y->i_b, (size_t)m->cfg.intermediate_size);
+        lp->o_b = copy_small(&at, y->o_b, C);
+        lp->ln2_w = copy_small(&at, y->ln2_w, C);
+        lp->ln2_b = copy_small(&at, y->ln2_b, C);
         fp[0] = &lp->qkv;
         fp[1] = &lp->ao;
         fp[2] = &lp->in;
@@ -138,16 +193,16 @@ static lmi_bert_packs *packs_make(const lmi_bert *m) {
                     packs_free(p, L);
                     return NULL;
                 }
+                for (k = 0; k < w.nparts[i]; k++) { /* not read again here */
+                    lmi_safetensors_release(m->st, w.parts[i][k].w,
+                                            w.parts[i][k].rows * w.k[i] * sizeof(float));
+                }
             } else {
-                lmi_gemm_pack_weights_to(fp[i], at, w.parts[i], w.nparts[i], w.k[i], w.k[i],
-                                         threads);
+                pack_releasing(m, fp[i], at, w.parts[i], w.nparts[i], w.k[i], threads);
                 at += up16(lmi_gemm_pack_floats(w.n[i], w.k[i]));
             }
-            for (k = 0; k < w.nparts[i]; k++) { /* the f32 values are not read again here */
-                lmi_safetensors_release(m->st, w.parts[i][k].w,
-                                        w.parts[i][k].rows * w.k[i] * sizeof(float));
-            }
         }
+        release_layer(m, l);
     }
     return p;
 }

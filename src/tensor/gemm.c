@@ -302,6 +302,11 @@ void lmi_gemm_pack_weight_to(lmi_gemm_packed *p, float *mem, const float *w /* [
     lmi_gemm_repack_weight(p, w, ldw, threads);
 }
 
+void lmi_gemm_pack_shape_to(lmi_gemm_packed *p, float *mem, size_t N, size_t K) {
+    packed_shape(p, N, K);
+    p->data = mem;
+}
+
 void lmi_gemm_pack_rows_to(lmi_gemm_packed *p, float *mem, const float *b /* [K, ldb] */,
                            size_t ldb, size_t K, size_t N, int threads) {
     packed_shape(p, N, K);
@@ -334,6 +339,22 @@ void lmi_gemm_repack_weights(lmi_gemm_packed *p, const lmi_gemm_part *parts, siz
                 threads);
 }
 
+void lmi_gemm_repack_weights_panels(lmi_gemm_packed *p, const lmi_gemm_part *parts,
+                                    size_t nparts, size_t ldw, size_t q0, size_t q1,
+                                    int threads) {
+    const size_t nr = p->kern->nr, kb = p->kb > 0 ? p->kb : 1, blocks = (p->k + kb - 1) / kb;
+    const size_t per = q1 > q0 ? q1 - q0 : 0;
+    const int nt = team(threads, (double)per * nr * p->k / 8);
+    long t;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (t = 0; t < (long)(blocks * per); t++) {
+        const size_t pc = (size_t)t / per * kb, q = q0 + (size_t)t % per;
+        const size_t kc = min_size(kb, p->k - pc);
+        float *block = p->data + block_offset(p->panels, nr, pc, kc, 0);
+        pack_weight_panel(block + q * kc * nr, parts, nparts, ldw, nr, pc, kc, q);
+    }
+}
+
 void lmi_gemm_repack_weight(lmi_gemm_packed *p, const float *w /* [N, ldw] */, size_t ldw,
                             int threads) {
     lmi_gemm_part part;
@@ -362,6 +383,10 @@ void lmi_gemm_packed_free(lmi_gemm_packed *p) {
 
 size_t lmi_gemm_packed_n(const lmi_gemm_packed *p) {
     return p->n;
+}
+
+size_t lmi_gemm_pack_panel_width(const lmi_gemm_packed *p) {
+    return p->kern->nr;
 }
 
 size_t lmi_gemm_packed_k(const lmi_gemm_packed *p) {

@@ -90,6 +90,15 @@ void lmi_gemm_pack_weights_to(lmi_gemm_packed *p, float *mem, const lmi_gemm_par
 void lmi_gemm_repack_weights(lmi_gemm_packed *p, const lmi_gemm_part *parts, size_t nparts,
                              size_t ldw, int threads);
 
+/* A pack of N x K in `mem` with nothing packed yet (lmi_gemm_repack_weights_panels fills it). */
+void lmi_gemm_pack_shape_to(lmi_gemm_packed *p, float *mem, size_t N, size_t K);
+/* The same for panels [q0, q1) only (columns [q0 NR, q1 NR) of the stacked weight, NR the
+ * pack's kernel's width: lmi_gemm_pack_panel_width): a weight packed a slice at a time. */
+void lmi_gemm_repack_weights_panels(lmi_gemm_packed *p, const lmi_gemm_part *parts,
+                                    size_t nparts, size_t ldw, size_t q0, size_t q1, int threads);
+/* The width of a pack's panels (columns). */
+size_t lmi_gemm_pack_panel_width(const lmi_gemm_packed *p);
+
 /* Packs new values of the same shape into an existing pack made by lmi_gemm_pack_weight (after an
  * optimizer step); allocates nothing. */
 void lmi_gemm_repack_weight(lmi_gemm_packed *p, const float *w /* [N, ldw] */, size_t ldw,
