@@ -67,7 +67,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all lib tool check check-asan check-valgrind check-abi check-installed docs install \
         uninstall clean demo help fuzz bench-tokenizer bench-infer bench-train bench-gemm \
-        bench-serve bench-finetune finetune-table
+        bench-serve bench-finetune finetune-table bench-profile bench-embed
 all: lib tool
 
 lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
@@ -204,6 +204,9 @@ bench-infer: all
 bench-train: all
 	bash bench/train.sh
 
+bench-embed: all
+	bash bench/embed.sh
+
 # liblm's GEMM against OpenBLAS (as detected and with OPENBLAS_CORETYPE=SKYLAKEX), under a minute.
 $(B)/bench/gemm: bench/gemm.c $(STATIC) src/tensor/gemm.h
 	@mkdir -p $(dir $@)
@@ -229,6 +232,17 @@ bench-finetune: all
 finetune-table: all
 	bash bench/finetune.sh all
 
+# A per-op profile of the forward pass with the sgemm peak of the same run:
+#   make bench-profile [PROFILE_ARGS="--model DIR --batch 32 --seq 128 --threads 2"]
+PROFILE_ARGS ?= --random-base --batch 32 --seq 128
+$(B)/bench/profile: bench/profile.c bench/peak.h $(STATIC) src/tensor/gemm.h src/base/profile.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(DEP_CFLAGS) -o $@ \
+	    $< $(STATIC) -fopenmp $(DEP_LIBS)
+
+bench-profile: $(B)/bench/profile
+	$(B)/bench/profile $(PROFILE_ARGS)
+
 clean:
 	rm -rf build lib bin
 
@@ -243,8 +257,11 @@ help:
 	@echo "make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes it"
 	@echo "make demo            the main job: fine-tune and predict"
 	@echo "make fuzz FUZZ=name SECONDS=60   run a libFuzzer target (clang)"
+	@echo "make bench-infer     inference latency/throughput against PyTorch and ONNX Runtime"
+	@echo "make bench-embed     lm embed's whole job against sentence-transformers and ONNX Runtime"
 	@echo "make bench-train     training steps/s, FLOP share and peak RSS against PyTorch"
 	@echo "make bench-gemm      liblm's GEMM against OpenBLAS on BERT shapes (GFLOP/s)"
 	@echo "make bench-serve     lm serve: requests/s, p50/p99 at 1, 8, 64 clients vs a Python server"
 	@echo "make bench-finetune  lm train vs the PyTorch recipe on SST-2 (MAX_TRAIN=N: a subset)"
 	@echo "make finetune-table  the same for every task of docs/finetune.md, as one table"
+	@echo "make bench-profile   per-op profile of a forward pass, share of the sgemm peak"

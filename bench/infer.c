@@ -1,7 +1,10 @@
 /* bench/infer: liblm inference timing for `make bench-infer`. One measurement per process so
- * that the peak RSS belongs to that measurement alone. Uses only the public API (lm.h).
- *   infer --model DIR | --random-base   --batch B --seq T --threads N --iters K
- * Prints one JSON line: load_ms, median/mean ms per forward, sequences/s, peak RSS, BLAS kernel. */
+ * that the peak RSS belongs to that measurement alone. The model side uses only the public API
+ * (lm.h); --peak measures the machine's sgemm peak (bench/peak.h, internal headers) instead.
+ *   infer --model DIR | --random-base   --batch B --seq T --threads N --iters K [--int8]
+ *   infer --peak --threads N
+ * Prints one JSON line: load_ms, median/best/mean ms per forward, sequences/s, the model's
+ * GFLOP/s (median), peak RSS, the kernels that ran. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "lm.h"
+#include "peak.h"
 
 static double now_ms(void) {
     struct timespec ts;
@@ -31,7 +35,7 @@ static const char base_config[] =
 int main(int argc, char **argv) {
     const char *dir = NULL;
     size_t B = 1, T = 128, i, C, V;
-    int threads = 0, iters = 10, a;
+    int threads = 0, iters = 10, a, int8 = 0, peak = 0;
     lm_model_options o;
     lm_model_t *m = NULL;
     lm_status s;
@@ -52,17 +56,29 @@ int main(int argc, char **argv) {
             threads = atoi(argv[++a]);
         } else if (strcmp(argv[a], "--iters") == 0 && a + 1 < argc) {
             iters = atoi(argv[++a]);
+        } else if (strcmp(argv[a], "--int8") == 0) {
+            int8 = 1;
+        } else if (strcmp(argv[a], "--peak") == 0) {
+            peak = 1;
         } else {
             fprintf(stderr, "usage: infer [--model DIR|--random-base] [--batch B] [--seq T] "
-                            "[--threads N] [--iters K]\n");
+                            "[--threads N] [--iters K] [--int8] | --peak [--threads N]\n");
             return 2;
         }
     }
     if (threads <= 0) {
         threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     }
+    if (peak) {
+        bench_peak p = bench_sgemm_peak(threads, 5);
+        printf("{\"threads\":%d,\"sgemm_peak_gflops\":%.1f,\"liblm_gflops\":%.1f,"
+               "\"blas_gflops\":%.1f,\"kernel\":\"%s\",\"blas\":\"%s\"}\n",
+               threads, p.gflops, p.liblm, p.blas, p.kernel, lm_blas_kernel());
+        return 0;
+    }
     lm_model_options_init(&o, sizeof o);
     o.threads = threads;
+    o.int8 = int8;
     t0 = now_ms();
     s = dir != NULL ? lm_model_load(dir, &o, &m)
                     : lm_model_create(base_config, strlen(base_config), 1, &o, &m);
@@ -98,11 +114,19 @@ int main(int argc, char **argv) {
     }
     qsort(times, (size_t)iters, sizeof *times, cmp_double);
     getrusage(RUSAGE_SELF, &ru);
-    printf("{\"impl\":\"liblm\",\"batch\":%zu,\"seq\":%zu,\"threads\":%d,\"load_ms\":%.1f,"
-           "\"median_ms\":%.2f,\"mean_ms\":%.2f,\"seq_per_s\":%.1f,\"peak_rss_mb\":%.1f,"
-           "\"blas\":\"%s\"}\n",
-           B, T, threads, load_ms, times[iters / 2], sum / iters,
-           (double)B * 1000.0 / times[iters / 2], ru.ru_maxrss / 1024.0, lm_blas_kernel());
+    { /* the model's FLOPs: the six products of each layer and the two of the attention */
+        const double Cd = (double)C, N = (double)(B * T), L = (double)lm_model_num_layers(m);
+        const double FF = 4.0 * Cd; /* BERT's intermediate size */
+        const double flops = L * (2.0 * N * (4.0 * Cd * Cd + 2.0 * Cd * FF) + 4.0 * N * T * Cd);
+        printf("{\"impl\":\"liblm%s\",\"batch\":%zu,\"seq\":%zu,\"threads\":%d,"
+               "\"load_ms\":%.1f,\"median_ms\":%.2f,\"best_ms\":%.2f,\"mean_ms\":%.2f,"
+               "\"seq_per_s\":%.1f,\"gflops\":%.1f,\"peak_rss_mb\":%.1f,\"kernel\":\"%s\","
+               "\"blas\":\"%s\"}\n",
+               int8 ? "-int8" : "", B, T, threads, load_ms, times[iters / 2], times[0],
+               sum / iters, (double)B * 1000.0 / times[iters / 2],
+               flops / times[iters / 2] / 1e6, ru.ru_maxrss / 1024.0, lm_kernel_info(),
+               lm_blas_kernel());
+    }
     lm_model_free(m);
     free(ids);
     free(mask);

@@ -1,6 +1,7 @@
 /* bench/train: liblm training-step timing for `make bench-train`. One measurement per process so
  * that the peak RSS belongs to that measurement alone. The model side uses only the public API;
- * the sgemm peak is measured in the same process with the BLAS itself.
+ * the sgemm peak is measured in the same process (bench/peak.h: the best of liblm's GEMM and the
+ * BLAS, on BERT's FFN shapes).
  *   train --model DIR | --random-base   --batch B --seq T --threads N --steps K [--peak]
  * A sequence-classification head (2 labels; fresh on all-MiniLM-L6-v2), dropout as the config
  * says, AdamW (weight decay 0.01), linear schedule, clipping at 1.0; one warm-up step, then K
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "lm.h"
+#include "peak.h"
 
 static double now_ms(void) {
     struct timespec ts;
@@ -33,39 +35,6 @@ static const char base_config[] =
     "\"vocab_size\":30522,\"hidden_size\":768,\"num_hidden_layers\":12,"
     "\"num_attention_heads\":12,\"intermediate_size\":3072,\"max_position_embeddings\":512,"
     "\"type_vocab_size\":2,\"num_labels\":2}";
-
-/* GFLOP/s of the BLAS's own threaded sgemm on the model's FFN product shape: M tokens, N the
- * intermediate size, K the hidden size (the best of 5 after one warm-up). */
-static double sgemm_peak(int threads, size_t M, size_t N, size_t K) {
-    float *a = malloc(M * K * sizeof *a), *b = malloc(N * K * sizeof *b), *c = malloc(M * N * sizeof *c);
-    double best = 0;
-    size_t i;
-    int r;
-    if (a == NULL || b == NULL || c == NULL) {
-        return 0;
-    }
-    for (i = 0; i < M * K; i++) {
-        a[i] = (float)((i * 37) % 101) / 101.0f - 0.5f;
-    }
-    for (i = 0; i < N * K; i++) {
-        b[i] = (float)((i * 53) % 97) / 97.0f - 0.5f;
-    }
-    openblas_set_num_threads(threads);
-    for (r = 0; r < 6; r++) {
-        double t0 = now_ms(), ms;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, a,
-                    (int)K, b, (int)K, 0.0f, c, (int)N);
-        ms = now_ms() - t0;
-        if (r > 0 && 2.0 * M * N * K / ms / 1e6 > best) {
-            best = 2.0 * M * N * K / ms / 1e6;
-        }
-    }
-    openblas_set_num_threads(1);
-    free(a);
-    free(b);
-    free(c);
-    return best;
-}
 
 int main(int argc, char **argv) {
     const char *dir = NULL;
@@ -121,7 +90,10 @@ int main(int argc, char **argv) {
     L = lm_model_num_layers(m);
     N = B * T;
     FF = 4 * C; /* BERT's intermediate size; only used for the FLOP count and the peak shape */
-    peak = sgemm_peak(threads, N < 4096 ? N : 4096, FF, C);
+    {
+        const bench_peak p = bench_sgemm_peak(threads, 4); /* liblm's GEMM and the BLAS */
+        peak = p.gflops;
+    }
     lm_trainer_options_init(&to, sizeof to);
     to.threads = threads;
     to.weight_decay = 0.01;
@@ -174,10 +146,10 @@ int main(int argc, char **argv) {
     printf("{\"impl\":\"liblm\",\"batch\":%zu,\"seq\":%zu,\"threads\":%d,\"load_ms\":%.1f,"
            "\"median_ms\":%.1f,\"mean_ms\":%.1f,\"steps_per_s\":%.3f,\"gflop_per_step\":%.1f,"
            "\"gflops\":%.1f,\"sgemm_peak_gflops\":%.1f,\"peak_share\":%.3f,\"loss\":%.4f,"
-           "\"peak_rss_mb\":%.1f,\"blas\":\"%s\"}\n",
+           "\"peak_rss_mb\":%.1f,\"blas\":\"%s\",\"kernel\":\"%s\"}\n",
            B, T, threads, load_ms, times[steps / 2], sum / steps, 1000.0 / times[steps / 2],
            flops / 1e9, gflops, peak, peak > 0 ? gflops / peak : 0.0, (double)loss,
-           ru.ru_maxrss / 1024.0, lm_blas_kernel());
+           ru.ru_maxrss / 1024.0, lm_blas_kernel(), lm_kernel_info());
     lm_trainer_free(t);
     lm_model_free(m);
     free(ids);

@@ -2,7 +2,8 @@
 # `make bench-train`: liblm against eager PyTorch (same threads, same batch, same optimizer) on
 # all-MiniLM-L6-v2 (32 x 128 tokens) and a random model of bert-base size (8 x 128), both with a
 # 2-label classification head: training steps per second, the model FLOP rate as a share of the
-# machine's sgemm peak measured in the same run (the BLAS's threaded sgemm on the FFN shape),
+# machine's sgemm peak measured in the same run (bench/peak.h: the best of liblm's GEMM and the
+# BLAS on the FFN shapes),
 # peak RSS (one process per measurement), and the ratios. Ends with
 #   bench-train: min speed ratio R, max memory ratio M     (liblm over PyTorch)
 #   THREADS (default: the cores available), STEPS (timed steps after one warm-up, default 3),
@@ -13,12 +14,13 @@ cd "$repo"
 threads=${THREADS:-$(nproc)}
 steps=${STEPS:-3}
 mkdir -p build/bench
-cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude $(pkg-config --cflags openblas) \
-    -o build/bench/train bench/train.c lib/liblm.a \
+cc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
+    $(pkg-config --cflags openblas) -o build/bench/train bench/train.c lib/liblm.a \
     -fopenmp $(pkg-config --libs openblas libcjson libutf8proc) -lpthread -lm
 py=$(bash scripts/pyenv.sh)
 minilm=${LM_MINILM_DIR:-$(bash scripts/find_minilm.sh)}
-# The lm tool re-executes itself with OPENBLAS_CORETYPE set on AVX-512 CPUs; do the same here.
+# liblm needs no setting; OPENBLAS_CORETYPE gives the BLAS of the peak measurement its fast
+# kernel (a fair peak).
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo && grep -q avx512bw /proc/cpuinfo; then
     export OPENBLAS_CORETYPE=SKYLAKEX
 fi
@@ -42,7 +44,7 @@ for model in minilm bert-base-random; do
         "$(field "$c" median_ms)" "$(field "$p" median_ms)" "$cs" "$ps" "$speed" \
         "$(field "$c" gflops)" "$("$py" -c "print(100*$(field "$c" peak_share))")" \
         "$(field "$c" sgemm_peak_gflops)" "$cr/$pr" "$mem"
-    echo "    (PyTorch at $tgf GF/s; liblm load $(field "$c" load_ms) ms, BLAS $(field "$c" blas); torch $(field "$p" torch), attention $(field "$p" attn); losses $(field "$c" loss) / $(field "$p" loss))"
+    echo "    (PyTorch at $tgf GF/s; liblm load $(field "$c" load_ms) ms, kernels $(field "$c" kernel), BLAS $(field "$c" blas); torch $(field "$p" torch), attention $(field "$p" attn); losses $(field "$c" loss) / $(field "$p" loss))"
     min_speed=$("$py" -c "print(min(x for x in [$speed, ${min_speed:-1e9}]))")
     max_mem=$("$py" -c "print(max(x for x in [$mem, ${max_mem:-0}]))")
 done

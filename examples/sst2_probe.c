@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <lm.h>
 
@@ -110,16 +109,6 @@ static lm_status embed_texts(const lm_tokenizer_t *tok, const lm_model_t *model,
     return LM_OK;
 }
 
-/* The BLAS library picks its kernel when it loads. Where it would run a slow one on this CPU,
- * the recommended fix is to set OPENBLAS_CORETYPE and start again, before any work is done. */
-static void use_fast_blas_kernel(char **argv) {
-    const char *coretype = lm_blas_suggested_coretype();
-    if (coretype != NULL && getenv("OPENBLAS_CORETYPE") == NULL &&
-        setenv("OPENBLAS_CORETYPE", coretype, 1) == 0) {
-        execv("/proc/self/exe", argv);
-    }
-}
-
 static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
 /* Logistic regression by full-batch gradient descent with Adam and a little L2. */
@@ -187,7 +176,6 @@ int main(int argc, char **argv) {
     double *w, b;
     size_t dim, i, correct = 0, tp = 0, fp = 0, fn = 0;
     lm_status s;
-    use_fast_blas_kernel(argv);
     if (argc < 4) {
         fprintf(stderr, "usage: sst2_probe MODEL_DIR TRAIN_TSV DEV_TSV [N_TRAIN [N_DEV]]\n");
         return 2;
@@ -204,9 +192,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     dim = lm_model_hidden_size(model);
-    printf("model: %s (%zu layers, hidden %zu, %llu parameters); BLAS: %s\n", argv[1],
+    printf("model: %s (%zu layers, hidden %zu, %llu parameters); kernels: %s\n", argv[1],
            lm_model_num_layers(model), dim, (unsigned long long)lm_model_parameter_count(model),
-           lm_blas_info());
+           lm_kernel_info());
     xtr = malloc(train.n * dim * sizeof *xtr);
     xdev = malloc(dev.n * dim * sizeof *xdev);
     xex = malloc(n_examples * dim * sizeof *xex);

@@ -35,8 +35,8 @@
  * and 100 in quick mode, for valgrind). */
 #define CHECK_ALL 600
 
-static const lmi_ops_ctx ctx1 = {1, 0, 0};
-static const lmi_ops_ctx ctx2 = {2, 0, 0};
+static const lmi_ops_ctx ctx1 = {1, 0, 0, NULL, 0};
+static const lmi_ops_ctx ctx2 = {2, 0, 0, NULL, 0};
 
 /* ---- the state of one case ---- */
 
@@ -504,8 +504,12 @@ static void attention_grad(fd_state *s, float *g) {
     const int th = s->ctx->threads;
     float *out = alloc_floats(B * T * C), *att = alloc_floats(B * NH * T * T);
     float *out2 = alloc_floats(B * T * C);
-    float *scr = alloc_floats(lmi_attention_scratch_floats(T, th));
-    float *bscr = alloc_floats(lmi_attention_backward_scratch_floats(T, th));
+    /* 64-byte aligned: the GEMM's packs live in the scratch */
+    float *scr = aligned_alloc(64, (lmi_attention_scratch_floats(T, C / NH, th) + 16) / 16 * 64);
+    float *bscr =
+        aligned_alloc(64, (lmi_attention_backward_scratch_floats(T, C / NH, th) + 16) / 16 * 64);
+    assert_non_null(scr);
+    assert_non_null(bscr);
     lmi_attention_forward(s->ctx, out, att, s->x, s->ld, s->ids, scr, B, T, C, NH, s->p, s->seed);
     /* keeping the probabilities changes nothing in the output */
     lmi_attention_forward(s->ctx, out2, NULL, s->x, s->ld, s->ids, scr, B, T, C, NH, s->p, s->seed);
@@ -808,7 +812,12 @@ static void test_backward_determinism(void **state) {
     enum { V = 10, N = 512, C = 64, OC = 48, B = 4, T = 16, NH = 4 };
     static float dout[N * C], x[N * C], wt[OC * C], tab1[V * C], tab2[V * C];
     static float lw[C], mean[N], rstd[N], tmp[N * C], dw1[C], db1[C], dw2[C], db2[C];
-    static float qkv[B * T * 3 * C], att[B * NH * T * T], ao[B * T * C], scr[2 * T * T * 2];
+    static float qkv[B * T * 3 * C], att[B * NH * T * T], ao[B * T * C];
+    const size_t sf = lmi_attention_scratch_floats(T, C / NH, 2);
+    const size_t sb = lmi_attention_backward_scratch_floats(T, C / NH, 2);
+    float *scr = aligned_alloc(64, ((sf > sb ? sf : sb) + 16) / 16 * 64);
+    float *wbuf = aligned_alloc(64, 64 * 1024 * sizeof(float));
+    lmi_ops_ctx g1 = ctx1, g2 = ctx2;
     static float dq1[B * T * 3 * C], dq2[B * T * 3 * C];
     static float mi1[N * C], mw1[OC * C], mb1[OC], mi2[N * C], mw2[OC * C], mb2[OC], mb3[OC];
     static int32_t ids[N], mask[B * T];
@@ -842,10 +851,29 @@ static void test_backward_determinism(void **state) {
     assert_memory_equal(mw1, mw2, sizeof mw1);
     assert_memory_equal(mb1, mb2, sizeof mb1);
     assert_memory_equal(mb1, mb3, sizeof mb1);
+    /* on liblm's GEMM (a buffer to pack into): bit-identical for 1 and 2 threads, and for a
+     * buffer of another size (the weight packed in other chunks) */
+    assert_non_null(scr);
+    assert_non_null(wbuf);
+    g1.wbuf = g2.wbuf = wbuf;
+    g1.wbuf_floats = 64 * 1024;
+    g2.wbuf_floats = 32 * 64; /* one panel of C */
+    memset(mi1, 0, sizeof mi1), memset(mw1, 0, sizeof mw1), memset(mb1, 0, sizeof mb1);
+    memset(mi2, 0, sizeof mi2), memset(mw2, 0, sizeof mw2), memset(mb2, 0, sizeof mb2);
+    lmi_matmul_backward(&g1, mi1, mw1, mb1, dout, OC, x, wt, N, C, OC);
+    lmi_matmul_backward(&g2, mi2, mw2, mb2, dout, OC, x, wt, N, C, OC);
+    assert_memory_equal(mi1, mi2, sizeof mi1);
+    assert_memory_equal(mw1, mw2, sizeof mw1);
+    assert_memory_equal(mb1, mb2, sizeof mb1);
+    lmi_matmul_forward(&g1, mi1, OC, x, wt, mb1, N, C, OC);
+    lmi_matmul_forward(&g2, mi2, OC, x, wt, mb1, N, C, OC);
+    assert_memory_equal(mi1, mi2, N * OC * sizeof(float));
     lmi_attention_forward(&ctx2, ao, att, qkv, 3 * C, mask, scr, B, T, C, NH, 0.1f, 5);
     lmi_attention_backward(&ctx2, dq1, dout, qkv, 3 * C, att, mask, scr, B, T, C, NH, 0.1f, 5);
     lmi_attention_backward(&ctx2, dq2, dout, qkv, 3 * C, att, mask, scr, B, T, C, NH, 0.1f, 5);
     assert_memory_equal(dq1, dq2, sizeof dq1);
+    free(scr);
+    free(wbuf);
 }
 
 int main(void) {

@@ -159,14 +159,14 @@ static void test_batch_independence(void **state) {
                 for (k = 0; k < per_tok; k++) {
                     float x = full[(b * T + t) * per_tok + k], y = one[t * per_tok + k];
                     if (h == 2) { /* QA: start logits then end logits */
-                        assert_true(fabsf(full[B * T + b * T + t] - one[lens[b] + t]) <= 1e-6f);
+                        assert_true(full[B * T + b * T + t] == one[lens[b] + t]);
                     }
-                    assert_true(fabsf(x - y) <= 1e-6f);
+                    assert_true(x == y); /* exact: difference 0 */
                 }
             }
             for (k = 0; k < per_seq; k++) {
                 size_t off = h == 0 ? B * T * 32 : 0, off1 = h == 0 ? lens[b] * 32 : 0;
-                assert_true(fabsf(full[off + b * per_seq + k] - one[off1 + k]) <= 1e-6f);
+                assert_true(full[off + b * per_seq + k] == one[off1 + k]);
             }
         }
         lm_model_free(m);

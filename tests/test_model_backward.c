@@ -152,7 +152,7 @@ static void layer_offsets(const lmi_bert *m, long l, layer_off *o) {
 static void dropout_mults(double *out, size_t n, size_t c, float p, uint64_t site, int on) {
     static float ones[B * NH * T * T], res[B * NH * T * T];
     static uint8_t bits[B * NH * T * T];
-    const lmi_ops_ctx ctx = {1, 0, 0};
+    const lmi_ops_ctx ctx = {1, 0, 0, NULL, 0};
     size_t i;
     if (!on) {
         for (i = 0; i < n * c; i++) {

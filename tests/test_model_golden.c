@@ -276,8 +276,8 @@ static void test_minilm(void **state) {
         dh = d > dh ? d : dh;
     }
     /* batch independence: each sentence alone, unpadded, against its rows in the padded batch:
-     * embeddings and hidden states agree to 1e-6 (each sequence's products have the same shapes
-     * whatever its batch, so in practice they are identical). */
+     * embeddings and hidden states are identical (liblm's GEMM computes a row the same way
+     * whatever the rows beside it). */
     for (i = 0; i < N; i += 5) {
         size_t L = (size_t)lengths[i];
         double d;
@@ -300,8 +300,8 @@ static void test_minilm(void **state) {
     assert_true(dh <= 1e-4);
     assert_true(de <= 1e-5);
     assert_true(cos_min >= 0.99999);
-    assert_true(deind <= 1e-6);
-    assert_true(dind <= 1e-6);
+    assert_true(deind == 0);
+    assert_true(dind == 0);
     free(lengths);
     free(ids);
     free(types);

@@ -25,8 +25,8 @@ static double max_diff(const float *a, const double *b, size_t n) {
 
 /* The products run on the BLAS (blas = 1) or on liblm's plain kernel (tensor/guard.h), which
  * test_plain_kernel selects for a second run of the product tests. */
-static lmi_ops_ctx ctx1 = {1, 1, 0};
-static lmi_ops_ctx ctx2 = {2, 1, 0};
+static lmi_ops_ctx ctx1 = {1, 1, 0, NULL, 0};
+static lmi_ops_ctx ctx2 = {2, 1, 0, NULL, 0};
 
 static void set_blas(int blas) {
     ctx1.plain = !blas;
@@ -222,7 +222,11 @@ static void test_attention(void **state) {
     static float qkv[B * T * LD], out[B * T * C], out1[T * C];
     static double ref[B * T * C];
     int32_t mask[B * T];
-    float *scratch = malloc(lmi_attention_scratch_floats(T, 2) * sizeof(float));
+    const size_t sf = lmi_attention_scratch_floats(T, C / NH, 2);
+    const size_t si = lmi_attention_infer_scratch_floats(T, C / NH, 2);
+    float *scratch = aligned_alloc(64, ((sf > si ? sf : si) + 16) / 16 * 64);
+    lmi_att_seq seqs[B];
+    static float outi[B * T * C];
     lmi_rng r;
     size_t i, t;
     (void)state;
@@ -240,8 +244,24 @@ static void test_attention(void **state) {
     /* batch independence: sequence 1 alone, truncated to its 5 real tokens, gives its rows. */
     lmi_attention_forward(&ctx1, out1, NULL, qkv + 1 * T * LD, LD, mask + T, scratch, 1, 5, C, NH, 0.0f, 0);
     for (i = 0; i < 5 * C; i++) {
-        assert_true(fabsf(out1[i] - out[T * C + i]) <= 1e-6f);
+        assert_true(out1[i] == out[T * C + i]);
     }
+    /* the inference kernel over the same sequences (every row, 5 keys for the padded one, T
+     * uniform keys for the all-padding one): the training kernel's values, bit for bit */
+    for (i = 0; i < B; i++) {
+        seqs[i].start = i * T;
+        seqs[i].rows = T;
+        seqs[i].keys = i == 1 ? 5 : T;
+        seqs[i].mask = mask + i * T;
+    }
+    lmi_attention_infer(&ctx2, outi, C, qkv, LD, seqs, B, C, NH, scratch, T);
+    assert_memory_equal(outi, out, sizeof outi);
+    /* the padded sequence alone with only its real rows, on one thread */
+    seqs[0].start = 0;
+    seqs[0].rows = seqs[0].keys = 5;
+    seqs[0].mask = NULL;
+    lmi_attention_infer(&ctx1, out1, C, qkv + T * LD, LD, seqs, 1, C, NH, scratch, 5);
+    assert_memory_equal(out1, out + T * C, 5 * C * sizeof(float));
     free(scratch);
 }
 
@@ -264,7 +284,7 @@ static void test_fused(void **state) {
         fill(&r, b[k], OC, 1);
     }
     for (threads = 1; threads <= 2; threads++) {
-        const lmi_ops_ctx ctx = {threads, ctx1.plain, 0};
+        const lmi_ops_ctx ctx = {threads, ctx1.plain, 0, NULL, 0};
         lmi_matmul_spans_forward(&ctx, out3, 3 * OC, inp, ws, bs, 3, spans, 3, C, OC);
         for (k = 0; k < 3; k++) {
             lmi_matmul_forward(&ctx, one, OC, inp, ws[k], bs[k], N, C, OC);

@@ -405,11 +405,16 @@ static void run_tiny(const char *name, double worst[9]) {
             e = fabs((double)l - losses[k]) / fabs(losses[k]);
             own = fabs(losses[k] - losses64[k]) / fabs(losses64[k]);
             if (getenv("LM_TEST_VERBOSE") != NULL) {
-                print_message("    %s %s step %zu: loss %.9g torch %.9g (%.2g; torch float32 "
-                              "vs float64 %.2g)\n",
-                              name, optimizers[j].name, k, (double)l, losses[k], e, own);
+                print_message("    %s %s step %zu: loss %.9g torch %.9g float64 %.9g (%.2g; "
+                              "torch float32 vs float64 %.2g)\n",
+                              name, optimizers[j].name, k, (double)l, losses[k], losses64[k], e,
+                              own);
             }
-            if (!(e <= LOSS_TOL || e <= 2 * own)) {
+            /* within 1e-5 of torch's float32 run, or, where float32 itself strays (a long
+             * trajectory near a minimum), as close to torch's float64 run as 2x torch's own
+             * float32 error (liblm may stray on the other side of the float64 loss) */
+            if (!(e <= LOSS_TOL || e <= 2 * own ||
+                  fabs((double)l - losses64[k]) / fabs(losses64[k]) <= 2 * own)) {
                 print_error("%s %s step %zu: loss %.9g, torch %.9g: error %.3g (torch's float32 "
                             "vs float64: %.3g)\n",
                             name, optimizers[j].name, k, (double)l, losses[k], e, own);

@@ -14,18 +14,32 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------------------------
- * BLAS: which matrix kernel runs
+ * Which matrix kernels run
+ *
+ * liblm multiplies with its own kernels, chosen at run time from the CPU (AVX-512, AVX2+FMA, or
+ * portable C; for int8 models AVX-512 VNNI, AVX2, or C): no environment variable and no setting
+ * is needed for the fast path. The BLAS library is only the reference path (LM_MATMUL=blas in
+ * the environment runs the heads' and the training products on it); the lm_blas_* functions
+ * describe it.
  * ------------------------------------------------------------------------------------------- */
+
+/**
+ * @brief The matrix kernels liblm runs on this CPU, e.g. "gemm avx512-14x32, int8
+ *        avx512-vnni-12x32". For logs and benchmark output.
+ * @return A thread-local string owned by the library, valid until the next call on the same
+ *         thread; never NULL.
+ */
+LM_API const char *lm_kernel_info(void);
 
 /**
  * @brief The name of the kernel the BLAS library picked for this CPU, e.g. "SkylakeX", "Zen",
  *        "Haswell" or "Prescott".
  *
  * OpenBLAS builds older than the CPU may pick a generic kernel (often "Prescott") that is about
- * 5x slower. The fast path is chosen by setting the environment variable `OPENBLAS_CORETYPE`
- * (e.g. `OPENBLAS_CORETYPE=SKYLAKEX` on CPUs with AVX-512) before the program starts: the BLAS
- * library reads it once, when it is loaded. The `lm` tool does this by itself (it re-executes
- * itself with the variable set when it is unset and the CPU supports AVX-512).
+ * 5x slower. This only matters on the reference path (LM_MATMUL=blas): liblm's own kernels run
+ * everything else. There, the fast kernel is chosen by setting the environment variable
+ * `OPENBLAS_CORETYPE` (e.g. `OPENBLAS_CORETYPE=SKYLAKEX` on CPUs with AVX-512) before the
+ * program starts: the BLAS library reads it once, when it is loaded.
  * @return A static string owned by the BLAS library; never NULL.
  */
 LM_API const char *lm_blas_kernel(void);
@@ -40,8 +54,9 @@ LM_API int lm_blas_threads(void);
 /**
  * @brief The `OPENBLAS_CORETYPE` value that would select a faster kernel on this CPU.
  *
- * When it is not NULL, loading or creating the first model also sends one ::LM_LOG_WARN message
- * through the log callback (lm_set_log_callback()) naming the variable to set.
+ * When it is not NULL and the products run on the BLAS (LM_MATMUL=blas), loading or creating
+ * the first model also sends one ::LM_LOG_WARN message through the log callback
+ * (lm_set_log_callback()) naming the variable to set.
  * @return "SKYLAKEX" when the CPU supports AVX-512 (F, BW, VL, DQ) and the running kernel is not
  *         an AVX-512 one; "HASWELL" when the CPU has AVX2 and FMA and the kernel is an older,
  *         generic one; NULL when the running kernel is already the right one. Static string.
@@ -109,7 +124,18 @@ typedef struct lm_model_options {
     int32_t no_tokenizer; /**< 1: do not load the folder's tokenizer (default 0: load it when
                                the folder has one; see lm_model_tokenizer()). */
     int32_t reserved0;  /**< Must be 0. */
+    int32_t int8;       /**< 1: int8 inference: the encoder's Linear weights are quantised per
+                             output channel (symmetric int8) on the first forward pass, and each
+                             product quantises its input per row (uint8 with a zero point) and
+                             multiplies in integers (AVX-512 VNNI, AVX2, or C). About 2-3x
+                             faster than float; sentence embeddings stay within cosine 0.99 of
+                             the float ones. The float weights stay for saving and training.
+                             Default 0: float32 throughout. */
+    int32_t reserved1;  /**< Must be 0. */
 } lm_model_options;
+
+/** Defined when lm_model_options has the `int8` field (since 0.2). */
+#define LM_MODEL_OPTIONS_HAS_INT8 1
 
 /**
  * @brief Fills `opts` with the defaults (threads 0, head ::LM_HEAD_AUTO).

@@ -2,6 +2,7 @@
  * entry points that combine the encoder with a head. The work is in src/model/bert.c. */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <omp.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@
 #include "model/bert.h"
 #include "model/config.h"
 #include "tensor/blas.h"
+#include "tensor/gemm.h"
+#include "tensor/ops.h"
+#include "tensor/qgemm.h"
 #include "text/tokenizer.h"
 #include "train/fit.h"
 
@@ -37,11 +41,13 @@ LM_API lm_status lmi_api_model_options_init(lm_model_options *opts, size_t struc
     return lmi_options_init_caller(opts, struct_size, &d, sizeof d, "lm_model_options_init");
 }
 
-/* Says once per process, through the log callback, when the BLAS runs a slow kernel on this CPU
- * (Debian's OpenBLAS 0.3.21 misdetects recent CPUs) and how to select the fast one. */
+/* Says once per process, through the log callback, when the products run on the BLAS (the
+ * reference path, LM_MATMUL=blas) and the BLAS runs a slow kernel on this CPU (Debian's OpenBLAS
+ * 0.3.21 misdetects recent CPUs), and how to select the fast one. liblm's own kernels, the
+ * default, need no setting. */
 static void warn_slow_blas_once(void) {
     static int warned; /* set once, with an atomic exchange */
-    const char *suggest = lmi_blas_suggested_coretype();
+    const char *suggest = lmi_matmul_blas() ? lmi_blas_suggested_coretype() : NULL;
     if (suggest != NULL && __atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED) == 0) {
         lmi_log(LM_LOG_WARN,
                 "BLAS kernel %s is a slow path on this CPU (products up to 5x slower): set "
@@ -79,14 +85,28 @@ static lm_status read_options(const lm_model_options *opts, lm_model_options *o,
         return lmi_error(LM_ERR_INVALID_ARGUMENT,
                          "lm_model_options.label_names needs num_labels (their count)");
     }
-    if (o->reserved0 != 0 || (o->no_tokenizer != 0 && o->no_tokenizer != 1)) {
-        return lmi_error(LM_ERR_INVALID_ARGUMENT,
-                         "lm_model_options: no_tokenizer must be 0 or 1 and reserved0 0");
+    if (o->reserved0 != 0 || o->reserved1 != 0 || (o->no_tokenizer != 0 && o->no_tokenizer != 1) ||
+        (o->int8 != 0 && o->int8 != 1)) {
+        return lmi_error(LM_ERR_INVALID_ARGUMENT, "lm_model_options: no_tokenizer and int8 must "
+                                                  "be 0 or 1, reserved0 and reserved1 0");
     }
     *threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     *threads = *threads > 0 ? *threads : 1;
     lmi_blas_set_threads(1); /* one thread pool: OpenMP runs the BLAS per block (ops.c) */
     warn_slow_blas_once();
+    return LM_OK;
+}
+
+/* Packs (or, int8, quantises) the weights for inference now, at load, rather than at the first
+ * forward: a failure is the load's (LM_ERR_NOMEM), and the file's pages under the packed weights
+ * leave memory at once. Frees b on failure. */
+static lm_status prepare(lmi_bert *b, int32_t int8) {
+    lm_status s;
+    b->int8 = int8;
+    if (lmi_bert_packs_get(b, &s) == NULL) {
+        lmi_bert_free(b);
+        return s;
+    }
     return LM_OK;
 }
 
@@ -137,6 +157,10 @@ lm_status lm_model_load(const char *dir, const lm_model_options *opts, lm_model_
         fresh.seed = o.seed;
         s = lmi_bert_load(dir, o.head, threads, &fresh, &b);
     }
+    if (s == LM_OK) {
+        s = prepare(b, o.int8);
+        b = s == LM_OK ? b : NULL;
+    }
     if (s == LM_OK && !o.no_tokenizer) {
         s = load_tokenizer(dir, &tok);
         if (s != LM_OK) {
@@ -168,6 +192,10 @@ lm_status lm_model_create(const char *config_json, size_t len, uint64_t seed,
     s = lmi_bert_config_parse(config_json, len, "config", &cfg);
     if (s == LM_OK) {
         s = lmi_bert_create(&cfg, o.head, threads, seed, &b);
+    }
+    if (s == LM_OK) {
+        s = prepare(b, o.int8);
+        b = s == LM_OK ? b : NULL;
     }
     lmi_bert_config_free(&cfg);
     return s != LM_OK ? s : wrap(b, NULL, out);
@@ -276,7 +304,7 @@ lm_status lm_model_config_json(const lm_model_t *model, char **json_out) {
 /* Checks the common arguments and runs the encoder into a new hidden buffer (lmi_free_aligned). */
 static lm_status encode(const char *fn, const lm_model_t *model, const int32_t *ids,
                         const int32_t *type_ids, const int32_t *mask, size_t batch,
-                        size_t seq_len, const void *out1, float **hidden_out) {
+                        size_t seq_len, const void *out1, int pad_rows, float **hidden_out) {
     size_t n, C;
     float *hidden;
     lm_status s;
@@ -303,7 +331,7 @@ static lm_status encode(const char *fn, const lm_model_t *model, const int32_t *
         return lmi_error(LM_ERR_NOMEM, "%s: out of memory for %zu x %zu hidden states", fn, batch,
                         seq_len);
     }
-    s = lmi_bert_encode(model->bert, ids, type_ids, mask, batch, seq_len, hidden);
+    s = lmi_bert_encode(model->bert, ids, type_ids, mask, batch, seq_len, hidden, pad_rows);
     if (s != LM_OK) {
         lmi_free_aligned(hidden);
         return s;
@@ -320,7 +348,8 @@ lm_status lm_model_hidden_states(const lm_model_t *model, const int32_t *ids,
     if (pooled != NULL && model != NULL && model->bert->w.pool_w == NULL) {
         return lmi_error(LM_ERR_STATE, "lm_model_hidden_states: this model has no pooler");
     }
-    s = encode("lm_model_hidden_states", model, ids, type_ids, mask, batch, seq_len, hidden, &h);
+    s = encode("lm_model_hidden_states", model, ids, type_ids, mask, batch, seq_len, hidden, 1,
+               &h);
     if (s != LM_OK) {
         return s;
     }
@@ -343,7 +372,7 @@ lm_status lm_model_embed(const lm_model_t *model, const int32_t *ids, const int3
                         "lm_model_embed: pooling %d / normalize %d out of range", pooling,
                         normalize);
     }
-    s = encode("lm_model_embed", model, ids, type_ids, mask, batch, seq_len, embeddings, &h);
+    s = encode("lm_model_embed", model, ids, type_ids, mask, batch, seq_len, embeddings, 0, &h);
     if (s != LM_OK) {
         return s;
     }
@@ -367,7 +396,8 @@ lm_status lm_model_classify(const lm_model_t *model, const int32_t *ids, const i
     float *h, *pooled;
     lm_status s = need_head(model, LM_BERT_HEAD_SEQ_CLASS, "lm_model_classify");
     if (s == LM_OK) {
-        s = encode("lm_model_classify", model, ids, type_ids, mask, batch, seq_len, logits, &h);
+        s = encode("lm_model_classify", model, ids, type_ids, mask, batch, seq_len, logits, 0,
+                   &h);
     }
     if (s != LM_OK) {
         return s;
@@ -393,7 +423,7 @@ lm_status lm_model_token_logits(const lm_model_t *model, const int32_t *ids,
     lm_status s = need_head(model, LM_BERT_HEAD_TOKEN_CLASS, "lm_model_token_logits");
     if (s == LM_OK) {
         s = encode("lm_model_token_logits", model, ids, type_ids, mask, batch, seq_len, logits,
-                   &h);
+                   1, &h);
     }
     if (s != LM_OK) {
         return s;
@@ -413,7 +443,7 @@ lm_status lm_model_qa_logits(const lm_model_t *model, const int32_t *ids, const 
     }
     if (s == LM_OK) {
         s = encode("lm_model_qa_logits", model, ids, type_ids, mask, batch, seq_len,
-                   start_logits, &h);
+                   start_logits, 1, &h);
     }
     if (s != LM_OK) {
         return s;
@@ -438,7 +468,8 @@ lm_status lm_model_mlm_logits(const lm_model_t *model, const int32_t *ids,
         }
     }
     if (s == LM_OK) {
-        s = encode("lm_model_mlm_logits", model, ids, type_ids, mask, batch, seq_len, logits, &h);
+        s = encode("lm_model_mlm_logits", model, ids, type_ids, mask, batch, seq_len, logits, 1,
+                   &h);
     }
     if (s != LM_OK) {
         return s;
@@ -505,3 +536,10 @@ int lm_blas_threads(void) { return lmi_blas_threads(); }
 const char *lm_blas_suggested_coretype(void) { return lmi_blas_suggested_coretype(); }
 
 const char *lm_blas_info(void) { return lmi_blas_info(); }
+
+const char *lm_kernel_info(void) {
+    static _Thread_local char buf[160];
+    snprintf(buf, sizeof buf, "gemm %s, int8 %s%s", lmi_gemm_kernel_name(), lmi_q8_kernel_name(),
+             lmi_matmul_blas() ? ", heads and training on the BLAS (LM_MATMUL=blas)" : "");
+    return buf;
+}

@@ -1,9 +1,11 @@
 /* Files: whole-file reads, read-only maps and atomic writes. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise, MADV_DONTNEED */
 #include "file.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +176,22 @@ void lmi_file_unmap(lmi_mapped_file *map) {
         map->data = NULL;
         map->size = 0;
     }
+}
+
+void lmi_file_map_release(const lmi_mapped_file *map, const void *p, size_t bytes) {
+    const uintptr_t start = (uintptr_t)map->data, end = start + map->size;
+    const long page = sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)p, hi = lo + bytes;
+    if (map->data == NULL || page <= 0 || lo >= end || hi <= start) {
+        return;
+    }
+    lo = lo < start ? start : lo;
+    hi = hi > end ? end : hi;
+    lo &= ~(uintptr_t)(page - 1); /* the map starts on a page */
+    hi = (hi + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
+#ifdef MADV_DONTNEED
+    (void)madvise((void *)lo, hi - lo, MADV_DONTNEED); /* a hint: failure changes nothing */
+#endif
 }
 
 int lmi_file_exists(const char *path) {

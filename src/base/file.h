@@ -22,6 +22,10 @@ typedef struct lmi_mapped_file {
 
 lm_status lmi_file_map(const char *path, lmi_mapped_file *out);
 void lmi_file_unmap(lmi_mapped_file *map);
+/* Drops the pages of [p, p + bytes) (the part inside the map, widened to whole pages) from the
+ * process's memory: they read again from the file at the next access (the map is read-only and
+ * private, so nothing is lost). For data the process has copied elsewhere (packed weights). */
+void lmi_file_map_release(const lmi_mapped_file *map, const void *p, size_t bytes);
 
 /* Writes data to path atomically: either the old file stays whole or the new one is there whole. */
 lm_status lmi_file_write_atomic(const char *path, const void *data, size_t len);

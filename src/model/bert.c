@@ -190,6 +190,7 @@ void lmi_bert_free(lmi_bert *m) {
     if (m == NULL) {
         return;
     }
+    lmi_bert_cache_free(m);
     lmi_bert_config_free(&m->cfg);
     lmi_free(m->w.layers);
     lmi_free(m->params);
@@ -210,6 +211,12 @@ static lm_status new_model(const lmi_bert_config *cfg, int head, int threads, lm
     }
     s = lmi_bert_config_copy(&m->cfg, cfg);
     if (s != LM_OK) {
+        lmi_free(m);
+        return s;
+    }
+    s = lmi_bert_cache_new(m);
+    if (s != LM_OK) {
+        lmi_bert_config_free(&m->cfg);
         lmi_free(m);
         return s;
     }
@@ -345,6 +352,7 @@ lm_status lmi_bert_make_trainable(lmi_bert *m) {
     float *slab;
     char *names = NULL;
     size_t i, len = 0;
+    lmi_bert_packs_drop(m); /* the weights are about to change */
     if (m->trainable) {
         return LM_OK;
     }
@@ -849,6 +857,27 @@ static void activation(const lmi_ops_ctx *ctx, lmi_act act, float *x, size_t n) 
     }
 }
 
+/* Plans the ops of a head (tensor/guard.h) with room to pack a weight of up to `rows` x K for
+ * liblm's GEMM (a chunk of 4096 rows at a time for larger ones). LM_ERR_NOMEM when that room
+ * cannot be had; otherwise lmi_ops_end and head_end follow. */
+static lm_status head_begin(const lmi_bert *m, lmi_ops_ctx *ctx, size_t rows, size_t K) {
+    const size_t floats = lmi_gemm_pack_floats(rows < 4096 ? (rows > 0 ? rows : 1) : 4096, K);
+    float *buf = lmi_malloc_aligned((floats > 0 ? floats : 16) * sizeof(float), LM_ALIGN);
+    if (buf == NULL) {
+        return lmi_error(LM_ERR_NOMEM, "out of memory for a %zu x %zu head weight", rows, K);
+    }
+    lmi_ops_begin(ctx, m->threads);
+    ctx->wbuf = buf;
+    ctx->wbuf_floats = floats;
+    return LM_OK;
+}
+
+static void head_end(lmi_ops_ctx *ctx) {
+    lmi_ops_end(ctx);
+    lmi_free_aligned(ctx->wbuf);
+    ctx->wbuf = NULL;
+}
+
 lm_status lmi_bert_pool(const lmi_bert *m, const float *hidden, size_t B, size_t T, float *pooled) {
     /* pooled[B, C] = tanh(W hidden[:, 0] + b) */
     const size_t C = (size_t)m->cfg.hidden_size;
@@ -857,17 +886,15 @@ lm_status lmi_bert_pool(const lmi_bert *m, const float *hidden, size_t B, size_t
         return lmi_error(LM_ERR_STATE, "this model has no pooler (pooler.dense.* not in its "
                                       "weights)");
     }
-    lmi_ops_begin(&ctx, m->threads);
-    /* the first token of each row: stride T*C between rows */
-    {
-        size_t b;
-        for (b = 0; b < B; b++) {
-            lmi_matmul_forward(&ctx, pooled + b * C, C, hidden + b * T * C, m->w.pool_w, m->w.pool_b, 1,
-                              C, C);
-        }
+    lm_status s = head_begin(m, &ctx, C, C);
+    if (s != LM_OK) {
+        return s;
     }
+    /* the first token of each row (stride T C between rows): one product */
+    lmi_gemm_nt_to(pooled, C, hidden, T * C, m->w.pool_w, C, m->w.pool_b, B, C, C, 0, ctx.wbuf,
+                   ctx.wbuf_floats, ctx.threads);
     lmi_tanh_forward(&ctx, pooled, pooled, B * C);
-    lmi_ops_end(&ctx);
+    head_end(&ctx);
     return LM_OK;
 }
 
@@ -918,14 +945,18 @@ void lmi_bert_sentence_embedding(const lmi_bert *m, const float *hidden, const i
 static lm_status classifier_logits(const lmi_bert *m, int head, const char *head_what,
                                    const float *in, size_t rows, float *logits) {
     lmi_ops_ctx ctx;
+    lm_status s;
     if (m->w.cls_w == NULL || m->head != head) {
         return lmi_error(LM_ERR_STATE, "this model has no %s head (it is %s)", head_what,
                         lmi_bert_head_name(m->head));
     }
-    lmi_ops_begin(&ctx, m->threads);
+    s = head_begin(m, &ctx, (size_t)m->cfg.num_labels, (size_t)m->cfg.hidden_size);
+    if (s != LM_OK) {
+        return s;
+    }
     lmi_matmul_forward(&ctx, logits, (size_t)m->cfg.num_labels, in, m->w.cls_w, m->w.cls_b, rows,
                       (size_t)m->cfg.hidden_size, (size_t)m->cfg.num_labels);
-    lmi_ops_end(&ctx);
+    head_end(&ctx);
     return LM_OK;
 }
 
@@ -978,7 +1009,10 @@ lm_status lmi_bert_mlm_logits(const lmi_bert *m, const float *hidden, const size
     if (x == NULL) {
         return lmi_error(LM_ERR_NOMEM, "out of memory for %zu masked-LM rows", n);
     }
-    lmi_ops_begin(&ctx, m->threads);
+    if (head_begin(m, &ctx, V > C ? V : C, C) != LM_OK) {
+        lmi_free_aligned(x);
+        return LM_ERR_NOMEM;
+    }
     t = x + n * C;
     for (i = 0; i < n; i++) {
         memcpy(x + i * C, hidden + (rows != NULL ? rows[i] : i) * C, C * sizeof(float));
@@ -988,7 +1022,7 @@ lm_status lmi_bert_mlm_logits(const lmi_bert *m, const float *hidden, const size
     lmi_layernorm_forward(&ctx, t, NULL, NULL, t, m->w.mlm_ln_w, m->w.mlm_ln_b, n, C,
                          (float)m->cfg.layer_norm_eps);
     lmi_matmul_forward(&ctx, logits, V, t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);
-    lmi_ops_end(&ctx);
+    head_end(&ctx);
     lmi_free_aligned(x);
     return LM_OK;
 }

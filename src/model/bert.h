@@ -19,6 +19,7 @@
 #include "lm.h"
 #include "model/config.h"
 #include "safetensors/safetensors.h"
+#include "tensor/gemm.h"
 
 /* Head kinds (the values of the public lm_head enum). */
 enum {
@@ -91,6 +92,27 @@ typedef struct lmi_bert_param {
     int decay;                   /* 1: weight decay applies (not a bias, not a LayerNorm) */
 } lmi_bert_param;
 
+/* One encoder layer's Linear weights packed for liblm's GEMM (tensor/gemm.h), with Q, K and V as
+ * one [3C, C] weight; or, for an int8 model, quantised (tensor/qgemm.h). */
+typedef struct lmi_bert_layer_packs {
+    lmi_gemm_packed qkv, ao, in, out;
+    struct lmi_q8_weight *q8[4]; /* qkv, ao, in, out quantised (int8 models), else NULL */
+    const float *qkv_b;          /* [3C] the Q | K | V biases side by side */
+    /* copies of the layer's small tensors, so that inference reads no page of the file map
+     * (each read there would map back 64 KiB of the packed weights around it) */
+    const float *ao_b, *ln1_w, *ln1_b, *i_b, *o_b, *ln2_w, *ln2_b;
+} lmi_bert_layer_packs;
+
+typedef struct lmi_bert_packs {
+    void *block;                  /* every pack and bias of the model: one allocation */
+    lmi_bert_layer_packs *layers; /* [L], in the block */
+    int int8;                     /* 1: the q8 weights, 0: the f32 packs */
+} lmi_bert_packs;
+
+/* What a model makes for inference on first use and keeps (src/model/packs.c): the packs, made
+ * once under the lock, read by any number of forwards at once after that. */
+typedef struct lmi_bert_cache lmi_bert_cache;
+
 typedef struct lmi_bert {
     lmi_bert_config cfg;
     int head;                    /* LM_BERT_HEAD_* (never AUTO) */
@@ -115,7 +137,23 @@ typedef struct lmi_bert {
     int fresh_head;              /* 1: the head's weights were initialised at load (not in file) */
     int64_t max_seq_length;      /* default tokens per input of the text pipelines, special tokens
                                     included (lmi_bert_read_max_length); <= max_position_embeddings */
+    int int8;                    /* 1: inference on int8 weights (lm_model_options.int8) */
+    lmi_bert_cache *cache;       /* owned; see lmi_bert_packs_get */
 } lmi_bert;
+
+/* The model's packs, made on the first call (lazily, once, under a lock; later calls only read a
+ * pointer): every encoder Linear weight packed for the GEMM (int8 models: quantised), after
+ * which the pages of the file map under the packed weights are dropped from memory (they read
+ * back from the file when something needs the f32 values again: saving, training). NULL with
+ * *status LM_ERR_NOMEM (and the error text) when they cannot be made; the next call tries
+ * again. (src/model/packs.c) */
+const lmi_bert_packs *lmi_bert_packs_get(const lmi_bert *m, lm_status *status);
+/* Frees the packs (the weights changed: a trainer step, or the model became trainable); the next
+ * inference makes them again. Not while a forward runs on the model. */
+void lmi_bert_packs_drop(const lmi_bert *m);
+/* The cache's lifetime (new_model / lmi_bert_free). */
+lm_status lmi_bert_cache_new(lmi_bert *m);
+void lmi_bert_cache_free(lmi_bert *m);
 
 /* A head to initialise at load when the checkpoint lacks it (lmi_bert_load). */
 typedef struct lmi_fresh_head {
@@ -177,9 +215,12 @@ lm_status lmi_bert_check_inputs(const lmi_bert *m, const int32_t *ids, const int
                                const int32_t *mask, size_t B, size_t T);
 
 /* Encoder: hidden[B, T, C] = last hidden state. ids[B, T], type_ids[B, T] or NULL (zeros),
- * mask[B, T] or NULL (ones). Inputs must have passed lmi_bert_check_inputs. */
+ * mask[B, T] or NULL (ones). Inputs must have passed lmi_bert_check_inputs. pad_rows: 1 computes
+ * the rows of the padding after each sequence's last real token too (what transformers returns
+ * there); 0 skips them (their rows are zero): for callers that never read them (pooling,
+ * classification, the pipelines). A real token's row is the same either way, bit for bit. */
 lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *type_ids,
-                         const int32_t *mask, size_t B, size_t T, float *hidden);
+                         const int32_t *mask, size_t B, size_t T, float *hidden, int pad_rows);
 
 /* Heads over a hidden state hidden[B, T, C]. Each returns LM_ERR_STATE when the model lacks the
  * head's weights, LM_ERR_NOMEM. */

@@ -306,7 +306,7 @@ lm_status lmi_bert_work_reserve(const lmi_bert *m, lmi_bert_work *w, const lm_ba
     if (m->head == LM_BERT_HEAD_MLM) {
         n_mlm = all_logits ? N : task == LMI_TRAIN_MASKED_LM ? count_mlm_rows(b) : 0;
     }
-    acts = lmi_bert_acts_layout(m, &w->acts, NULL, B, T, 1, dropout, threads, NULL);
+    acts = lmi_bert_acts_layout(m, &w->acts, NULL, B, T, 1, dropout, threads, NULL, 0);
     c.base = NULL;
     c.off = acts;
     need = head_layout(m, w, &c, B, T, dropout, n_mlm, !all_logits);
@@ -330,7 +330,7 @@ lm_status lmi_bert_work_reserve(const lmi_bert *m, lmi_bert_work *w, const lm_ba
         w->arena = arena;
         w->capacity = cap;
     }
-    lmi_bert_acts_layout(m, &w->acts, w->arena, B, T, 1, dropout, threads, NULL);
+    lmi_bert_acts_layout(m, &w->acts, w->arena, B, T, 1, dropout, threads, NULL, 0);
     c.base = w->arena;
     c.off = acts;
     head_layout(m, w, &c, B, T, dropout, n_mlm, !all_logits);
@@ -404,9 +404,18 @@ static void mlm_forward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_work
     lmi_matmul_forward(ctx, out, V, w->mlm_t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);
 }
 
-void lmi_bert_train_forward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_work *w,
+/* The trainer's ops context with the workspace's room for packing weights (liblm's GEMM). */
+static lmi_ops_ctx with_wbuf(const lmi_ops_ctx *ctx, const lmi_bert_work *w) {
+    lmi_ops_ctx c = *ctx;
+    c.wbuf = w->acts.wpack;
+    c.wbuf_floats = w->acts.wpack_floats;
+    return c;
+}
+
+void lmi_bert_train_forward(const lmi_bert *m, const lmi_ops_ctx *ctx0, lmi_bert_work *w,
                             const lm_batch *b, const lmi_bert_dropout *d, double grad_scale,
                             double *loss, float *logits_out) {
+    const lmi_ops_ctx ctx_w = with_wbuf(ctx0, w), *ctx = &ctx_w;
     const size_t B = b->batch, T = b->seq_len, N = B * T, C = (size_t)m->cfg.hidden_size;
     const size_t NL = (size_t)m->cfg.num_labels;
     const float pc = cls_p(d);
@@ -509,8 +518,9 @@ void lmi_bert_train_forward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_
 
 /* ---- backward ---- */
 
-void lmi_bert_train_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_work *w,
+void lmi_bert_train_backward(const lmi_bert *m, const lmi_ops_ctx *ctx0, lmi_bert_work *w,
                              const lm_batch *b, const lmi_bert_grads *g) {
+    const lmi_ops_ctx ctx_w = with_wbuf(ctx0, w), *ctx = &ctx_w;
     const size_t B = b->batch, T = b->seq_len, N = B * T, C = (size_t)m->cfg.hidden_size;
     const size_t NL = (size_t)m->cfg.num_labels;
     const lmi_bert_dropout *d = w->has_drop ? &w->drop : NULL;

@@ -69,11 +69,15 @@ typedef struct lmi_bert_layer_acts {
 typedef struct lmi_bert_acts {
     size_t B, T, N;
     int keep;                    /* 1: the training layout */
-    int exact;                   /* 1: products per sequence (a sequence's result does not
-                                    depend on its batch); 0: one product over the batch */
-    lmi_row_span *spans;         /* [2B] */
-    size_t nspans;
+    size_t rows;                 /* rows of the forward: N (training), the gathered tokens
+                                    (inference) */
+    lmi_att_seq *seqs;           /* [B] each sequence's rows and keys */
     int32_t *pos;                /* [N] position ids */
+    int32_t *ids, *types;        /* [N] the gathered ids and type ids (inference) */
+    float *wpack;                /* room to pack a weight per product (training), or NULL */
+    size_t wpack_floats;
+    float *qkv_b;                /* [3C] Q | K | V biases side by side (training) */
+    void *q8_scratch;            /* int8 inference: activations quantised */
     int32_t *zeros;              /* [N] token type ids when none are given */
     float *emb;                  /* [N, C] word + position + type (training: LN input) */
     float *emb_mean, *emb_rstd;  /* [N] (training) */
@@ -96,9 +100,10 @@ typedef struct lmi_bert_acts {
 
 /* Lays out the activations of a B x T batch in `base` (64-byte aligned) and returns the bytes
  * it takes; base NULL only counts. keep: the training layout; dropout: room for dropout bits;
- * hidden: inference only, the caller's [B, T, C] array that holds the hidden state. */
+ * hidden: inference only, the caller's [B, T, C] array that holds the hidden state; packed:
+ * inference with the model's packs (no room for packing a weight per product). */
 size_t lmi_bert_acts_layout(const lmi_bert *m, lmi_bert_acts *a, void *base, size_t B, size_t T,
-                            int keep, int dropout, int threads, float *hidden);
+                            int keep, int dropout, int threads, float *hidden, int packed);
 
 /* The forward pass into a laid-out `a`: embeddings, every layer; a->hidden gets the last hidden
  * state. ids[B, T], type_ids[B, T] or NULL (zeros), mask[B, T] or NULL (ones), checked by
@@ -106,6 +111,12 @@ size_t lmi_bert_acts_layout(const lmi_bert *m, lmi_bert_acts *a, void *base, siz
 void lmi_bert_forward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts *a,
                       const int32_t *ids, const int32_t *type_ids, const int32_t *mask,
                       const lmi_bert_dropout *d);
+/* The same with the model's packs (inference; NULL: pack per product) and, for the inference
+ * layout, whether the padding rows after each sequence's last real token are computed
+ * (lmi_bert_encode). */
+void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts *a,
+                           const int32_t *ids, const int32_t *type_ids, const int32_t *mask,
+                           const lmi_bert_dropout *d, const lmi_bert_packs *packs, int pad_rows);
 
 /* The encoder's backward from the gradient of the last hidden state, a->dx [N, C] (overwritten:
  * scratch), into the gradient views g (added, +=). The forward must have run with the training

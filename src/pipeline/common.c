@@ -172,7 +172,7 @@ lm_status lmi_pipe_run(const lmi_pipe *p, lm_encoding_t *const *encs, size_t n,
             s = lmi_error_prefix(s, "the tokenizer does not fit the model");
             break;
         }
-        s = lmi_bert_encode(m, ids, types, mask, B, T, hidden);
+        s = lmi_bert_encode(m, ids, types, mask, B, T, hidden, 0); /* padding unread */
         if (s != LM_OK) {
             break;
         }

@@ -148,6 +148,12 @@ struct lmi_safetensors {
 
 static const char *st_name(const lmi_safetensors *st) { return st->path; }
 
+void lmi_safetensors_release(const lmi_safetensors *st, const void *p, size_t bytes) {
+    if (st != NULL) {
+        lmi_file_map_release(&st->map, p, bytes);
+    }
+}
+
 void lmi_safetensors_close(lmi_safetensors *st) {
     if (st == NULL) {
         return;

@@ -99,6 +99,9 @@ lm_status lmi_safetensors_open_memory(const void *data, size_t size, const char 
 
 /* Unmaps and frees; NULL is a no-op. */
 void lmi_safetensors_close(lmi_safetensors *st);
+/* Drops the file's pages under [p, p + bytes) from memory (they read again from the file when
+ * touched); nothing for memory outside the file's map (a borrowed buffer). */
+void lmi_safetensors_release(const lmi_safetensors *st, const void *p, size_t bytes);
 
 /* The name given at open (path or `what`). */
 const char *lmi_safetensors_path(const lmi_safetensors *st);

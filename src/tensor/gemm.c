@@ -33,12 +33,6 @@
 /* Products below this many multiply-adds run on one thread (starting a team costs more). */
 #define LM_GEMM_PAR_MIN 200000.0
 
-struct lmi_gemm_packed {
-    const lmi_gemm_kernel *kern;
-    size_t n, k, panels, kb; /* kb: length of the K blocks (the last one may be shorter) */
-    float *data; /* the K blocks one after the other, see block_offset() */
-};
-
 /* ---- kernel selection ---- */
 
 static const lmi_gemm_kernel *kernel_of(lmi_gemm_isa isa) {
@@ -130,17 +124,6 @@ const char *lmi_gemm_kernel_name(void) {
     return current_kernel()->name;
 }
 
-int lmi_gemm_in_ops(void) {
-    static atomic_int cached = -1;
-    int v = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (v < 0) {
-        const char *env = getenv("LM_MATMUL");
-        v = env != NULL && strcmp(env, "gemm") == 0;
-        atomic_store_explicit(&cached, v, memory_order_relaxed);
-    }
-    return v;
-}
-
 /* ---- packing ---- */
 
 static size_t min_size(size_t a, size_t b) {
@@ -175,15 +158,29 @@ static size_t block_offset(size_t panels, size_t nr, size_t pc, size_t kc, size_
     return (pc * panels + p * kc) * nr;
 }
 
-/* Panel q of K block [pc, pc + kc) from a weight w[N, ldw]:
+/* Row `row` of the weight made of `parts` stacked one on another (each [rows, ldw]), or NULL
+ * past their end. */
+static const float *part_row(const lmi_gemm_part *parts, size_t nparts, size_t ldw, size_t row) {
+    size_t i;
+    for (i = 0; i < nparts; i++) {
+        if (row < parts[i].rows) {
+            return parts[i].w + row * ldw;
+        }
+        row -= parts[i].rows;
+    }
+    return NULL;
+}
+
+/* Panel q of K block [pc, pc + kc) from a weight w[N, ldw] (the parts stacked):
  * dst[kk][j] = w[(q nr + j) ldw + pc + kk]. */
-static void pack_weight_panel(float *dst /* [kc][nr] */, const float *w /* [N, ldw] */, size_t ldw,
-                              size_t N, size_t nr, size_t pc, size_t kc, size_t q) {
+static void pack_weight_panel(float *dst /* [kc][nr] */, const lmi_gemm_part *parts,
+                              size_t nparts, size_t ldw, size_t nr, size_t pc, size_t kc,
+                              size_t q) {
     size_t j, kk;
     for (j = 0; j < nr; j++) {
-        size_t row = q * nr + j;
-        if (row < N) {
-            const float *src = w + row * ldw + pc;
+        const float *row = part_row(parts, nparts, ldw, q * nr + j);
+        if (row != NULL) {
+            const float *src = row + pc;
             for (kk = 0; kk < kc; kk++) {
                 dst[kk * nr + j] = src[kk];
             }
@@ -215,41 +212,77 @@ static void pack_rows_part(float *dst /* the block */, const float *b /* [K, ldb
     }
 }
 
-/* Packs K blocks [pc0, pc1) (pc0 on a block boundary) of w (transposed) or b (as it is) into dst,
- * which holds block pc0 at its start. Work items: one panel of one block (w), 16 rows of one
- * block (b). */
-static void pack_blocks(float *dst, const float *src, size_t ld, int transposed, size_t N,
-                        size_t panels, size_t nr, size_t kb, size_t pc0, size_t pc1, int threads) {
-    const size_t blocks = kb > 0 ? (pc1 - pc0 + kb - 1) / kb : 0;
-    const size_t per_block = transposed ? panels : (kb + 15) / 16;
-    long t;
-#pragma omp parallel for num_threads(team(threads, (double)N * (pc1 - pc0) / 8)) schedule(static)
-    for (t = 0; t < (long)(blocks * per_block); t++) {
-        const size_t pc = pc0 + (size_t)t / per_block * kb, q = (size_t)t % per_block;
-        const size_t kc = min_size(kb, pc1 - pc);
-        float *block = dst + block_offset(panels, nr, pc - pc0, kc, 0);
-        if (transposed) {
-            pack_weight_panel(block + q * kc * nr, src, ld, N, nr, pc, kc, q);
-        } else if (q * 16 < kc) {
-            pack_rows_part(block, src, ld, N, panels, nr, pc, kc, q * 16,
-                           min_size(q * 16 + 16, kc));
-        }
+/* Work item t of pack_blocks: one panel of one K block (w), or 16 of its rows (b). */
+static void pack_item(float *dst, const float *src, const lmi_gemm_part *parts, size_t nparts,
+                      size_t ld, size_t N, size_t panels, size_t nr, size_t kb, size_t pc0,
+                      size_t pc1, size_t per_block, size_t t) {
+    const size_t pc = pc0 + t / per_block * kb, q = t % per_block;
+    const size_t kc = min_size(kb, pc1 - pc);
+    float *block = dst + block_offset(panels, nr, pc - pc0, kc, 0);
+    if (parts != NULL) {
+        pack_weight_panel(block + q * kc * nr, parts, nparts, ld, nr, pc, kc, q);
+    } else if (q * 16 < kc) {
+        pack_rows_part(block, src, ld, N, panels, nr, pc, kc, q * 16, min_size(q * 16 + 16, kc));
     }
 }
 
-static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
+/* Packs K blocks [pc0, pc1) (pc0 on a block boundary) of w (the parts stacked, transposed) or of
+ * b (src as it is, parts NULL) into dst, which holds block pc0 at its start. Work items: one
+ * panel of one block (w), 16 rows of one block (b). */
+static void pack_blocks(float *dst, const float *src, const lmi_gemm_part *parts, size_t nparts,
+                        size_t ld, size_t N, size_t panels, size_t nr, size_t kb, size_t pc0,
+                        size_t pc1, int threads) {
+    const size_t blocks = kb > 0 ? (pc1 - pc0 + kb - 1) / kb : 0;
+    const size_t per_block = parts != NULL ? panels : (kb + 15) / 16;
+    const int nt = team(threads, (double)N * (pc1 - pc0) / 8);
+    long t;
+    if (nt <= 1) { /* no team at all (the attention packs small operands inside its own) */
+        for (t = 0; t < (long)(blocks * per_block); t++) {
+            pack_item(dst, src, parts, nparts, ld, N, panels, nr, kb, pc0, pc1, per_block,
+                      (size_t)t);
+        }
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (t = 0; t < (long)(blocks * per_block); t++) {
+        pack_item(dst, src, parts, nparts, ld, N, panels, nr, kb, pc0, pc1, per_block, (size_t)t);
+    }
+}
+
+/* Fills p's shape for the kernel selected now; its data is set by the caller. */
+static void packed_shape(lmi_gemm_packed *p, size_t n, size_t k) {
     const lmi_gemm_kernel *kern = current_kernel();
-    lmi_gemm_packed *p;
-    size_t panels = (n + kern->nr - 1) / kern->nr, count, bytes;
-    *out = NULL;
-    if (!lmi_size_mul(panels * kern->nr, k, &count) ||
+    p->kern = kern;
+    p->n = n;
+    p->k = k;
+    p->panels = (n + kern->nr - 1) / kern->nr;
+    p->kb = k_block(kern, k);
+    p->data = NULL;
+    p->owned = 0;
+}
+
+size_t lmi_gemm_pack_floats(size_t N, size_t K) {
+    const lmi_gemm_kernel *kern = current_kernel();
+    size_t count, bytes;
+    if (!lmi_size_mul((N + kern->nr - 1) / kern->nr * kern->nr, K, &count) ||
         !lmi_size_mul(count, sizeof(float), &bytes)) {
+        return 0;
+    }
+    return count;
+}
+
+static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
+    lmi_gemm_packed *p;
+    size_t count = lmi_gemm_pack_floats(n, k), bytes = count * sizeof(float);
+    *out = NULL;
+    if (count == 0 && n > 0 && k > 0) {
         return lmi_error(LM_ERR_RANGE, "gemm: a %zu x %zu operand is too large to pack", k, n);
     }
     p = lmi_calloc(1, sizeof *p);
     if (p == NULL) {
         return lmi_error(LM_ERR_NOMEM, "gemm: cannot allocate a packed operand");
     }
+    packed_shape(p, n, k);
     p->data = lmi_malloc_aligned(bytes > 0 ? bytes : LM_GEMM_ALIGN, LM_GEMM_ALIGN);
     if (p->data == NULL) {
         lmi_free(p);
@@ -257,13 +290,28 @@ static lm_status packed_new(lmi_gemm_packed **out, size_t n, size_t k) {
                          "gemm: cannot allocate %zu bytes for a packed %zu x %zu operand", bytes,
                          k, n);
     }
-    p->kern = kern;
-    p->n = n;
-    p->k = k;
-    p->panels = panels;
-    p->kb = k_block(kern, k);
+    p->owned = 1;
     *out = p;
     return LM_OK;
+}
+
+void lmi_gemm_pack_weight_to(lmi_gemm_packed *p, float *mem, const float *w /* [N, ldw] */,
+                             size_t ldw, size_t N, size_t K, int threads) {
+    packed_shape(p, N, K);
+    p->data = mem;
+    lmi_gemm_repack_weight(p, w, ldw, threads);
+}
+
+void lmi_gemm_pack_shape_to(lmi_gemm_packed *p, float *mem, size_t N, size_t K) {
+    packed_shape(p, N, K);
+    p->data = mem;
+}
+
+void lmi_gemm_pack_rows_to(lmi_gemm_packed *p, float *mem, const float *b /* [K, ldb] */,
+                           size_t ldb, size_t K, size_t N, int threads) {
+    packed_shape(p, N, K);
+    p->data = mem;
+    pack_blocks(p->data, b, NULL, 0, ldb, N, p->panels, p->kern->nr, p->kb, 0, K, threads);
 }
 
 lm_status lmi_gemm_pack_weight(lmi_gemm_packed **out, const float *w /* [N, ldw] */, size_t ldw,
@@ -280,18 +328,54 @@ lm_status lmi_gemm_pack_rows(lmi_gemm_packed **out, const float *b /* [K, ldb] *
     lm_status st = packed_new(out, N, K);
     if (st == LM_OK) {
         const lmi_gemm_packed *p = *out;
-        pack_blocks(p->data, b, ldb, 0, N, p->panels, p->kern->nr, p->kb, 0, K, threads);
+        pack_blocks(p->data, b, NULL, 0, ldb, N, p->panels, p->kern->nr, p->kb, 0, K, threads);
     }
     return st;
 }
 
+void lmi_gemm_repack_weights(lmi_gemm_packed *p, const lmi_gemm_part *parts, size_t nparts,
+                             size_t ldw, int threads) {
+    pack_blocks(p->data, NULL, parts, nparts, ldw, p->n, p->panels, p->kern->nr, p->kb, 0, p->k,
+                threads);
+}
+
+void lmi_gemm_repack_weights_panels(lmi_gemm_packed *p, const lmi_gemm_part *parts,
+                                    size_t nparts, size_t ldw, size_t q0, size_t q1,
+                                    int threads) {
+    const size_t nr = p->kern->nr, kb = p->kb > 0 ? p->kb : 1, blocks = (p->k + kb - 1) / kb;
+    const size_t per = q1 > q0 ? q1 - q0 : 0;
+    const int nt = team(threads, (double)per * nr * p->k / 8);
+    long t;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (t = 0; t < (long)(blocks * per); t++) {
+        const size_t pc = (size_t)t / per * kb, q = q0 + (size_t)t % per;
+        const size_t kc = min_size(kb, p->k - pc);
+        float *block = p->data + block_offset(p->panels, nr, pc, kc, 0);
+        pack_weight_panel(block + q * kc * nr, parts, nparts, ldw, nr, pc, kc, q);
+    }
+}
+
 void lmi_gemm_repack_weight(lmi_gemm_packed *p, const float *w /* [N, ldw] */, size_t ldw,
                             int threads) {
-    pack_blocks(p->data, w, ldw, 1, p->n, p->panels, p->kern->nr, p->kb, 0, p->k, threads);
+    lmi_gemm_part part;
+    part.w = w;
+    part.rows = p->n;
+    lmi_gemm_repack_weights(p, &part, 1, ldw, threads);
+}
+
+void lmi_gemm_pack_weights_to(lmi_gemm_packed *p, float *mem, const lmi_gemm_part *parts,
+                              size_t nparts, size_t ldw, size_t K, int threads) {
+    size_t i, N = 0;
+    for (i = 0; i < nparts; i++) {
+        N += parts[i].rows;
+    }
+    packed_shape(p, N, K);
+    p->data = mem;
+    lmi_gemm_repack_weights(p, parts, nparts, ldw, threads);
 }
 
 void lmi_gemm_packed_free(lmi_gemm_packed *p) {
-    if (p != NULL) {
+    if (p != NULL && p->owned) {
         lmi_free_aligned(p->data);
         lmi_free(p);
     }
@@ -299,6 +383,10 @@ void lmi_gemm_packed_free(lmi_gemm_packed *p) {
 
 size_t lmi_gemm_packed_n(const lmi_gemm_packed *p) {
     return p->n;
+}
+
+size_t lmi_gemm_pack_panel_width(const lmi_gemm_packed *p) {
+    return p->kern->nr;
 }
 
 size_t lmi_gemm_packed_k(const lmi_gemm_packed *p) {
@@ -319,6 +407,7 @@ typedef struct gemm_job {
     int whole_b; /* bdata holds all K blocks of the run: prefetch the next one */
     size_t n, k, panels, kb; /* B: columns, K, panels of NR columns, K block length */
     const float *bias;       /* [n] or NULL */
+    lmi_gemm_epilogue_fn ep; /* applied to each finished tile row, or NULL */
     size_t m;
     int accumulate;
     size_t mc, chunk; /* rows per task, panels per task */
@@ -383,6 +472,7 @@ typedef struct prefetch_a {
     size_t stride;      /* bytes between runs */
     size_t runs, lines; /* runs to fetch, cache lines per run */
     size_t next, total, per_step;
+    size_t run, line;   /* where `next` is: next = run lines + line (no division per line) */
 } prefetch_a;
 
 static void prefetch_a_init(prefetch_a *f, const gemm_job *g, size_t i, size_t mm, size_t pc,
@@ -410,8 +500,11 @@ static void prefetch_a_step(prefetch_a *f) {
 #if defined(__GNUC__) || defined(__clang__)
     size_t end = min_size(f->next + f->per_step, f->total);
     for (; f->next < end; f->next++) {
-        const char *line = f->base + f->next / f->lines * f->stride + f->next % f->lines * 64;
-        __builtin_prefetch(line, 0, 3);
+        __builtin_prefetch(f->base + f->run * f->stride + f->line * 64, 0, 3);
+        if (++f->line == f->lines) {
+            f->line = 0;
+            f->run++;
+        }
     }
 #else
     (void)f;
@@ -478,20 +571,30 @@ static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
         const int load_c = g->accumulate || pc > 0;
         const float *bias = pc == 0 ? g->bias : NULL;
         const float *bblock = g->bdata + block_offset(g->panels, nr, pc - g->bpc0, kc, 0);
-        size_t i, p;
+        /* the block's rows in tiles of even heights (128 rows: 8 of 13 and 2 of 12, not 9 of 14
+         * and one of 2, which runs at a fraction of the speed); a row's result is the same in any
+         * tile */
+        const size_t tiles = (m1 - m0 + mr - 1) / mr, base = (m1 - m0) / (tiles > 0 ? tiles : 1);
+        const size_t extra = (m1 - m0) - base * tiles;
+        size_t i, p, t;
         prefetch_b prb;
-        prefetch_b_init(&prb, g, pc, kc, pc1, p0, p1, (m1 - m0 + mr - 1) / mr * (p1 - p0));
-        for (i = m0; i < m1; i += mr) {
-            const size_t mm = min_size(mr, m1 - i);
-            size_t ni = i + mr, npc = pc; /* the next tile: below, or the first of the next block */
-            const size_t ld = pack_a(panel, g, i, mm, pc, kc);
+        prefetch_b_init(&prb, g, pc, kc, pc1, p0, p1, tiles * (p1 - p0));
+        for (t = 0, i = m0; t < tiles; i += base + (t < extra), t++) {
+            const size_t mm = base + (t < extra);
+            /* the next tile: below, or the first of the next block */
+            size_t ni = i + mm, npc = pc;
+            /* short rows (at most 512 bytes: attention's products) are read in place */
+            const int direct = !g->a_trans && kc * sizeof(float) <= 512;
+            const size_t ld = direct ? g->lda : pack_a(panel, g, i, mm, pc, kc);
+            const float *ap = direct ? g->a + i * g->lda + pc : panel;
             const lmi_gemm_kernel_fn fn = g->a_trans ? kern->rows_t[mm] : kern->rows[mm];
             prefetch_a prf;
             if (ni >= m1) {
                 ni = m0;
                 npc = pc + kc;
             }
-            prefetch_a_init(&prf, g, npc < pc1 ? ni : g->m, min_size(mr, m1 - ni), npc,
+            prefetch_a_init(&prf, g, npc < pc1 ? ni : g->m,
+                            ni == m0 ? base + (extra > 0) : base + (t + 1 < extra), npc,
                             npc < pc1 ? min_size(g->kb, pc1 - npc) : 0, p1 - p0);
             for (p = p0; p < p1; p++) {
                 const size_t j0 = p * nr, nn = min_size(nr, g->n - j0);
@@ -504,9 +607,16 @@ static void run_task(const gemm_job *g, size_t task, size_t pc0, size_t pc1) {
                     prefetch_c(ci + nr, g->ldc, mm, nr);
                 }
                 if (nn == nr) {
-                    fn(kc, panel, ld, bpanel, ci, g->ldc, bj, load_c);
+                    fn(kc, ap, ld, bpanel, ci, g->ldc, bj, load_c);
                 } else {
-                    edge_tile(fn, nr, kc, panel, ld, bpanel, ci, g->ldc, mm, nn, bj, load_c);
+                    edge_tile(fn, nr, kc, ap, ld, bpanel, ci, g->ldc, mm, nn, bj, load_c);
+                }
+            }
+            if (g->ep != NULL && pc + kc >= g->k) { /* the tile's rows of the chunk are done */
+                const size_t j0 = p0 * nr, j1 = min_size(p1 * nr, g->n);
+                size_t r;
+                for (r = 0; r < mm && j1 > j0; r++) {
+                    g->ep(g->c + (i + r) * g->ldc + j0, j1 - j0);
                 }
             }
         }
@@ -556,7 +666,13 @@ static void run_job(gemm_job *g, int threads, size_t pc0, size_t pc1) {
     if (threads > (int)tasks) {
         threads = (int)tasks;
     }
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1)
+    if (threads <= 1) { /* no team at all (the attention's products run inside its own) */
+        for (t = 0; t < (long)tasks; t++) {
+            run_task(g, (size_t)t, pc0, pc1);
+        }
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (t = 0; t < (long)tasks; t++) {
         run_task(g, (size_t)t, pc0, pc1);
     }
@@ -580,15 +696,23 @@ static void job_init(gemm_job *g, const lmi_gemm_kernel *kern, size_t n, size_t 
     g->accumulate = accumulate != 0;
 }
 
-void lmi_gemm_forward(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
-                      size_t lda, const lmi_gemm_packed *w, const float *bias /* [N] or NULL */,
-                      size_t M, int accumulate, int threads) {
+void lmi_gemm_forward_ep(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
+                         size_t lda, const lmi_gemm_packed *w,
+                         const float *bias /* [N] or NULL */, size_t M, int accumulate,
+                         lmi_gemm_epilogue_fn ep, int threads) {
     gemm_job g;
     job_init(&g, w->kern, w->n, w->k, out, ldo, a, lda, bias, M, accumulate);
     g.kb = w->kb;
     g.bdata = w->data;
     g.whole_b = 1;
+    g.ep = ep;
     run_job(&g, threads, 0, w->k);
+}
+
+void lmi_gemm_forward(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
+                      size_t lda, const lmi_gemm_packed *w, const float *bias /* [N] or NULL */,
+                      size_t M, int accumulate, int threads) {
+    lmi_gemm_forward_ep(out, ldo, a, lda, w, bias, M, accumulate, NULL, threads);
 }
 
 lm_status lmi_gemm_nt(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
@@ -624,6 +748,21 @@ lm_status lmi_gemm_backward_input(float *dinp /* [M, ldi] */, size_t ldi,
     return LM_OK;
 }
 
+/* The weight gradient over the M tokens in runs of `span` (a multiple of the K block), each
+ * packed into buf and then run by every task. */
+static void backward_weight_runs(gemm_job *g, const float *inp, size_t ldi, size_t M, size_t K,
+                                 size_t span, float *buf, int threads) {
+    size_t pc = 0;
+    g->bdata = buf;
+    do {
+        const size_t end = min_size(pc + span, M);
+        pack_blocks(buf, inp, NULL, 0, ldi, K, g->panels, g->kern->nr, g->kb, pc, end, threads);
+        g->bpc0 = pc;
+        run_job(g, threads, pc, end);
+        pc = end;
+    } while (pc < M);
+}
+
 lm_status lmi_gemm_backward_weight(float *dw /* [N, lddw] */, size_t lddw,
                                    const float *dout /* [M, ldd] */, size_t ldd,
                                    const float *inp /* [M, ldi] */, size_t ldi, size_t M, size_t N,
@@ -633,7 +772,7 @@ lm_status lmi_gemm_backward_weight(float *dw /* [N, lddw] */, size_t lddw,
      * are packed, then every task runs them, keeping its block of dw in L2 meanwhile. */
     gemm_job g;
     float *buf;
-    size_t block_bytes, span, bytes, pc = 0;
+    size_t block_bytes, span, bytes;
     if (N == 0 || K == 0) {
         return LM_OK;
     }
@@ -650,14 +789,78 @@ lm_status lmi_gemm_backward_weight(float *dw /* [N, lddw] */, size_t lddw,
         (buf = lmi_malloc_aligned(bytes, LM_GEMM_ALIGN)) == NULL) {
         return lmi_error(LM_ERR_NOMEM, "gemm: cannot allocate the weight-gradient work space");
     }
-    g.bdata = buf;
-    do {
-        const size_t end = min_size(pc + span, M);
-        pack_blocks(buf, inp, ldi, 0, K, g.panels, g.kern->nr, g.kb, pc, end, threads);
-        g.bpc0 = pc;
-        run_job(&g, threads, pc, end);
-        pc = end;
-    } while (pc < M);
+    backward_weight_runs(&g, inp, ldi, M, K, span, buf, threads);
     lmi_free_aligned(buf);
     return LM_OK;
+}
+
+/* Columns per chunk when a buffer of buf_floats holds the pack of a chunk of `reduce` rows:
+ * a multiple of NR, at least NR (the caller gives room for one panel). */
+static size_t chunk_columns(const lmi_gemm_kernel *kern, size_t buf_floats, size_t reduce) {
+    size_t panels = buf_floats / (kern->nr * (reduce > 0 ? reduce : 1));
+    return (panels > 0 ? panels : 1) * kern->nr;
+}
+
+void lmi_gemm_nt_to(float *out /* [M, ldo] */, size_t ldo, const float *a /* [M, lda] */,
+                    size_t lda, const float *w /* [N, ldw] */, size_t ldw,
+                    const float *bias /* [N] or NULL */, size_t M, size_t N, size_t K,
+                    int accumulate, float *buf, size_t buf_floats, int threads) {
+    const size_t step = chunk_columns(current_kernel(), buf_floats, K);
+    size_t n0 = 0;
+    do { /* at least once: N = 0 or K = 0 still runs the (empty) product */
+        const size_t nn = min_size(step, N - n0);
+        lmi_gemm_packed p;
+        lmi_gemm_pack_weight_to(&p, buf, w + n0 * ldw, ldw, nn, K, threads);
+        lmi_gemm_forward(out + n0, ldo, a, lda, &p, bias != NULL ? bias + n0 : NULL, M,
+                         accumulate, threads);
+        n0 += nn;
+    } while (n0 < N);
+}
+
+void lmi_gemm_backward_input_to(float *dinp /* [M, ldi] */, size_t ldi,
+                                const float *dout /* [M, ldd] */, size_t ldd,
+                                const float *w /* [N, ldw] */, size_t ldw, size_t M, size_t N,
+                                size_t K, int accumulate, float *buf, size_t buf_floats,
+                                int threads) {
+    /* dinp = dout . Bk with Bk[N, K] = w as it is stored, K cut into chunks of columns */
+    const size_t step = chunk_columns(current_kernel(), buf_floats, N);
+    size_t k0;
+    if (M == 0) {
+        return;
+    }
+    for (k0 = 0; k0 < K; k0 += step) {
+        const size_t kk = min_size(step, K - k0);
+        lmi_gemm_packed p;
+        lmi_gemm_pack_rows_to(&p, buf, w + k0, ldw, N, kk, threads);
+        lmi_gemm_forward(dinp + k0, ldi, dout, ldd, &p, NULL, M, accumulate, threads);
+    }
+}
+
+void lmi_gemm_backward_weight_to(float *dw /* [N, lddw] */, size_t lddw,
+                                 const float *dout /* [M, ldd] */, size_t ldd,
+                                 const float *inp /* [M, ldi] */, size_t ldi, size_t M, size_t N,
+                                 size_t K, int accumulate, float *buf, size_t buf_floats,
+                                 int threads) {
+    /* dw[N, K] = dout^T . inp, K cut into chunks of columns whose K block of the M tokens fits
+     * buf, the tokens in runs of as many K blocks as fit */
+    const lmi_gemm_kernel *kern = current_kernel();
+    const size_t kb = k_block(kern, M) > 0 ? k_block(kern, M) : 1;
+    const size_t step = chunk_columns(kern, buf_floats, kb);
+    size_t k0 = 0;
+    if (N == 0 || K == 0) {
+        return;
+    }
+    do {
+        const size_t kk = min_size(step, K - k0);
+        const size_t block = (kk + kern->nr - 1) / kern->nr * kern->nr * kb;
+        size_t span = buf_floats / block * kb;
+        gemm_job g;
+        job_init(&g, kern, kk, M, dw + k0, lddw, dout, ldd, NULL, N, accumulate);
+        g.a_trans = 1;
+        g.whole_b = 1;
+        span = span < kb ? kb : span;
+        backward_weight_runs(&g, inp + k0, ldi, M, kk, min_size(span, M > 0 ? M : 1), buf,
+                             threads);
+        k0 += kk;
+    } while (k0 < K);
 }

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "tensor/gemm.h"
+
 #define LM_GEMM_MR_MAX 16 /* bounds on every kernel's tile and K block */
 #define LM_GEMM_NR_MAX 64
 #define LM_GEMM_KC_MAX 384
@@ -29,14 +31,14 @@
 typedef void (*lmi_gemm_kernel_fn)(size_t kc, const float *a, size_t lda, const float *b,
                                    float *c, size_t ldc, const float *bias, int load_c);
 
-typedef struct lmi_gemm_kernel {
+struct lmi_gemm_kernel {
     const char *name;   /* "avx512-14x32", "avx2-6x16", "generic-4x8" */
     int isa;            /* an lmi_gemm_isa value */
     size_t mr, nr;      /* register tile */
     size_t kc, mc, nc;  /* cache blocking: K block, rows per task, columns per task */
     lmi_gemm_kernel_fn rows[LM_GEMM_MR_MAX + 1];   /* rows[r]: the tile of r rows; rows[0] NULL */
     lmi_gemm_kernel_fn rows_t[LM_GEMM_MR_MAX + 1]; /* the same with A k-major: a[k lda + i] */
-} lmi_gemm_kernel;
+};
 
 /* The kernels (functions rather than global variables: the library exports no data symbol). The
  * SIMD ones are compiled with function-level target attributes and may only be called on a CPU

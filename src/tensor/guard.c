@@ -155,6 +155,8 @@ void lmi_ops_begin(lmi_ops_ctx *ctx, int threads) {
     ctx->threads = threads;
     ctx->plain = 0;
     ctx->busy = 0;
+    ctx->wbuf = NULL;
+    ctx->wbuf_floats = 0;
     if (!lmi_address_limited()) {
         return;
     }

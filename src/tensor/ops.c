@@ -13,54 +13,20 @@
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 
-#include <cblas.h> /* the backward products (training runs without an address-space limit plan) */
+#include <cblas.h> /* the reference path (LM_MATMUL=blas) */
 #include <math.h>
 #include <omp.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/rng.h"
 
 #include "tensor/gemm.h"
 #include "tensor/guard.h"
 
-/* exp(x) for float, vectorisable (no libm call): x = n ln2 + r, |r| <= ln2/2, e^r by its
- * degree-6 Taylor polynomial (error < 2e-7 relative), 2^n by building the exponent bits.
- * Inputs below -87.3 give 0, above 88.7 give the largest finite value's neighbourhood (clamped). */
-static inline float lmi_expf(float x) {
-    union {
-        int32_t i;
-        float f;
-    } scale;
-    float n, r, p;
-    x = x < -87.3f ? -87.3f : x;
-    x = x > 88.7f ? 88.7f : x;
-    n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
-    r = x - n * 0.693145751953125f - n * 1.42860682030941723e-06f;
-    p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666671633720398f +
-        r * (0.0416666679084300995f + r * (0.00833333376795053482f +
-        r * 0.00138888892251998186f)))));
-    scale.i = ((int32_t)n + 127) << 23;
-    return x <= -87.3f ? 0.0f : p * scale.f;
-}
-
-/* erf(x) as PyTorch's vectorised CPU kernel computes it (Abramowitz and Stegun 7.1.26, absolute
- * error < 1.5e-7), so GELU matches torch closely and vectorises. */
-static inline float lmi_erff(float x) {
-    float a = x < 0.0f ? -x : x;
-    float t = 1.0f / (0.3275911f * a + 1.0f);
-    float r = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
-               0.254829592f) * t;
-    float y = 1.0f - r * lmi_expf(-a * a);
-    return x < 0.0f ? -y : y;
-}
-
-/* Compiled twice, for AVX2+FMA and for the baseline, picked at load time (GCC target_clones on
- * x86-64 with an ifunc-capable C library): 8-wide instead of 4-wide vectors. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define LM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define LM_CLONES
-#endif
+#include "tensor/mathf.h"
 
 /* Loops shorter than this run on one thread: thread start-up costs more than the work. */
 #define LM_PAR_MIN 16384
@@ -73,27 +39,98 @@ LM_CLONES static void copy_row(float *out, const float *in, size_t n) {
     }
 }
 
-/* Softmax of p[0..n) in place with an additive bias row (0 or -inf per key). */
-LM_CLONES static void softmax_row_biased(float *p, const float *bias, size_t n) {
+/* Softmax of p[0..n) * scale in place with an additive bias row (0 or -inf per key): both
+ * attention kernels use this one, so they give the same probabilities. In 16 lanes (element j
+ * in lane j % 16; a last partial vector padded with -inf) reduced in a fixed tree, as GNU vectors
+ * that every clone vectorises: rows are short (128 keys are 8 vectors), where a generic
+ * reduction costs more than the row, and every clone gives the same bits. */
+#if defined(__GNUC__) || defined(__clang__)
+static inline lmi_v16 load_v16(const float *p) {
+    lmi_v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store_v16(float *p, lmi_v16 v) {
+    memcpy(p, &v, sizeof v);
+}
+
+/* The last n % 16 values of a row as a vector padded with `pad`, and back. */
+static inline lmi_v16 load_tail(const float *p, size_t k, float pad) {
+    lmi_v16 v = lmi_v16_splat(pad);
+    size_t i;
+    for (i = 0; i < k; i++) {
+        v[i] = p[i];
+    }
+    return v;
+}
+
+static inline void store_tail(float *p, lmi_v16 v, size_t k) {
+    size_t i;
+    for (i = 0; i < k; i++) {
+        p[i] = v[i];
+    }
+}
+
+LM_CLONES void lmi_softmax_scaled_row(float *p, const float *bias, float scale, size_t n) {
+    const lmi_v16 sc = lmi_v16_splat(scale);
+    const size_t full = n / 16 * 16, k = n - full;
+    lmi_v16 m = lmi_v16_splat(-INFINITY), s = lmi_v16_splat(0.0f), x, mv, inv;
+    float mx, sum;
+    size_t j;
+    for (j = 0; j < full; j += 16) {
+        x = load_v16(p + j) * sc + load_v16(bias + j);
+        store_v16(p + j, x);
+        m = lmi_v16_max(m, x);
+    }
+    if (k > 0) {
+        x = load_tail(p + full, k, 0.0f) * sc + load_tail(bias + full, k, -INFINITY);
+        store_tail(p + full, x, k);
+        m = lmi_v16_max(m, x);
+    }
+    mx = m[0];
+    for (j = 1; j < 16; j++) {
+        mx = m[j] > mx ? m[j] : mx;
+    }
+    mv = lmi_v16_splat(mx);
+    for (j = 0; j < full; j += 16) {
+        x = lmi_v16_exp(load_v16(p + j) - mv); /* exactly 0 for padding */
+        store_v16(p + j, x);
+        s += x;
+    }
+    if (k > 0) {
+        x = lmi_v16_exp(load_tail(p + full, k, -INFINITY) - mv);
+        store_tail(p + full, x, k);
+        s += x;
+    }
+    sum = ((s[0] + s[8]) + (s[4] + s[12])) + ((s[2] + s[10]) + (s[6] + s[14])) +
+          (((s[1] + s[9]) + (s[5] + s[13])) + ((s[3] + s[11]) + (s[7] + s[15])));
+    inv = lmi_v16_splat(1.0f / sum);
+    for (j = 0; j < full; j += 16) {
+        store_v16(p + j, load_v16(p + j) * inv);
+    }
+    if (k > 0) {
+        store_tail(p + full, load_tail(p + full, k, 0.0f) * inv, k);
+    }
+}
+#else
+void lmi_softmax_scaled_row(float *p, const float *bias, float scale, size_t n) {
     float mx = -INFINITY, sum = 0.0f, inv;
     size_t j;
-#pragma omp simd reduction(max : mx)
     for (j = 0; j < n; j++) {
-        float x = p[j] + bias[j];
-        mx = x > mx ? x : mx;
+        p[j] = p[j] * scale + bias[j];
+        mx = p[j] > mx ? p[j] : mx;
     }
-#pragma omp simd reduction(+ : sum)
     for (j = 0; j < n; j++) {
-        float e = lmi_expf(p[j] + bias[j] - mx); /* exactly 0 for padding */
-        p[j] = e;
-        sum += e;
+        p[j] = lmi_expf(p[j] - mx);
+        sum += p[j];
     }
     inv = 1.0f / sum;
-#pragma omp simd
     for (j = 0; j < n; j++) {
         p[j] *= inv;
     }
 }
+#endif
 
 /* o[0..C) = layernorm(x (+ y when y is not NULL)) * weight + bias; o may equal x or y. With y,
  * the sum x + y is written to sum first (sum may be o, or a buffer of its own that keeps it). The
@@ -168,18 +205,31 @@ static void gemm_block(int blas, float *out, size_t ldo, const float *inp, const
     lmi_sgemm(blas, 1, N, OC, C, 1.0f, inp, C, weight, C, beta, out, ldo);
 }
 
+/* 1 when the environment has LM_MATMUL=blas (read once): the products of lmi_matmul_forward and
+ * lmi_matmul_backward then run on the BLAS, the reference path, instead of liblm's GEMM. */
+int lmi_matmul_blas(void) {
+    static atomic_int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        const char *env = getenv("LM_MATMUL");
+        v = env != NULL && strcmp(env, "blas") == 0;
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
+}
+
 void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                        const float *weight, const float *bias, size_t N, size_t C, size_t OC) {
     /* out[N, OC] = inp[N, C] . weight[OC, C]^T + bias[OC]
-     * The BLAS runs single-threaded inside one OpenMP team, so that one thread pool does every
-     * op (an OpenMP team and OpenBLAS's own threads spinning side by side on the same cores
-     * cost up to 8x). Each thread takes a block of rows, or of output columns when there are
-     * fewer rows than columns (each thread packs the whole of the operand it does not split).
-     * With LM_MATMUL=gemm, liblm's own GEMM instead (the BLAS only when packing runs out of
-     * memory). */
+     * liblm's GEMM with ctx->wbuf (a row's result does not depend on the others), else the BLAS
+     * (or the plain kernel). The BLAS runs single-threaded
+     * inside one OpenMP team, so that one thread pool does every op (an OpenMP team and
+     * OpenBLAS's own threads spinning side by side on the same cores cost up to 8x). Each thread
+     * takes a block of rows, or of output columns when there are fewer rows than columns. */
     int threads = ctx->threads;
-    if (lmi_gemm_in_ops() &&
-        lmi_gemm_nt(out, ldo, inp, C, weight, C, bias, N, OC, C, 0, threads) == LM_OK) {
+    if (ctx->wbuf != NULL && !lmi_matmul_blas()) {
+        lmi_gemm_nt_to(out, ldo, inp, C, weight, C, bias, N, OC, C, 0, ctx->wbuf,
+                       ctx->wbuf_floats, threads);
         return;
     }
     if (threads <= 1 || (double)N * C * OC < 2e5) {
@@ -208,34 +258,12 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
                              const lmi_row_span *spans, size_t nspans, size_t C, size_t OC) {
     /* out[rows of each span, k OC + cols] = inp[rows, C] . weights[k][cols, C]^T + biases[k][cols]
      * Column blocks are multiples of 16 wide; their number is fixed by ctx->threads alone.
-     * With LM_MATMUL=gemm, liblm's own GEMM instead, whose rows do not depend on the rows beside
-     * them: each weight is packed once and each run of adjacent spans is one product (the BLAS
-     * for the whole call only when packing runs out of memory). */
+     * (The BLAS path of the products per sequence: the model now runs one product over the
+     * batch on liblm's GEMM instead, model/forward.c.) */
     const size_t nb = ctx->threads > 1 ? (size_t)ctx->threads : 1;
     const size_t width = ((OC + nb - 1) / nb + 15) / 16 * 16;
     const long tasks = (long)(nw * nspans * nb);
     long task;
-    if (lmi_gemm_in_ops()) {
-        size_t k, s = 0;
-        for (k = 0; k < nw; k++) {
-            lmi_gemm_packed *p;
-            if (lmi_gemm_pack_weight(&p, weights[k], C, OC, C, ctx->threads) != LM_OK) {
-                break;
-            }
-            for (s = 0; s < nspans;) {
-                size_t start = spans[s].start, end = start + spans[s].count;
-                for (s++; s < nspans && spans[s].start == end; s++) {
-                    end += spans[s].count;
-                }
-                lmi_gemm_forward(out + start * ldo + k * OC, ldo, inp + start * C, C, p,
-                                 biases[k], end - start, 0, ctx->threads);
-            }
-            lmi_gemm_packed_free(p);
-        }
-        if (k == nw) {
-            return;
-        }
-    }
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (tasks > 1)
     for (task = 0; task < tasks; task++) {
         size_t k = (size_t)task / (nspans * nb);
@@ -318,6 +346,31 @@ void lmi_matmul_backward(const lmi_ops_ctx *ctx, float *dinp, float *dweight, fl
      * One OpenMP team; each thread calls the BLAS single-threaded on its own blocks (see
      * lmi_matmul_forward on why the BLAS does not thread by itself). */
     if (N == 0 || C == 0 || OC == 0) {
+        return;
+    }
+    if (ctx->wbuf != NULL && !lmi_matmul_blas()) { /* liblm's GEMM, then the bias below */
+        if (dinp != NULL) {
+            lmi_gemm_backward_input_to(dinp, C, dout, ldo, weight, C, N, OC, C, 1, ctx->wbuf,
+                                       ctx->wbuf_floats, ctx->threads);
+            dinp = NULL;
+        }
+        if (dweight != NULL) {
+            lmi_gemm_backward_weight_to(dweight, C, dout, ldo, inp, C, N, OC, C, 1, ctx->wbuf,
+                                        ctx->wbuf_floats, ctx->threads);
+            dweight = NULL;
+        }
+    }
+    if (dinp == NULL && dweight == NULL) { /* only the bias: columns split over the threads */
+        long t;
+        const long nt = ctx->threads > 1 && (double)N * OC >= LM_PAR_MIN ? ctx->threads : 1;
+        if (dbias == NULL) {
+            return;
+        }
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (nt > 1)
+        for (t = 0; t < nt; t++) {
+            matmul_backward_part((size_t)t, (size_t)nt, NULL, NULL, dbias, dout, ldo, inp, weight,
+                                 N, C, OC);
+        }
         return;
     }
     if (ctx->threads <= 1 || (double)N * C * OC < 2e5) {
@@ -514,6 +567,27 @@ LM_CLONES static void gelu_range(float *out, const float *inp, size_t n) {
     for (i = 0; i < n; i++) {
         float x = inp[i];
         out[i] = 0.5f * x * (1.0f + lmi_erff(x * 0.70710678118654752f));
+    }
+}
+
+void lmi_gelu_row(float *x, size_t n) {
+    gelu_range(x, x, n);
+}
+
+LM_CLONES void lmi_gelu_tanh_row(float *x, size_t n) {
+    size_t i;
+#pragma omp simd
+    for (i = 0; i < n; i++) {
+        const float v = x[i], u = 0.79788456080286536f * (v + 0.044715f * v * v * v);
+        x[i] = 0.5f * v * (2.0f - 2.0f / (1.0f + lmi_expf(2.0f * u))); /* 1 + tanh(u) */
+    }
+}
+
+LM_CLONES void lmi_relu_row(float *x, size_t n) {
+    size_t i;
+#pragma omp simd
+    for (i = 0; i < n; i++) {
+        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
     }
 }
 
@@ -804,8 +878,18 @@ void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout
     }
 }
 
-size_t lmi_attention_scratch_floats(size_t T, int threads) {
-    return (T * T + T) * (size_t)(threads > 0 ? threads : 1);
+static size_t lines16(size_t floats) {
+    return (floats + 15) & ~(size_t)15;
+}
+
+/* One packed K or V of T keys by hd: the larger of the two pack shapes. */
+static size_t att_pack_floats(size_t T, size_t hd) {
+    const size_t a = lmi_gemm_pack_floats(T, hd), b = lmi_gemm_pack_floats(hd, T);
+    return lines16(a > b ? a : b);
+}
+
+size_t lmi_attention_scratch_floats(size_t T, size_t hd, int threads) {
+    return (lines16(T * T + T) + 2 * att_pack_floats(T, hd)) * (size_t)(threads > 0 ? threads : 1);
 }
 
 /* The padding bias of one sequence's keys (0 for a key, -inf for padding) and the end of its
@@ -848,11 +932,11 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
                           size_t ldqkv, const int32_t *mask, float *scratch, size_t B, size_t T,
                           size_t C, size_t NH, float p_drop, uint64_t seed) {
     /* out[B, T, C]; att[B, NH, T, T] or NULL; qkv[B, T, ldqkv] = Q | K | V; mask[B, T];
-     * scratch[threads, T * T + T]
-     * Per (sequence, head): S = Q_h K_h^T / sqrt(hd) (BLAS), masked row softmax, O_h = P V_h
-     * (BLAS). Padding keys get probability exactly 0, so a sequence's result does not depend on
-     * how much padding its batch adds. */
-    const size_t hd = C / NH;
+     * scratch[threads, lmi_attention_scratch_floats(T, hd, 1)]
+     * Per (sequence, head), on liblm's GEMM: S = Q_h K_h^T, the masked row softmax of S / sqrt(hd),
+     * O_h = P V_h. Padding keys get probability exactly 0, and each element is computed the same
+     * way whatever the batch, so a sequence's result does not depend on its batch. */
+    const size_t hd = C / NH, stride = lmi_attention_scratch_floats(T, hd, 1);
     const float scale = 1.0f / sqrtf((float)hd);
     const dropout_plan drop = dropout_plan_for(p_drop);
     const long units = (long)(B * NH);
@@ -860,44 +944,39 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
     for (u = 0; u < units; u++) {
         const size_t b = (size_t)u / NH, h = (size_t)u % NH;
-        float *S = scratch + (size_t)omp_get_thread_num() * (T * T + T); /* [T, T] */
+        float *S = scratch + (size_t)omp_get_thread_num() * stride; /* [T, T] */
         float *bias = S + T * T; /* [T]: 0 for a key, -inf for padding */
+        float *kmem = S + lines16(T * T + T), *vmem = kmem + att_pack_floats(T, hd);
         float *A = att != NULL ? att + (size_t)u * T * T : NULL; /* [T, T] */
         const float *q = qkv + b * T * ldqkv + h * hd;
         const float *k = q + C, *v = q + 2 * C;
+        float *o = out + b * T * C + h * hd;
         const size_t kend = attention_key_bias(bias, mask != NULL ? mask + b * T : NULL, T);
-        size_t i, g;
+        lmi_gemm_packed pk, pv;
+        size_t i;
         if (kend == 0) { /* every key is padding: uniform weights, as an additive mask gives */
             for (i = 0; i < T * T; i++) {
                 S[i] = 1.0f / (float)T;
             }
             attention_keep_and_drop(S, T, T, A, 0, T, &drop, seed, (uint64_t)u * T);
-            lmi_sgemm(!ctx->plain, 0, T, hd, T, 1.0f, S, T, v, ldqkv, 0.0f, out + b * T * C + h * hd,
-                      C);
+            lmi_gemm_pack_rows_to(&pv, vmem, v, ldqkv, T, hd, 1);
+            lmi_gemm_forward(o, C, S, T, &pv, NULL, T, 0, 1);
             continue;
         }
-        /* Only keys before kend take part, and the queries before kend are one product, those
-         * after it (padding) another: a sequence computes exactly the same sums (same shapes,
-         * same order) whatever padding its batch adds after it. */
-        for (g = 0; g < 2; g++) {
-            const size_t r0 = g == 0 ? 0 : kend, rows = g == 0 ? kend : T - kend;
-            if (rows == 0) {
-                continue;
-            }
-            lmi_sgemm(!ctx->plain, 1, rows, kend, hd, scale, q + r0 * ldqkv, ldqkv, k, ldqkv, 0.0f, S,
-                      kend);
-            for (i = 0; i < rows; i++) {
-                softmax_row_biased(S + i * kend, bias, kend);
-            }
-            attention_keep_and_drop(S, rows, kend, A, r0, T, &drop, seed, (uint64_t)u * T);
-            lmi_sgemm(!ctx->plain, 0, rows, hd, kend, 1.0f, S, kend, v, ldqkv, 0.0f,
-                      out + (b * T + r0) * C + h * hd, C);
+        /* only the keys before kend take part */
+        lmi_gemm_pack_weight_to(&pk, kmem, k, ldqkv, kend, hd, 1);
+        lmi_gemm_pack_rows_to(&pv, vmem, v, ldqkv, kend, hd, 1);
+        lmi_gemm_forward(S, kend, q, ldqkv, &pk, NULL, T, 0, 1);
+        for (i = 0; i < T; i++) {
+            lmi_softmax_scaled_row(S + i * kend, bias, scale, kend);
         }
+        attention_keep_and_drop(S, T, kend, A, 0, T, &drop, seed, (uint64_t)u * T);
+        lmi_gemm_forward(o, C, S, kend, &pv, NULL, T, 0, 1);
     }
 }
 
-size_t lmi_attention_backward_scratch_floats(size_t T, int threads) {
-    return 2 * T * T * (size_t)(threads > 0 ? threads : 1);
+size_t lmi_attention_backward_scratch_floats(size_t T, size_t hd, int threads) {
+    return (2 * lines16(T * T) + att_pack_floats(T, hd)) * (size_t)(threads > 0 ? threads : 1);
 }
 
 void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
@@ -905,12 +984,14 @@ void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *do
                            float *scratch, size_t B, size_t T, size_t C, size_t NH, float p_drop,
                            uint64_t seed) {
     /* dqkv[B, T, ldqkv]; dout[B, T, C]; qkv[B, T, ldqkv]; att[B, NH, T, T]; mask[B, T];
-     * scratch[threads, 2 T T]
-     * Per (sequence, head), over the K' = kend keys that take part (the others have P = 0):
+     * scratch[threads, lmi_attention_backward_scratch_floats(T, hd, 1)]
+     * Per (sequence, head), over the K' = kend keys that take part (the others have P = 0), on
+     * liblm's GEMM:
      *   Pd = dropout(P)[T, K']          dV[K'] += Pd^T dO
      *   dPd = dO V[K']^T [T, K']        dP = dropout(dPd) (same mask and scale)
-     *   dS = P (dP - rowsum(P dP))      dQ += scale dS K[K'];  dK[K'] += scale dS^T Q */
-    const size_t hd = C / NH;
+     *   dS = P (dP - rowsum(P dP)) / sqrt(hd)
+     *   dQ += dS K[K'];  dK[K'] += dS^T Q */
+    const size_t hd = C / NH, stride = lmi_attention_backward_scratch_floats(T, hd, 1);
     const float scale = 1.0f / sqrtf((float)hd);
     const dropout_plan drop = dropout_plan_for(p_drop);
     const long units = (long)(B * NH);
@@ -918,8 +999,9 @@ void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *do
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
     for (u = 0; u < units; u++) {
         const size_t b = (size_t)u / NH, h = (size_t)u % NH;
-        float *Pd = scratch + (size_t)omp_get_thread_num() * 2 * T * T; /* [T, K'] */
-        float *D = Pd + T * T;                                         /* [T, K'] */
+        float *Pd = scratch + (size_t)omp_get_thread_num() * stride; /* [T, K'] */
+        float *D = Pd + lines16(T * T);                                /* [T, K'] */
+        float *pmem = D + lines16(T * T);                              /* one pack at a time */
         const float *P = att + (size_t)u * T * T;                      /* [T, T] */
         const float *dO = dout + b * T * C + h * hd;
         const float *q = qkv + b * T * ldqkv + h * hd, *k = q + C, *v = q + 2 * C;
@@ -928,6 +1010,7 @@ void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *do
         const size_t width = kend == 0 ? T : kend; /* keys with a nonzero weight */
         const float *Pv = P;                       /* the weights that multiplied V */
         size_t ldp = T, i;
+        lmi_gemm_packed pk;
         if (drop.thr != 0) {
             for (i = 0; i < T; i++) {
                 copy_row(Pd + i * width, P + i * T, width);
@@ -936,13 +1019,13 @@ void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *do
             Pv = Pd;
             ldp = width;
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)width, (int)hd, (int)T, 1.0f, Pv,
-                    (int)ldp, dO, (int)C, 1.0f, dv, (int)ldqkv);
+        lmi_gemm_backward_weight_to(dv, ldqkv, Pv, ldp, dO, C, T, width, hd, 1, pmem,
+                                    att_pack_floats(T, hd), 1);
         if (kend == 0) { /* uniform weights: no gradient reaches the scores */
             continue;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)kend, (int)hd, 1.0f, dO,
-                    (int)C, v, (int)ldqkv, 0.0f, D, (int)kend);
+        lmi_gemm_pack_weight_to(&pk, pmem, v, ldqkv, kend, hd, 1);
+        lmi_gemm_forward(D, kend, dO, C, &pk, NULL, T, 0, 1);
         for (i = 0; i < T; i++) {
             float *d = D + i * kend;
             const float *p = P + i * T;
@@ -955,12 +1038,12 @@ void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *do
                 sum += p[j] * d[j];
             }
             for (j = 0; j < kend; j++) {
-                d[j] = p[j] * (d[j] - sum);
+                d[j] = p[j] * (d[j] - sum) * scale;
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)kend, scale,
-                    D, (int)kend, k, (int)ldqkv, 1.0f, dq, (int)ldqkv);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kend, (int)hd, (int)T, scale, D,
-                    (int)kend, q, (int)ldqkv, 1.0f, dk, (int)ldqkv);
+        lmi_gemm_pack_rows_to(&pk, pmem, k, ldqkv, kend, hd, 1);
+        lmi_gemm_forward(dq, ldqkv, D, kend, &pk, NULL, T, 1, 1);
+        lmi_gemm_backward_weight_to(dk, ldqkv, D, kend, q, ldqkv, T, kend, hd, 1, pmem,
+                                    att_pack_floats(T, hd), 1);
     }
 }

@@ -26,13 +26,23 @@ typedef struct lmi_ops_ctx {
     int plain; /* 1: liblm's plain kernel instead of the BLAS (decided by lmi_ops_begin under an
                   address-space limit); 0, the default of a zeroed context: the BLAS */
     int busy;
+    float *wbuf;        /* room to pack weights for liblm's GEMM (64-byte aligned), or NULL: the
+                           matmuls then run on the BLAS (or the plain kernel), as the reference */
+    size_t wbuf_floats; /* its size: at least lmi_gemm_pack_floats(1, R) for every reduction
+                           length R of the products (tensor/gemm.h) */
 } lmi_ops_ctx;
+
+/* 1 when the environment had LM_MATMUL=blas (read once): lmi_matmul_forward and
+ * lmi_matmul_backward then run on the BLAS, the reference path, whatever ctx->wbuf says. */
+int lmi_matmul_blas(void);
 
 /* out[N, OC] = inp[N, C] . weight[OC, C]^T (+ bias[OC] when not NULL).
  * weight is stored as PyTorch's Linear stores it ([out, in]). ldo is the row stride of out
- * (OC for a dense output; larger to write into a slice of a wider buffer). Runs on ctx->threads
- * OpenMP threads, each calling the BLAS single-threaded (the model sets the BLAS to 1 thread),
- * or liblm's plain kernel when ctx->plain is 1. */
+ * (OC for a dense output; larger to write into a slice of a wider buffer). With ctx->wbuf:
+ * liblm's GEMM (a row's result independent of the other rows and of the thread count), the
+ * weight packed into wbuf a chunk at a time. Without (or with LM_MATMUL=blas in the
+ * environment): ctx->threads OpenMP threads, each calling the BLAS single-threaded (the model
+ * sets the BLAS to 1 thread), or liblm's plain kernel when ctx->plain is 1. */
 void lmi_matmul_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *inp,
                        const float *weight, const float *bias, size_t N, size_t C, size_t OC);
 
@@ -59,8 +69,10 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
  * Any of dinp, dweight, dbias may be NULL (not wanted). ldo is dout's row stride, as the
  * forward's out; for Q|K|V written by one lmi_matmul_spans_forward call with nw = 3, call this
  * three times with dout + k*OC (ldo = 3*OC), weight k and its gradients, the same dinp.
- * CBLAS on ctx->threads OpenMP threads, each thread one block of rows or columns of each result
- * (no reduction across threads); dbias is the same for any thread count. */
+ * With ctx->wbuf: liblm's GEMM (tensor/gemm.h: the same for any thread count). Without (or
+ * with LM_MATMUL=blas): CBLAS on ctx->threads OpenMP threads, each thread one block of rows or
+ * columns of each result (no reduction across threads). dbias is the same for any thread
+ * count. */
 void lmi_matmul_backward(const lmi_ops_ctx *ctx, float *dinp, float *dweight, float *dbias,
                         const float *dout, size_t ldo, const float *inp, const float *weight,
                         size_t N, size_t C, size_t OC);
@@ -135,6 +147,11 @@ void lmi_gelu_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp,
 void lmi_gelu_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
                            const float *inp, size_t n);
 void lmi_relu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n);
+/* The same activations in place on one run x[0..n), on the calling thread: the epilogues fused
+ * into a product (lmi_gemm_forward_ep); the same values as the forwards above. */
+void lmi_gelu_row(float *x, size_t n);
+void lmi_gelu_tanh_row(float *x, size_t n);
+void lmi_relu_row(float *x, size_t n);
 void lmi_relu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *inp,
                       size_t n);
 void lmi_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n);
@@ -163,6 +180,30 @@ void lmi_dropout_forward(const lmi_ops_ctx *ctx, float *out, uint8_t *mask, cons
 void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
                          const uint8_t *mask, float p, size_t N, size_t C);
 
+/* p[0..n) = softmax(p * scale + bias) in place, bias[n] 0 (a key) or -inf (padding). */
+void lmi_softmax_scaled_row(float *p, const float *bias, float scale, size_t n);
+
+/* One sequence of lmi_attention_infer: its rows are [start, start + rows) of qkv and out; its
+ * keys the first `keys` of them (keys <= rows), with mask[keys] (1 = attend, 0 = padding) or
+ * NULL (all attend). When no key attends, every row attends uniformly to all `keys` (as
+ * transformers' additive finfo.min mask gives). */
+typedef struct lmi_att_seq {
+    size_t start, rows, keys;
+    const int32_t *mask;
+} lmi_att_seq;
+
+/* Inference attention (no dropout, nothing kept) over sequences laid out one after the other:
+ * out[., ldo] head h at columns [h hd, (h+1) hd) = softmax(Q_h K_h^T / sqrt(hd)) V_h per
+ * sequence, qkv[., ldqkv] = Q | K | V at columns 0, C, 2C. On liblm's GEMM, with the scores of
+ * at most a tile of 64 queries at a time (scratch linear in the keys); each output element is
+ * computed the same way for any tiling, thread count or batch. max_keys: the largest `keys`.
+ * scratch: lmi_attention_infer_scratch_floats(max_keys, C / NH, threads) floats, 64-byte
+ * aligned. */
+size_t lmi_attention_infer_scratch_floats(size_t max_keys, size_t hd, int threads);
+void lmi_attention_infer(const lmi_ops_ctx *ctx, float *out, size_t ldo, const float *qkv,
+                         size_t ldqkv, const lmi_att_seq *seqs, size_t nseq, size_t C, size_t NH,
+                         float *scratch, size_t max_keys);
+
 /* Masked multi-head self-attention (no projections).
  * qkv[B, T, ldqkv]: per token, Q at column 0, K at column C, V at column 2C (ldqkv >= 3C).
  * mask[B, T]: 1 = attend to this key, 0 = padding (NULL = all ones). A row whose keys are all
@@ -175,8 +216,8 @@ void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout
  * probabilities after the softmax, scaled by 1 / (1 - p), with the mask lmi_dropout_forward
  * would draw for a [B * NH * T, T] tensor with this seed; p_drop = 0 (inference) draws nothing.
  * The backward draws the same mask again from (p_drop, seed), so it is not stored.
- * scratch: at least lmi_attention_scratch_floats(T, threads) floats. */
-size_t lmi_attention_scratch_floats(size_t T, int threads);
+ * scratch: at least lmi_attention_scratch_floats(T, C / NH, threads) floats, 64-byte aligned. */
+size_t lmi_attention_scratch_floats(size_t T, size_t hd, int threads);
 void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
                           size_t ldqkv, const int32_t *mask, float *scratch, size_t B, size_t T,
                           size_t C, size_t NH, float p_drop, uint64_t seed);
@@ -185,8 +226,9 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
  * keys are all padding are 0: its uniform weights do not depend on the scores (PyTorch's eager
  * path, whose finfo.min mask rounds the scores away, would still pass a gradient through them).
  * Heads and sequences run in parallel and write disjoint columns.
- * scratch: at least lmi_attention_backward_scratch_floats(T, threads) floats. */
-size_t lmi_attention_backward_scratch_floats(size_t T, int threads);
+ * scratch: at least lmi_attention_backward_scratch_floats(T, C / NH, threads) floats, 64-byte
+ * aligned. */
+size_t lmi_attention_backward_scratch_floats(size_t T, size_t hd, int threads);
 void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
                            const float *qkv, size_t ldqkv, const float *att, const int32_t *mask,
                            float *scratch, size_t B, size_t T, size_t C, size_t NH, float p_drop,

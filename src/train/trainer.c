@@ -289,6 +289,7 @@ lm_status lmi_trainer_step(lm_trainer_t *t, const lm_batch *b, float *loss_out) 
                       t->nranges, &hp, (long)t->updates + 1);
     }
     t->updates++;
+    lmi_bert_packs_drop(t->m); /* inference packs (if any) hold the old weights */
     return LM_OK;
 }
 

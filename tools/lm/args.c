@@ -31,7 +31,11 @@ static const common_option common_options[] = {
     {TOOL_UTF8, {"--replace-invalid-utf8", NULL,
                  "replace invalid UTF-8 by U+FFFD (default: the line is an error)"}},
     {TOOL_PAIRS, {"--pairs", NULL, "lines are text<TAB>pair"}},
-    {TOOL_VERBOSE, {"--verbose", NULL, "report the BLAS kernel and the library's notes on stderr"}},
+    {TOOL_INT8, {"--int8", NULL,
+                  "int8 inference: the model's Linear weights quantised per output channel, "
+                  "products in integers (faster; results close to, not equal to, float32)"}},
+    {TOOL_VERBOSE, {"--verbose", NULL,
+                    "report the matrix kernels and the library's notes on stderr"}},
 };
 #define N_COMMON (sizeof common_options / sizeof common_options[0])
 
@@ -161,6 +165,7 @@ static int set_common(const tool_command *cmd, tool_opts *o, unsigned flag, cons
     case TOOL_UTF8: o->replace_invalid_utf8 = 1; break;
     case TOOL_PAIRS: o->pairs = 1; break;
     case TOOL_VERBOSE: o->verbose = 1; break;
+    case TOOL_INT8: o->int8 = 1; break;
     default: break;
     }
     return r;

@@ -18,9 +18,10 @@ enum {
     TOOL_UTF8 = 1 << 6,       /* --replace-invalid-utf8 */
     TOOL_PAIRS = 1 << 7,      /* --pairs */
     TOOL_VERBOSE = 1 << 8,    /* --verbose */
+    TOOL_INT8 = 1 << 9,       /* --int8 */
     /* The set of the model subcommands that read lines. */
     TOOL_RUN = TOOL_MODEL | TOOL_INPUT | TOOL_OUTPUT | TOOL_BATCH | TOOL_THREADS |
-               TOOL_MAX_LENGTH | TOOL_UTF8 | TOOL_VERBOSE
+               TOOL_MAX_LENGTH | TOOL_UTF8 | TOOL_VERBOSE | TOOL_INT8
 };
 
 /* Values of the shared options. */
@@ -32,6 +33,7 @@ typedef struct tool_opts {
     int32_t threads;       /* --threads, 0..TOOL_MAX_THREADS (0: all cores) */
     int32_t max_length;    /* --max-length, 0..INT32_MAX (0: the model's limit) */
     int replace_invalid_utf8, pairs, verbose;
+    int int8;              /* --int8 */
 } tool_opts;
 
 #define TOOL_MAX_THREADS 1024

@@ -1,6 +1,7 @@
 /* lm info: describes a model folder as one JSON object: head (and whether it was initialised
  * fresh), sizes, parameter count, NaN parameters, the tensors of the file the model does not use,
- * embedding defaults, the BLAS kernel that runs, and the configuration. */
+ * embedding defaults, the matrix kernels that run (and the BLAS, the reference path), and the
+ * configuration. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +31,8 @@ static const tool_command info_cmd = {
     "info", "--model DIR [OPTIONS]",
     "Prints the model's head, sizes, parameter count, NaN parameters, the tensors\n"
     "of the file it does not use (config.json may describe another model than the\n"
-    "weights), the embedding defaults, the BLAS kernel and the configuration as one\n"
-    "JSON object.\n",
+    "weights), the embedding defaults, the matrix kernels (and the BLAS, the\n"
+    "reference path) and the configuration as one JSON object.\n",
     TOOL_MODEL | TOOL_OUTPUT | TOOL_VERBOSE, options, handle,
 };
 
@@ -76,8 +77,10 @@ static void put_info(tool_ctx *c, const char *json) {
         fputs(i ? "," : "", f);
         tool_json_string(f, name != NULL ? name : "", name != NULL ? strlen(name) : 0);
     }
-    fprintf(f, "],\"embedding_pooling\":\"%s\",\"embedding_normalize\":%s,\"blas\":",
+    fprintf(f, "],\"embedding_pooling\":\"%s\",\"embedding_normalize\":%s,\"kernels\":",
             pooling == LM_POOLING_CLS ? "cls" : "mean", normalize ? "true" : "false");
+    tool_json_string(f, lm_kernel_info(), strlen(lm_kernel_info()));
+    fputs(",\"blas\":", f);
     tool_json_string(f, lm_blas_info(), strlen(lm_blas_info()));
     fputs(",\"config\":", f);
     for (i = 0; json[i] != '\0'; i++) { /* one line: drop the indentation (strings escape them) */

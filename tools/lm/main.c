@@ -56,13 +56,17 @@ int cmd_version(int argc, char **argv) {
     return 0;
 }
 
-/* The BLAS library reads its environment once, when it loads, so the tool starts again with:
- * OPENBLAS_CORETYPE on a CPU whose kernel it misdetects (AVX-512 CPUs newer than the library),
- * and OPENBLAS_NUM_THREADS=1: liblm runs the BLAS single-threaded inside its own OpenMP team
- * anyway, and a threaded OpenBLAS starts workers at load that spin for ever when their buffers
- * cannot be mapped (under `ulimit -v`); `lm serve` also with OMP_WAIT_POLICY=passive. */
+/* liblm multiplies with its own kernels, chosen from the CPU at run time, so the speed needs no
+ * environment variable. OpenBLAS stays linked (the reference path, LM_MATMUL=blas) and reads its
+ * environment once, when it loads: the tool starts again with OPENBLAS_NUM_THREADS=1 when it is
+ * unset, because a threaded OpenBLAS starts workers at load that spin for ever when their
+ * buffers cannot be mapped (under `ulimit -v`); liblm never asks OpenBLAS for threads anyway.
+ * With LM_MATMUL=blas it also sets OPENBLAS_CORETYPE on a CPU whose kernel OpenBLAS misdetects
+ * (AVX-512 CPUs newer than the library). `lm serve` also restarts with OMP_WAIT_POLICY=passive. */
 static void blas_fast_path(char **argv) {
-    const char *coretype = lm_blas_suggested_coretype();
+    const char *matmul = getenv("LM_MATMUL");
+    const char *coretype =
+        matmul != NULL && strcmp(matmul, "blas") == 0 ? lm_blas_suggested_coretype() : NULL;
     int verbose = 0, restart = 0, i;
     for (i = 1; argv[i] != NULL; i++) {
         verbose |= strcmp(argv[i], "--verbose") == 0;
@@ -93,7 +97,7 @@ static void blas_fast_path(char **argv) {
     }
     execv("/proc/self/exe", argv);
     if (verbose) {
-        fprintf(stderr, "lm: could not restart; continuing with kernel %s\n", lm_blas_kernel());
+        fprintf(stderr, "lm: could not restart; continuing\n");
     }
 }
 

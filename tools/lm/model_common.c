@@ -42,6 +42,7 @@ int tool_start(tool_ctx *c, int head, int need, int text) {
     lm_model_options_init(&mo, sizeof mo);
     mo.threads = c->o.threads;
     mo.head = head;
+    mo.int8 = c->o.int8;
     s = lm_model_load(dir, &mo, &c->model);
     if (s != LM_OK) {
         fprintf(stderr, "lm %s: cannot load the model: %s\n", name, lm_last_error());
@@ -72,7 +73,8 @@ int tool_start(tool_ctx *c, int head, int need, int text) {
     c->to.batch_size = c->o.batch_size;
     c->to.replace_invalid_utf8 = c->o.replace_invalid_utf8;
     if (c->o.verbose) {
-        fprintf(stderr, "lm %s: %s\n", name, lm_blas_info());
+        fprintf(stderr, "lm %s: kernels: %s; BLAS (reference path): %s\n", name,
+                lm_kernel_info(), lm_blas_info());
     }
     if ((c->cmd->common & TOOL_INPUT) && tool_input_open(&c->in, name, c->o.input) != 0) {
         return 1;
