@@ -181,6 +181,7 @@ type ModelOptions struct {
 	LabelNames  []string    // label names of a fresh head
 	Seed        uint64      // seed of a fresh head's weights
 	NoTokenizer bool        // do not load the folder's tokenizer
+	Int8        bool        // int8 inference (weights per output channel, activations per row)
 }
 
 // withC calls f with the C options (label names in C memory during the call).
@@ -197,6 +198,9 @@ func (o *ModelOptions) withC(f func(*C.lm_model_options) error) error {
 	r.seed = C.uint64_t(o.Seed)
 	if o.NoTokenizer {
 		r.no_tokenizer = 1
+	}
+	if o.Int8 {
+		r.int8 = 1
 	}
 	if len(o.LabelNames) > 0 {
 		for _, n := range o.LabelNames {

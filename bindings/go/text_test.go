@@ -314,3 +314,34 @@ func TestOneModelManyGoroutines(t *testing.T) {
 		t.Fatal("row", i, "differs")
 	}
 }
+
+func TestInt8OptionReachesTheLibrary(t *testing.T) {
+	r := reference(t).Embed
+	want, err := model(t, r.Model).Embed(r.Texts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(modelDir(r.Model), &ModelOptions{Threads: 1, Int8: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	got, err := m.Embed(r.Texts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(got, want) {
+		t.Fatal("int8 gave float32's bits")
+	}
+	for i := range got {
+		var dot, na, nb float64
+		for j := range got[i] {
+			dot += float64(got[i][j]) * float64(want[i][j])
+			na += float64(got[i][j]) * float64(got[i][j])
+			nb += float64(want[i][j]) * float64(want[i][j])
+		}
+		if c := dot / math.Sqrt(na*nb); c < 0.98 {
+			t.Fatalf("row %d: cosine %.4f to float32", i, c)
+		}
+	}
+}

@@ -99,7 +99,8 @@ static lm_status eval_batch(const lmi_bert *m, int task, const lmi_features *f,
     const int th = m->threads;
     size_t i, t, cnt = 0, n_mlm = 0;
     double l = 0.0;
-    lm_status s = lmi_bert_encode(m, bt->ids, bt->type_ids, bt->mask, B, T, e->hidden);
+    lm_status s = lmi_bert_encode(m, bt->ids, bt->type_ids, bt->mask, B, T, e->hidden,
+                                  0); /* padding rows unread: ignored labels */
     if (s != LM_OK) {
         return s;
     }

@@ -217,3 +217,15 @@ def test_threads_share_a_model(model_cache, tiny_ref):
     with ThreadPoolExecutor(4) as pool:
         rows = list(pool.map(lambda t: m.encode([t])[0], texts * 3))
     assert np.allclose(np.array(rows[:len(texts)]), whole, atol=1e-6)
+
+
+def test_int8_embeddings_close_to_float(model_cache, tiny_ref):
+    """int8=True reaches the library: results differ from float32 but stay close to them."""
+    from conftest import MODELS
+    ref = tiny_ref["embed"]
+    want = model_cache(ref["model"]).encode(ref["texts"])
+    with liblm.Model(MODELS / ref["model"], threads=1, int8=True) as m:
+        got = m.encode(ref["texts"])
+    assert not np.array_equal(got, want)
+    cos = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
+    assert cos.min() >= 0.98

@@ -127,7 +127,8 @@ class ModelOptions(Structure):
     _fields_ = [("struct_size", c_size_t), ("threads", c_int32), ("head", c_int32),
                 ("num_labels", c_int32), ("problem_type", c_int32),
                 ("label_names", POINTER(c_char_p)), ("seed", c_uint64),
-                ("no_tokenizer", c_int32), ("reserved0", c_int32)]
+                ("no_tokenizer", c_int32), ("reserved0", c_int32),
+                ("int8", c_int32), ("reserved1", c_int32)]
 
 
 class TextOptions(Structure):

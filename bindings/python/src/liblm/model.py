@@ -78,24 +78,28 @@ class Model:
     Model(folder, head=None, threads=0): head None follows config.json; another head
     ("sequence-classification", ...) is loaded, fresh when the checkpoint lacks it (num_labels,
     labels, problem_type and seed describe that fresh head). Inference may run from many threads
-    at once; close() (or the with block's end) must wait until no call runs."""
+    at once; close() (or the with block's end) must wait until no call runs. int8=True runs the
+    encoder's products in int8 (weights per output channel, activations per row)."""
 
     def __init__(self, folder, *, head=None, threads=0, num_labels=None, labels=None,
-                 problem_type=None, seed=0, load_tokenizer=True):
-        o = self._options(head, threads, num_labels, labels, problem_type, seed, load_tokenizer)
+                 problem_type=None, seed=0, load_tokenizer=True, int8=False):
+        o = self._options(head, threads, num_labels, labels, problem_type, seed, load_tokenizer,
+                          int8)
         h = c_void_p()
         check(lib.lm_model_load(os.fsencode(os.fspath(folder)), byref(o), byref(h)))
         self._h = h
         self.path = os.fspath(folder)
 
     @staticmethod
-    def _options(head, threads, num_labels, labels, problem_type, seed, load_tokenizer):
+    def _options(head, threads, num_labels, labels, problem_type, seed, load_tokenizer,
+                 int8=False):
         o = _ffi.init_options(_ffi.ModelOptions, lib.lm_model_options_init)
         o.threads = int(threads)
         o.head = HEADS[head or "auto"]
         o.problem_type = _PROBLEMS[problem_type]
         o.seed = int(seed)
         o.no_tokenizer = 0 if load_tokenizer else 1
+        o.int8 = 1 if int8 else 0
         if labels is not None:
             labels = [_ffi.as_bytes(x, "label") for x in labels]
             o._labels = (c_char_p * len(labels))(*labels)  # kept alive with the options

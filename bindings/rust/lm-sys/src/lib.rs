@@ -140,6 +140,8 @@ pub struct lm_model_options {
     pub seed: u64,
     pub no_tokenizer: i32,
     pub reserved0: i32,
+    pub int8: i32,
+    pub reserved1: i32,
 }
 
 // ---- text (lm/text.h)

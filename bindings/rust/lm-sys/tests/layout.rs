@@ -27,7 +27,7 @@ fn rust_layouts() -> Layout {
         lm_allocator { struct_size, malloc_fn, realloc_fn, free_fn, user_data }
         lm_tokenizer_options { struct_size, lower_case, strip_accents, tokenize_chinese_chars, replace_invalid_utf8, clean_text }
         lm_encode_options { struct_size, add_special_tokens, max_length, truncation, padding, stride, return_overflowing }
-        lm_model_options { struct_size, threads, head, num_labels, problem_type, label_names, seed, no_tokenizer, reserved0 }
+        lm_model_options { struct_size, threads, head, num_labels, problem_type, label_names, seed, no_tokenizer, reserved0, int8, reserved1 }
         lm_text_options { struct_size, max_length, batch_size, replace_invalid_utf8, pooling, normalize, function_to_apply, top_k, aggregation, doc_stride, max_answer_length, max_question_length, handle_impossible_answer }
         lm_label_score { label, score }
         lm_token_score { token_id, score }

@@ -264,3 +264,28 @@ fn answer_equals_reference() {
         }
     }
 }
+
+fn min_cosine(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let dot: f64 = x.iter().zip(y).map(|(p, q)| (*p as f64) * (*q as f64)).sum();
+            let nx: f64 = x.iter().map(|p| (*p as f64) * (*p as f64)).sum::<f64>().sqrt();
+            let ny: f64 = y.iter().map(|q| (*q as f64) * (*q as f64)).sum::<f64>().sqrt();
+            dot / nx / ny
+        })
+        .fold(1.0, f64::min)
+}
+
+#[test]
+fn int8_option_reaches_the_library() {
+    let r = common::tiny_reference();
+    let e = &r["embed"];
+    let texts = e["texts"].strings();
+    let want = common::model(e["model"].str()).embed(&texts).unwrap();
+    let opts = lm::ModelOptions::default().threads(1).int8(true);
+    let m = lm::Model::load_with(common::model_dir(e["model"].str()), &opts).unwrap();
+    let got = m.embed(&texts).unwrap();
+    assert_ne!(got, want, "int8 gave float32's bits");
+    assert!(min_cosine(&got, &want) >= 0.98);
+}
