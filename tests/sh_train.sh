@@ -75,6 +75,10 @@ run() { # NAME TRAIN DEV ARGS...
 run sst2 $D/sst2.tsv $D/sst2.csv
 grep -q '"confusion":\[\[' "$tmp/sst2.eval" || fail "lm eval: no confusion matrix"
 grep -q '"labels":\["0","1"\]' "$tmp/sst2.eval" || fail "lm eval: labels"
+$LM eval --model "$tmp/sst2" --data $D/sst2.csv --threads 1 --int8 > "$tmp/sst2.int8" ||
+    fail "lm eval --int8"
+grep -qE '^\{"task":"classification","examples":[0-9]+,' "$tmp/sst2.int8" ||
+    fail "lm eval --int8: $(cat "$tmp/sst2.int8")"
 echo 'a gorgeous , witty movie .' | $LM classify --model "$tmp/sst2" | grep -qE '^\{"label":"[01]"' ||
     fail "lm classify on the trained folder"
 run rte $D/rte.tsv $D/rte.tsv

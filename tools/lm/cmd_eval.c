@@ -69,7 +69,7 @@ static const tool_command eval_cmd = {
     "f1_binary (two labels), loss, labels and confusion (rows: gold); regression\n"
     "pearson, spearman, mse; token classification entity precision, recall, f1 and\n"
     "accuracy; QA exact_match and f1 (SQuAD, percent); masked LM perplexity.\n",
-    TOOL_MODEL | TOOL_OUTPUT | TOOL_THREADS | TOOL_VERBOSE, options, handle,
+    TOOL_MODEL | TOOL_OUTPUT | TOOL_THREADS | TOOL_VERBOSE | TOOL_INT8, options, handle,
 };
 
 int cmd_eval(int argc, char **argv) {
