@@ -36,9 +36,11 @@
 #include "train/trainer.h"
 
 #define FD_H 1e-4
-/* float32 gradients against a float64 central difference: the worst case sits near 2e-4 (one
- * dropout mask gave 2.001e-4 on a query bias), a wrong term gives 1e-2 and more. */
-#define FD_TOL 3e-4
+/* float32 gradients against a float64 central difference, relative to the tensor's largest
+ * gradient: the worst of the 21 cases is 2.9e-4 on this model (a query bias of the QA head
+ * with dropout); row sums round differently in the AVX-512, AVX2 and baseline clones, hence
+ * the margin. The test prints the worst case of every run. */
+#define FD_TOL 5e-4
 
 enum { V = 20, C = 8, NH = 2, HD = C / NH, I = 12, L = 2, P = 8, B = 3, T = 6, N = B * T };
 

@@ -8,7 +8,6 @@
 
 #include "text/vocab.h"
 
-#define SHARED LM_SOURCE_DIR "/../shared/data"
 
 static const char small_vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nworld\n##s\n,\n!\n"
                                   "un\n##aff\n##able\ncafe\n##ing\nplay\n\xe4\xb8\xad\n";
@@ -474,22 +473,6 @@ static void test_save_roundtrip(void **state) {
     lm_tokenizer_free(tok);
 }
 
-static void test_uncased_vocab_load(void **state) {
-    lm_tokenizer_t *tok = NULL;
-    (void)state;
-    if (access(SHARED "/vocab/bert-base-uncased.txt", R_OK) != 0) {
-        skip();
-    }
-    assert_int_equal(lm_tokenizer_load_vocab(SHARED "/vocab/bert-base-uncased.txt", NULL, &tok), LM_OK);
-    assert_int_equal(lm_tokenizer_vocab_size(tok), 30522);
-    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_PAD), 0);
-    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_UNK), 100);
-    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_CLS), 101);
-    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_SEP), 102);
-    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_MASK), 103);
-    lm_tokenizer_free(tok);
-}
-
 /* ---- allocation failures ---- */
 
 static lm_status body_load(void *arg) {
@@ -566,7 +549,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_roundtrip, setup, teardown),
-        cmocka_unit_test(test_uncased_vocab_load),
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -580,11 +580,25 @@ static void test_tokenizer_json(void **state) {
     free(dir);
 }
 
+/* bert-base-uncased's vocab.txt (committed, compressed): size and special ids. */
+static void test_uncased_vocab_load(void **state) {
+    lm_tokenizer_t *tok = NULL;
+    (void)state;
+    assert_int_equal(lm_tokenizer_load_vocab(vocab_path("bert-base-uncased.txt"), NULL, &tok), LM_OK);
+    assert_int_equal(lm_tokenizer_vocab_size(tok), 30522);
+    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_PAD), 0);
+    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_UNK), 100);
+    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_CLS), 101);
+    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_SEP), 102);
+    assert_int_equal(lm_tokenizer_special_id(tok, LM_SPECIAL_MASK), 103);
+    lm_tokenizer_free(tok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stress_uncased),   cmocka_unit_test(test_stress_cased),
         cmocka_unit_test(test_stress_chinese),   cmocka_unit_test(test_codepoints),
-        cmocka_unit_test(test_sst2),
+        cmocka_unit_test(test_sst2),             cmocka_unit_test(test_uncased_vocab_load),
         cmocka_unit_test(test_pairs),            cmocka_unit_test(test_invalid_utf8_replace),
         cmocka_unit_test(test_decode),           cmocka_unit_test(test_tokenizer_json),
     };
