@@ -37,10 +37,11 @@
 
 #define FD_H 1e-4
 /* float32 gradients against a float64 central difference, relative to the tensor's largest
- * gradient: the worst of the 21 cases is 2.9e-4 on this model (a query bias of the QA head
- * with dropout); row sums round differently in the AVX-512, AVX2 and baseline clones, hence
- * the margin. The test prints the worst case of every run. */
-#define FD_TOL 5e-4
+ * gradient. Rounding alone reaches 2.9e-4 with the AVX-512 clones (a query bias of the QA head,
+ * dropout on) and 3.8e-4 with the AVX2 ones (the word embeddings, under valgrind): the row
+ * kernels' sums round differently per clone. 1e-3 leaves room for other CPUs and still fails
+ * a tensor whose gradient is 0.1% off at its largest element. The test prints the worst case. */
+#define FD_TOL 1e-3
 
 enum { V = 20, C = 8, NH = 2, HD = C / NH, I = 12, L = 2, P = 8, B = 3, T = 6, N = B * T };
 
