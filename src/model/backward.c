@@ -70,11 +70,23 @@ static const float *undrop(const lmi_ops_ctx *ctx, float *buf, const float *dout
     return buf;
 }
 
+/* The gradient of the last hidden state, dx [B, T, C], onto the forward's rows (in place, first
+ * sequence first: a sequence's rows never start after its place in [B, T]). */
+static void gather_rows(const lmi_bert_acts *a, float *dx, size_t C) {
+    size_t b;
+    for (b = 0; b < a->B; b++) {
+        const lmi_att_seq *s = &a->seqs[b];
+        if (s->start != b * a->T) {
+            memmove(dx + s->start * C, dx + b * a->T * C, s->rows * C * sizeof(float));
+        }
+    }
+}
+
 void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts *a,
                        const lmi_bert_grads *g, const int32_t *ids, const int32_t *type_ids,
                        const int32_t *mask, const lmi_bert_dropout *d) {
     const size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size;
-    const size_t NH = (size_t)m->cfg.num_attention_heads, N = a->N;
+    const size_t NH = (size_t)m->cfg.num_attention_heads, N = a->rows;
     const size_t L = (size_t)m->cfg.num_hidden_layers;
     const int64_t pad = m->cfg.pad_token_id;
     const float p_hidden = d != NULL ? d->hidden : 0.0f, p_att = d != NULL ? d->att : 0.0f;
@@ -82,9 +94,11 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
     float *dx = a->dx; /* gradient of the current layer's output, then of its input */
     const float *dt;
     size_t l;
+    (void)ids, (void)mask; /* the forward gathered the ids (a->ids, a->types) */
     if (N == 0) {
         return;
     }
+    gather_rows(a, dx, C);
     for (l = L; l-- > 0;) {
         const lmi_bert_layer *y = &m->w.layers[l];
         const lmi_bert_layer_grads *gy = &g->layers[l];
@@ -114,11 +128,11 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
         zero(a->ds, N * C);
         lmi_matmul_backward(ctx, a->ds, gy->ao_w, gy->ao_b, dt, C, v->ctx, y->ao_w, N, C, C);
         zero(a->d3, N * 3 * C);
-        lmi_attention_backward(ctx, a->d3, a->ds, v->qkv, 3 * C, v->att, mask, a->att_bscratch,
-                               a->B, a->T, C, NH, p_att,
-                               p_att > 0.0f ? lmi_dropout_seed(d->seed, d->step,
-                                                               LMI_SITE_LAYER(l, LMI_SITE_ATT_PROBS))
-                                            : 0);
+        lmi_attention_seqs_backward(
+            ctx, a->d3, a->ds, v->qkv, 3 * C, v->att, a->seqs, NULL, a->B, a->att_bscratch, a->T,
+            C, NH, p_att,
+            p_att > 0.0f ? lmi_dropout_seed(d->seed, d->step, LMI_SITE_LAYER(l, LMI_SITE_ATT_PROBS))
+                         : 0);
         /* Q | K | V = in . W^T: the input is the previous layer's output, recomputed */
         if (l == 0) {
             in = a->h0;
@@ -146,11 +160,11 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
     if (pad >= 0 && pad < m->cfg.vocab_size) { /* padding_idx: the lookup adds nothing there */
         float *row = g->wte + (size_t)pad * C;
         memcpy(a->dt, row, C * sizeof(float));
-        lmi_embedding_backward(ctx, g->wte, ids, a->ds, N, C);
+        lmi_embedding_backward(ctx, g->wte, a->ids, a->ds, N, C);
         memcpy(row, a->dt, C * sizeof(float));
     } else {
-        lmi_embedding_backward(ctx, g->wte, ids, a->ds, N, C);
+        lmi_embedding_backward(ctx, g->wte, a->ids, a->ds, N, C);
     }
     lmi_embedding_backward(ctx, g->wpe, a->pos, a->ds, N, C);
-    lmi_embedding_backward(ctx, g->wtt, type_ids != NULL ? type_ids : a->zeros, a->ds, N, C);
+    lmi_embedding_backward(ctx, g->wtt, type_ids != NULL ? a->types : a->zeros, a->ds, N, C);
 }

@@ -94,6 +94,13 @@ size_t lmi_bert_acts_layout(const lmi_bert *m, lmi_bert_acts *a, void *base, siz
         return c.off;
     }
     a->zeros = carve(&c, N * sizeof(int32_t));
+    a->ids = carve(&c, N * sizeof(int32_t));
+    a->types = carve(&c, N * sizeof(int32_t));
+    a->need = carve(&c, B * sizeof(size_t));
+    a->row_keys = carve(&c, N * sizeof(size_t));
+    if (a->need != NULL) {
+        memset(a->need, 0, B * sizeof(size_t));
+    }
     a->qkv_b = carve_f(&c, 3 * C);
     a->emb = carve_f(&c, N * C);
     a->emb_mean = carve_f(&c, N);
@@ -140,9 +147,9 @@ size_t lmi_bert_acts_layout(const lmi_bert *m, lmi_bert_acts *a, void *base, siz
     return c.off;
 }
 
-/* The rows of the forward. Training: every row of [B, T], sequence b at row b T. Inference: the
- * tokens of each sequence up to its last real one (all T when pad_rows, or when it has no real
- * token), one sequence after the other, with their ids gathered; returns the row count. */
+/* The rows of the forward: the tokens of each sequence up to its last real one (all T when
+ * pad_rows, or when it has no real token; in training at least a->need[b], the rows the head
+ * reads), one sequence after the other, with their ids gathered; returns the row count. */
 static size_t plan_rows(lmi_bert_acts *a, const int32_t **ids, const int32_t **type_ids,
                         const int32_t *mask, int pad_rows) {
     const size_t T = a->T;
@@ -158,26 +165,28 @@ static size_t plan_rows(lmi_bert_acts *a, const int32_t **ids, const int32_t **t
         }
         s->mask = mrow;
         s->keys = kend > 0 ? kend : T; /* no real key: uniform over all T (lmi_att_seq) */
-        s->rows = a->keep || pad_rows || kend == 0 ? T : kend;
-        s->start = a->keep ? b * T : at;
+        s->rows = pad_rows || kend == 0 ? T : kend;
+        if (a->keep && a->need != NULL && a->need[b] > s->rows) {
+            s->rows = a->need[b] < T ? a->need[b] : T;
+        }
+        s->start = at;
         for (t = 0; t < s->rows; t++) {
             a->pos[s->start + t] = (int32_t)t;
-        }
-        if (!a->keep) {
-            memcpy(a->ids + at, *ids + b * T, s->rows * sizeof(int32_t));
-            if (*type_ids != NULL) {
-                memcpy(a->types + at, *type_ids + b * T, s->rows * sizeof(int32_t));
+            if (a->row_keys != NULL) {
+                a->row_keys[s->start + t] = b * T + t;
             }
+        }
+        memcpy(a->ids + at, *ids + b * T, s->rows * sizeof(int32_t));
+        if (*type_ids != NULL) {
+            memcpy(a->types + at, *type_ids + b * T, s->rows * sizeof(int32_t));
         }
         at += s->rows;
     }
     if (a->zeros != NULL) {
         memset(a->zeros, 0, a->N * sizeof(int32_t));
     }
-    if (!a->keep) {
-        *ids = a->ids;
-        *type_ids = *type_ids != NULL ? a->types : NULL;
-    }
+    *ids = a->ids;
+    *type_ids = *type_ids != NULL ? a->types : NULL;
     a->rows = at;
     return at;
 }
@@ -207,11 +216,12 @@ static void activation(const lmi_ops_ctx *ctx, lmi_act act, float *out, const fl
     }
 }
 
-/* Dropout in place with the mask kept, when p > 0. */
+/* Dropout in place with the mask kept, when p > 0; row n draws as row keys[n] of [B, T]. */
 static void drop(const lmi_ops_ctx *ctx, float *x, uint8_t *bits, float p, const lmi_bert_dropout *d,
-                 uint64_t site, size_t N, size_t C) {
+                 uint64_t site, size_t N, size_t C, const size_t *keys) {
     if (d != NULL && p > 0.0f) {
-        lmi_dropout_forward(ctx, x, bits, x, p, lmi_dropout_seed(d->seed, d->step, site), N, C);
+        lmi_dropout_forward_keyed(ctx, x, bits, x, p, lmi_dropout_seed(d->seed, d->step, site),
+                                  N, C, keys);
     }
 }
 
@@ -330,7 +340,7 @@ static void scatter_rows(lmi_bert_acts *a, size_t C) {
 void lmi_bert_forward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts *a,
                       const int32_t *ids, const int32_t *type_ids, const int32_t *mask,
                       const lmi_bert_dropout *d) {
-    lmi_bert_forward_rows(m, ctx, a, ids, type_ids, mask, d, NULL, 1);
+    lmi_bert_forward_rows(m, ctx, a, ids, type_ids, mask, d, NULL, 0);
 }
 
 void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts *a,
@@ -341,6 +351,7 @@ void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_a
     const size_t L = (size_t)m->cfg.num_hidden_layers;
     const float eps = (float)m->cfg.layer_norm_eps;
     const float p_hidden = d != NULL ? d->hidden : 0.0f, p_att = d != NULL ? d->att : 0.0f;
+    double att_flops = 0;
     float *in;
     size_t l, R;
     if (N == 0) {
@@ -354,14 +365,18 @@ void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_a
         LMI_PROF(LMI_PROF_OUTPUT, -1, 0, scatter_rows(a, C));
         return;
     }
-    /* training: [B, T] rows, every layer's activations kept */
+    /* training: the gathered rows, every layer's activations kept; the last hidden state goes
+     * back to [B, T] at the end */
     LMI_PROF(LMI_PROF_DROPOUT, -1, 0,
-             drop(ctx, a->h0, a->drop_emb, p_hidden, d, LMI_SITE_EMBEDDINGS, N, C));
+             drop(ctx, a->h0, a->drop_emb, p_hidden, d, LMI_SITE_EMBEDDINGS, R, C, a->row_keys));
     in = a->h0;
+    for (l = 0; l < a->B; l++) {
+        att_flops += 4.0 * (double)a->seqs[l].rows * (double)a->seqs[l].keys * (double)C;
+    }
     for (l = 0; l < L; l++) {
         const lmi_bert_layer *y = &m->w.layers[l];
         const lmi_bert_layer_acts *v = &a->layers[l];
-        const double fl = 2.0 * (double)N * (double)C;
+        const double fl = 2.0 * (double)R * (double)C;
         float *out = l + 1 == L ? a->hidden : a->x[l % 2];
         lmi_gemm_part parts[3];
         parts[0].w = y->q_w;
@@ -372,44 +387,45 @@ void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_a
         memcpy(a->qkv_b + C, y->k_b, C * sizeof(float));
         memcpy(a->qkv_b + 2 * C, y->v_b, C * sizeof(float));
         LMI_PROF(LMI_PROF_QKV, l, fl * 3.0 * (double)C,
-                 linear(ctx, a, v->qkv, 3 * C, in, N, NULL, NULL, parts, 3, C, a->qkv_b, 0,
+                 linear(ctx, a, v->qkv, 3 * C, in, R, NULL, NULL, parts, 3, C, a->qkv_b, 0,
                         NULL));
-        LMI_PROF(LMI_PROF_ATTENTION, l, 4.0 * (double)N * (double)a->T * (double)C,
-                 lmi_attention_forward(ctx, v->ctx, v->att, v->qkv, 3 * C, mask, a->att_scratch,
-                                       a->B, a->T, C, NH, p_att,
-                                       p_att > 0.0f
-                                           ? lmi_dropout_seed(d->seed, d->step,
-                                                              LMI_SITE_LAYER(l, LMI_SITE_ATT_PROBS))
-                                           : 0));
+        LMI_PROF(LMI_PROF_ATTENTION, l, att_flops,
+                 lmi_attention_seqs_forward(
+                     ctx, v->ctx, v->att, v->qkv, 3 * C, a->seqs, NULL, a->B, a->att_scratch, a->T,
+                     C, NH, p_att,
+                     p_att > 0.0f
+                         ? lmi_dropout_seed(d->seed, d->step, LMI_SITE_LAYER(l, LMI_SITE_ATT_PROBS))
+                         : 0));
         parts[0].w = y->ao_w;
         LMI_PROF(LMI_PROF_ATT_OUT, l, fl * (double)C,
-                 linear(ctx, a, a->tmp, C, v->ctx, N, NULL, NULL, parts, 1, C, y->ao_b, 0, NULL));
+                 linear(ctx, a, a->tmp, C, v->ctx, R, NULL, NULL, parts, 1, C, y->ao_b, 0, NULL));
         LMI_PROF(LMI_PROF_DROPOUT, l, 0,
                  drop(ctx, a->tmp, v->drop_ao, p_hidden, d, LMI_SITE_LAYER(l, LMI_SITE_ATT_OUTPUT),
-                      N, C));
+                      R, C, a->row_keys));
         LMI_PROF(LMI_PROF_LAYERNORM, l, 0,
                  lmi_residual_layernorm_keep_forward(ctx, a->ln1, v->sum1, v->mean1, v->rstd1,
-                                                     a->tmp, in, y->ln1_w, y->ln1_b, N, C, eps));
+                                                     a->tmp, in, y->ln1_w, y->ln1_b, R, C, eps));
         parts[0].w = y->i_w;
         parts[0].rows = I;
         LMI_PROF(LMI_PROF_FFN_IN, l, fl * (double)I,
-                 linear(ctx, a, v->pre, I, a->ln1, N, NULL, NULL, parts, 1, C, y->i_b, 0, NULL));
-        LMI_PROF(LMI_PROF_ACT, l, 0, activation(ctx, m->cfg.hidden_act, a->post, v->pre, N * I));
+                 linear(ctx, a, v->pre, I, a->ln1, R, NULL, NULL, parts, 1, C, y->i_b, 0, NULL));
+        LMI_PROF(LMI_PROF_ACT, l, 0, activation(ctx, m->cfg.hidden_act, a->post, v->pre, R * I));
         parts[0].w = y->o_w;
         parts[0].rows = C;
         LMI_PROF(LMI_PROF_FFN_OUT, l, fl * (double)I,
-                 linear(ctx, a, a->tmp, C, a->post, N, NULL, NULL, parts, 1, I, y->o_b, 0, NULL));
+                 linear(ctx, a, a->tmp, C, a->post, R, NULL, NULL, parts, 1, I, y->o_b, 0, NULL));
         LMI_PROF(LMI_PROF_DROPOUT, l, 0,
                  drop(ctx, a->tmp, v->drop_ffn, p_hidden, d,
-                      LMI_SITE_LAYER(l, LMI_SITE_FFN_OUTPUT), N, C));
+                      LMI_SITE_LAYER(l, LMI_SITE_FFN_OUTPUT), R, C, a->row_keys));
         LMI_PROF(LMI_PROF_LAYERNORM, l, 0,
                  lmi_residual_layernorm_keep_forward(ctx, out, v->sum2, v->mean2, v->rstd2, a->tmp,
-                                                     a->ln1, y->ln2_w, y->ln2_b, N, C, eps));
+                                                     a->ln1, y->ln2_w, y->ln2_b, R, C, eps));
         in = out;
     }
     if (L == 0) {
-        memcpy(a->hidden, a->h0, N * C * sizeof(float));
+        memcpy(a->hidden, a->h0, R * C * sizeof(float));
     }
+    LMI_PROF(LMI_PROF_OUTPUT, -1, 0, scatter_rows(a, C));
 }
 
 lm_status lmi_bert_encode(const lmi_bert *m, const int32_t *ids, const int32_t *type_ids,

@@ -412,6 +412,40 @@ static lmi_ops_ctx with_wbuf(const lmi_ops_ctx *ctx, const lmi_bert_work *w) {
     return c;
 }
 
+/* The rows of each sequence the head reads beyond its real tokens (a->need): the encoder runs
+ * on each sequence's tokens up to its last real one, and the padding rows after it cannot change
+ * them (padding keys get exactly zero weight). Sequence classification reads row 0 only; token
+ * classification and masked LM read the labelled rows, and every row when the caller takes all
+ * logits; question answering's span softmax runs over every position. */
+static void rows_needed(const lmi_bert *m, lmi_bert_acts *a, const lm_batch *b, int all_logits) {
+    const size_t B = b->batch, T = b->seq_len;
+    size_t i, t;
+    for (i = 0; i < B; i++) {
+        size_t need = 0;
+        switch (m->head) {
+        case LM_BERT_HEAD_QA:
+            need = T;
+            break;
+        case LM_BERT_HEAD_TOKEN_CLASS:
+        case LM_BERT_HEAD_MLM:
+            if (all_logits || b->labels == NULL) {
+                need = T;
+                break;
+            }
+            for (t = T; t > 0; t--) {
+                if (b->labels[i * T + t - 1] != LMI_IGNORE_INDEX) {
+                    need = t;
+                    break;
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        a->need[i] = need;
+    }
+}
+
 void lmi_bert_train_forward(const lmi_bert *m, const lmi_ops_ctx *ctx0, lmi_bert_work *w,
                             const lm_batch *b, const lmi_bert_dropout *d, double grad_scale,
                             double *loss, float *logits_out) {
@@ -430,6 +464,7 @@ void lmi_bert_train_forward(const lmi_bert *m, const lmi_ops_ctx *ctx0, lmi_bert
     } else {
         w->has_drop = 0;
     }
+    rows_needed(m, a, b, logits_out != NULL);
     lmi_bert_forward(m, ctx, a, b->ids, b->type_ids, b->attention_mask, d);
     h = a->hidden;
     switch (m->head) {

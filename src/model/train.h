@@ -69,11 +69,13 @@ typedef struct lmi_bert_layer_acts {
 typedef struct lmi_bert_acts {
     size_t B, T, N;
     int keep;                    /* 1: the training layout */
-    size_t rows;                 /* rows of the forward: N (training), the gathered tokens
-                                    (inference) */
+    size_t rows;                 /* rows of the forward: the gathered tokens (<= N) */
     lmi_att_seq *seqs;           /* [B] each sequence's rows and keys */
-    int32_t *pos;                /* [N] position ids */
-    int32_t *ids, *types;        /* [N] the gathered ids and type ids (inference) */
+    int32_t *pos;                /* [N] position ids of the rows */
+    int32_t *ids, *types;        /* [N] the gathered ids and type ids */
+    size_t *need;                /* [B] training: rows each sequence must have at least (the
+                                    head reads them), 0 after the layout */
+    size_t *row_keys;            /* [N] training: row b T + t of [B, T] for each row (dropout) */
     float *wpack;                /* room to pack a weight per product (training), or NULL */
     size_t wpack_floats;
     float *qkv_b;                /* [3C] Q | K | V biases side by side (training) */

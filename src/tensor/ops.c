@@ -831,7 +831,13 @@ size_t lmi_dropout_mask_bytes(size_t N, size_t C) {
 
 void lmi_dropout_forward(const lmi_ops_ctx *ctx, float *out, uint8_t *mask, const float *inp,
                         float p, uint64_t seed, size_t N, size_t C) {
-    /* out[N, C], mask[N, ceil(C / 8)], inp[N, C] */
+    lmi_dropout_forward_keyed(ctx, out, mask, inp, p, seed, N, C, NULL);
+}
+
+void lmi_dropout_forward_keyed(const lmi_ops_ctx *ctx, float *out, uint8_t *mask,
+                               const float *inp, float p, uint64_t seed, size_t N, size_t C,
+                               const size_t *row_keys) {
+    /* out[N, C], mask[N, ceil(C / 8)], inp[N, C], row_keys[N] or NULL */
     const dropout_plan d = dropout_plan_for(p);
     const size_t stride = (C + 7) / 8;
     long n;
@@ -848,7 +854,8 @@ void lmi_dropout_forward(const lmi_ops_ctx *ctx, float *out, uint8_t *mask, cons
             }
             continue;
         }
-        dropout_row(NULL, mask + (size_t)n * stride, C, &d, seed, (uint64_t)n);
+        dropout_row(NULL, mask + (size_t)n * stride, C, &d, seed,
+                    row_keys != NULL ? (uint64_t)row_keys[n] : (uint64_t)n);
 #pragma omp simd
         for (c = 0; c < C; c++) { /* inp * (keep / (1 - p)), as torch multiplies by its noise */
             o[c] = x[c] * ((bits[c / 8] >> (c % 8) & 1) ? d.scale : 0.0f);
@@ -925,6 +932,56 @@ static void attention_keep_and_drop(float *S, size_t rows, size_t width, float *
     }
 }
 
+/* The sequence of [B, T] row b: all T rows, its keys up to the last real one. */
+static lmi_att_seq padded_seq(const int32_t *mask, size_t b, size_t T) {
+    lmi_att_seq s;
+    const size_t kend = attention_key_bias(NULL, mask != NULL ? mask + b * T : NULL, T);
+    s.start = b * T;
+    s.rows = T;
+    s.keys = kend > 0 ? kend : T;
+    s.mask = mask != NULL ? mask + b * T : NULL;
+    return s;
+}
+
+/* One (sequence, head) of the training forward: A (the unit's [T, T] probabilities, row stride
+ * T) or NULL, dropout rows from row0. */
+static void attention_unit_forward(const lmi_att_seq *sq, size_t h, float *out, float *A,
+                                   const float *qkv, size_t ldqkv, float *scratch, size_t T,
+                                   size_t C, size_t hd, float scale, const dropout_plan *drop,
+                                   uint64_t seed, uint64_t row0) {
+    float *S = scratch;  /* [rows, keys] */
+    float *bias = S + T * T; /* [keys]: 0 for a key, -inf for padding */
+    float *kmem = S + lines16(T * T + T), *vmem = kmem + att_pack_floats(T, hd);
+    const float *q = qkv + sq->start * ldqkv + h * hd;
+    const float *k = q + C, *v = q + 2 * C;
+    float *o = out + sq->start * C + h * hd;
+    const size_t rows = sq->rows, keys = sq->keys;
+    const size_t kend = attention_key_bias(bias, sq->mask, keys);
+    lmi_gemm_packed pk, pv;
+    size_t i;
+    if (rows == 0) {
+        return;
+    }
+    if (kend == 0) { /* every key is padding: uniform weights, as an additive mask gives */
+        for (i = 0; i < rows * keys; i++) {
+            S[i] = 1.0f / (float)keys;
+        }
+        attention_keep_and_drop(S, rows, keys, A, 0, T, drop, seed, row0);
+        lmi_gemm_pack_rows_to(&pv, vmem, v, ldqkv, keys, hd, 1);
+        lmi_gemm_forward(o, C, S, keys, &pv, NULL, rows, 0, 1);
+        return;
+    }
+    /* only the keys before kend take part */
+    lmi_gemm_pack_weight_to(&pk, kmem, k, ldqkv, kend, hd, 1);
+    lmi_gemm_pack_rows_to(&pv, vmem, v, ldqkv, kend, hd, 1);
+    lmi_gemm_forward(S, kend, q, ldqkv, &pk, NULL, rows, 0, 1);
+    for (i = 0; i < rows; i++) {
+        lmi_softmax_scaled_row(S + i * kend, bias, scale, kend);
+    }
+    attention_keep_and_drop(S, rows, kend, A, 0, T, drop, seed, row0);
+    lmi_gemm_forward(o, C, S, kend, &pv, NULL, rows, 0, 1);
+}
+
 void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
                           size_t ldqkv, const int32_t *mask, float *scratch, size_t B, size_t T,
                           size_t C, size_t NH, float p_drop, uint64_t seed) {
@@ -933,6 +990,14 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
      * Per (sequence, head), on liblm's GEMM: S = Q_h K_h^T, the masked row softmax of S / sqrt(hd),
      * O_h = P V_h. Padding keys get probability exactly 0, and each element is computed the same
      * way whatever the batch, so a sequence's result does not depend on its batch. */
+    lmi_attention_seqs_forward(ctx, out, att, qkv, ldqkv, NULL, mask, B, scratch, T, C, NH,
+                               p_drop, seed);
+}
+
+void lmi_attention_seqs_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
+                                size_t ldqkv, const lmi_att_seq *seqs, const int32_t *mask,
+                                size_t B, float *scratch, size_t T, size_t C, size_t NH,
+                                float p_drop, uint64_t seed) {
     const size_t hd = C / NH, stride = lmi_attention_scratch_floats(T, hd, 1);
     const float scale = 1.0f / sqrtf((float)hd);
     const dropout_plan drop = dropout_plan_for(p_drop);
@@ -941,39 +1006,72 @@ void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
     for (u = 0; u < units; u++) {
         const size_t b = (size_t)u / NH, h = (size_t)u % NH;
-        float *S = scratch + (size_t)omp_get_thread_num() * stride; /* [T, T] */
-        float *bias = S + T * T; /* [T]: 0 for a key, -inf for padding */
-        float *kmem = S + lines16(T * T + T), *vmem = kmem + att_pack_floats(T, hd);
-        float *A = att != NULL ? att + (size_t)u * T * T : NULL; /* [T, T] */
-        const float *q = qkv + b * T * ldqkv + h * hd;
-        const float *k = q + C, *v = q + 2 * C;
-        float *o = out + b * T * C + h * hd;
-        const size_t kend = attention_key_bias(bias, mask != NULL ? mask + b * T : NULL, T);
-        lmi_gemm_packed pk, pv;
-        size_t i;
-        if (kend == 0) { /* every key is padding: uniform weights, as an additive mask gives */
-            for (i = 0; i < T * T; i++) {
-                S[i] = 1.0f / (float)T;
-            }
-            attention_keep_and_drop(S, T, T, A, 0, T, &drop, seed, (uint64_t)u * T);
-            lmi_gemm_pack_rows_to(&pv, vmem, v, ldqkv, T, hd, 1);
-            lmi_gemm_forward(o, C, S, T, &pv, NULL, T, 0, 1);
-            continue;
-        }
-        /* only the keys before kend take part */
-        lmi_gemm_pack_weight_to(&pk, kmem, k, ldqkv, kend, hd, 1);
-        lmi_gemm_pack_rows_to(&pv, vmem, v, ldqkv, kend, hd, 1);
-        lmi_gemm_forward(S, kend, q, ldqkv, &pk, NULL, T, 0, 1);
-        for (i = 0; i < T; i++) {
-            lmi_softmax_scaled_row(S + i * kend, bias, scale, kend);
-        }
-        attention_keep_and_drop(S, T, kend, A, 0, T, &drop, seed, (uint64_t)u * T);
-        lmi_gemm_forward(o, C, S, kend, &pv, NULL, T, 0, 1);
+        const lmi_att_seq sq = seqs != NULL ? seqs[b] : padded_seq(mask, b, T);
+        attention_unit_forward(&sq, h, out, att != NULL ? att + (size_t)u * T * T : NULL, qkv,
+                               ldqkv, scratch + (size_t)omp_get_thread_num() * stride, T, C, hd,
+                               scale, &drop, seed, (uint64_t)u * T);
     }
 }
 
 size_t lmi_attention_backward_scratch_floats(size_t T, size_t hd, int threads) {
     return (2 * lines16(T * T) + att_pack_floats(T, hd)) * (size_t)(threads > 0 ? threads : 1);
+}
+
+/* One (sequence, head) of the backward; P: the unit's kept probabilities (row stride T). */
+static void attention_unit_backward(const lmi_att_seq *sq, size_t h, float *dqkv,
+                                    const float *dout, const float *qkv, size_t ldqkv,
+                                    const float *P, float *scratch, size_t T, size_t C, size_t hd,
+                                    float scale, const dropout_plan *drop, uint64_t seed,
+                                    uint64_t row0) {
+    float *Pd = scratch;            /* [rows, K'] */
+    float *D = Pd + lines16(T * T); /* [rows, K'] */
+    float *pmem = D + lines16(T * T); /* one pack at a time */
+    const float *dO = dout + sq->start * C + h * hd;
+    const float *q = qkv + sq->start * ldqkv + h * hd, *k = q + C, *v = q + 2 * C;
+    float *dq = dqkv + sq->start * ldqkv + h * hd, *dk = dq + C, *dv = dq + 2 * C;
+    const size_t rows = sq->rows;
+    const size_t kend = attention_key_bias(NULL, sq->mask, sq->keys);
+    const size_t width = kend == 0 ? sq->keys : kend; /* keys with a nonzero weight */
+    const float *Pv = P;                               /* the weights that multiplied V */
+    size_t ldp = T, i;
+    lmi_gemm_packed pk;
+    if (rows == 0) {
+        return;
+    }
+    if (drop->thr != 0) {
+        for (i = 0; i < rows; i++) {
+            copy_row(Pd + i * width, P + i * T, width);
+            dropout_row(Pd + i * width, NULL, width, drop, seed, row0 + i);
+        }
+        Pv = Pd;
+        ldp = width;
+    }
+    lmi_gemm_backward_weight_to(dv, ldqkv, Pv, ldp, dO, C, rows, width, hd, 1, pmem,
+                                att_pack_floats(T, hd), 1);
+    if (kend == 0) { /* uniform weights: no gradient reaches the scores */
+        return;
+    }
+    lmi_gemm_pack_weight_to(&pk, pmem, v, ldqkv, kend, hd, 1);
+    lmi_gemm_forward(D, kend, dO, C, &pk, NULL, rows, 0, 1);
+    for (i = 0; i < rows; i++) {
+        float *d = D + i * kend;
+        const float *p = P + i * T;
+        float sum = 0.0f;
+        size_t j;
+        if (drop->thr != 0) {
+            dropout_row(d, NULL, kend, drop, seed, row0 + i);
+        }
+        for (j = 0; j < kend; j++) {
+            sum += p[j] * d[j];
+        }
+        for (j = 0; j < kend; j++) {
+            d[j] = p[j] * (d[j] - sum) * scale;
+        }
+    }
+    lmi_gemm_pack_rows_to(&pk, pmem, k, ldqkv, kend, hd, 1);
+    lmi_gemm_forward(dq, ldqkv, D, kend, &pk, NULL, rows, 1, 1);
+    lmi_gemm_backward_weight_to(dk, ldqkv, D, kend, q, ldqkv, rows, kend, hd, 1, pmem,
+                                att_pack_floats(T, hd), 1);
 }
 
 void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
@@ -988,6 +1086,15 @@ void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *do
      *   dPd = dO V[K']^T [T, K']        dP = dropout(dPd) (same mask and scale)
      *   dS = P (dP - rowsum(P dP)) / sqrt(hd)
      *   dQ += dS K[K'];  dK[K'] += dS^T Q */
+    lmi_attention_seqs_backward(ctx, dqkv, dout, qkv, ldqkv, att, NULL, mask, B, scratch, T, C,
+                                NH, p_drop, seed);
+}
+
+void lmi_attention_seqs_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
+                                 const float *qkv, size_t ldqkv, const float *att,
+                                 const lmi_att_seq *seqs, const int32_t *mask, size_t B,
+                                 float *scratch, size_t T, size_t C, size_t NH, float p_drop,
+                                 uint64_t seed) {
     const size_t hd = C / NH, stride = lmi_attention_backward_scratch_floats(T, hd, 1);
     const float scale = 1.0f / sqrtf((float)hd);
     const dropout_plan drop = dropout_plan_for(p_drop);
@@ -996,51 +1103,9 @@ void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *do
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
     for (u = 0; u < units; u++) {
         const size_t b = (size_t)u / NH, h = (size_t)u % NH;
-        float *Pd = scratch + (size_t)omp_get_thread_num() * stride; /* [T, K'] */
-        float *D = Pd + lines16(T * T);                                /* [T, K'] */
-        float *pmem = D + lines16(T * T);                              /* one pack at a time */
-        const float *P = att + (size_t)u * T * T;                      /* [T, T] */
-        const float *dO = dout + b * T * C + h * hd;
-        const float *q = qkv + b * T * ldqkv + h * hd, *k = q + C, *v = q + 2 * C;
-        float *dq = dqkv + b * T * ldqkv + h * hd, *dk = dq + C, *dv = dq + 2 * C;
-        size_t kend = attention_key_bias(NULL, mask != NULL ? mask + b * T : NULL, T);
-        const size_t width = kend == 0 ? T : kend; /* keys with a nonzero weight */
-        const float *Pv = P;                       /* the weights that multiplied V */
-        size_t ldp = T, i;
-        lmi_gemm_packed pk;
-        if (drop.thr != 0) {
-            for (i = 0; i < T; i++) {
-                copy_row(Pd + i * width, P + i * T, width);
-                dropout_row(Pd + i * width, NULL, width, &drop, seed, (uint64_t)u * T + i);
-            }
-            Pv = Pd;
-            ldp = width;
-        }
-        lmi_gemm_backward_weight_to(dv, ldqkv, Pv, ldp, dO, C, T, width, hd, 1, pmem,
-                                    att_pack_floats(T, hd), 1);
-        if (kend == 0) { /* uniform weights: no gradient reaches the scores */
-            continue;
-        }
-        lmi_gemm_pack_weight_to(&pk, pmem, v, ldqkv, kend, hd, 1);
-        lmi_gemm_forward(D, kend, dO, C, &pk, NULL, T, 0, 1);
-        for (i = 0; i < T; i++) {
-            float *d = D + i * kend;
-            const float *p = P + i * T;
-            float sum = 0.0f;
-            size_t j;
-            if (drop.thr != 0) {
-                dropout_row(d, NULL, kend, &drop, seed, (uint64_t)u * T + i);
-            }
-            for (j = 0; j < kend; j++) {
-                sum += p[j] * d[j];
-            }
-            for (j = 0; j < kend; j++) {
-                d[j] = p[j] * (d[j] - sum) * scale;
-            }
-        }
-        lmi_gemm_pack_rows_to(&pk, pmem, k, ldqkv, kend, hd, 1);
-        lmi_gemm_forward(dq, ldqkv, D, kend, &pk, NULL, T, 1, 1);
-        lmi_gemm_backward_weight_to(dk, ldqkv, D, kend, q, ldqkv, T, kend, hd, 1, pmem,
-                                    att_pack_floats(T, hd), 1);
+        const lmi_att_seq sq = seqs != NULL ? seqs[b] : padded_seq(mask, b, T);
+        attention_unit_backward(&sq, h, dqkv, dout, qkv, ldqkv, att + (size_t)u * T * T,
+                                scratch + (size_t)omp_get_thread_num() * stride, T, C, hd, scale,
+                                &drop, seed, (uint64_t)u * T);
     }
 }

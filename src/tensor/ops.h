@@ -167,15 +167,20 @@ void lmi_softmax_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout
 /* Dropout (training): out[N, C] = inp * keep / (1 - p), keep[n, c] drawn with probability 1 - p,
  * as torch.nn.functional.dropout (scale 1.0f / (1.0f - p) in float; p >= 1 gives all zeros;
  * p <= 0 keeps everything). The keep bits go to mask: row n at byte n * ceil(C / 8), bit c % 8 of
- * byte c / 8 (lmi_dropout_mask_bytes(N, C) bytes in all). Row n draws from its own xoshiro256**
- * stream seeded from (seed, n): the mask depends on seed, N and C only, never on the thread
- * count. Every call site and step needs its own seed (lmi_dropout_seed). out may equal inp. */
+ * byte c / 8 (lmi_dropout_mask_bytes(N, C) bytes in all). Element (n, c) is drawn from a hash
+ * of (seed, n, c) alone: the mask depends on seed and C only, never on the thread count. Every
+ * call site and step needs its own seed (lmi_dropout_seed). out may equal inp. */
 size_t lmi_dropout_mask_bytes(size_t N, size_t C);
 /* A seed for one dropout call: a hash of the trainer's seed, the step and the call site
  * (e.g. layer * 8 + place), so no two calls share a mask. */
 uint64_t lmi_dropout_seed(uint64_t seed, uint64_t step, uint64_t site);
 void lmi_dropout_forward(const lmi_ops_ctx *ctx, float *out, uint8_t *mask, const float *inp,
                         float p, uint64_t seed, size_t N, size_t C);
+/* The same with row n drawn as row row_keys[n] (rows gathered from a larger layout keep the
+ * draws of their place there); row_keys NULL: row n. */
+void lmi_dropout_forward_keyed(const lmi_ops_ctx *ctx, float *out, uint8_t *mask,
+                               const float *inp, float p, uint64_t seed, size_t N, size_t C,
+                               const size_t *row_keys);
 /* dinp[N, C] += dout * keep / (1 - p), with the forward's mask and p. */
 void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
                          const uint8_t *mask, float p, size_t N, size_t C);
@@ -233,5 +238,22 @@ void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *do
                            const float *qkv, size_t ldqkv, const float *att, const int32_t *mask,
                            float *scratch, size_t B, size_t T, size_t C, size_t NH, float p_drop,
                            uint64_t seed);
+
+/* The training attention (forward and backward above) over sequences laid out one after the
+ * other (lmi_att_seq, as lmi_attention_infer): sequence b's queries are its `rows` rows from
+ * `start`, its keys the first `keys` of them (rows >= keys; a sequence with no real key has
+ * keys = rows = T). att keeps [B, NH, T, T] with the probabilities of row i of (b, h) at
+ * att + ((b NH + h) T + i) T; the dropout rows are those of the [B, T] layout ((b NH + h) T + i),
+ * so a sequence's values do not depend on where its rows lie. seqs NULL: the [B, T] layout from
+ * mask (what lmi_attention_forward and _backward run). T: the longest sequence (rows <= T). */
+void lmi_attention_seqs_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
+                                size_t ldqkv, const lmi_att_seq *seqs, const int32_t *mask,
+                                size_t B, float *scratch, size_t T, size_t C, size_t NH,
+                                float p_drop, uint64_t seed);
+void lmi_attention_seqs_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
+                                 const float *qkv, size_t ldqkv, const float *att,
+                                 const lmi_att_seq *seqs, const int32_t *mask, size_t B,
+                                 float *scratch, size_t T, size_t C, size_t NH, float p_drop,
+                                 uint64_t seed);
 
 #endif
