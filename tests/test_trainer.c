@@ -1,5 +1,6 @@
 /* Tests of the public trainer API (lm/trainer.h) on small random models: options and batch
- * structs, refusals before any work, the non-finite guards, determinism with dropout on, no
+ * structs, refusals before any work, the non-finite guards, determinism with dropout on, padding
+ * that changes nothing, no
  * allocation after the first step (counting allocator), evaluation, saving the trained model,
  * allocation failures, and that training learns. */
 #include <math.h>
@@ -357,6 +358,64 @@ static void test_determinism(void **state) {
     }
 }
 
+/* ---- padding ---- */
+
+/* The trainer runs each sequence up to its last real token: the same batch with 6 more padding
+ * columns (mask 0, labels -100) gives the same loss and gradients. Dropout off (its draws are
+ * keyed by the [B, T] row, so they move with the width). Question answering is left out: its
+ * span softmax runs over every position, padding included. */
+static void test_padding_changes_nothing(void **state) {
+    static const char *const archs[] = {"BertForSequenceClassification",
+                                        "BertForTokenClassification", "BertForMaskedLM"};
+    enum { T2 = T + 6 };
+    size_t h, i, t;
+    (void)state;
+    for (h = 0; h < 3; h++) {
+        lm_model_t *m = create(archs[h], 3, NULL, 11);
+        lm_trainer_t *tr = NULL;
+        lm_trainer_options o = default_opts();
+        lm_batch b = make_batch(1), w;
+        int32_t wids[B * T2], wtypes[B * T2], wmask[B * T2], wlab[B * T2];
+        const size_t n = lmi_model_bert(m)->slab_floats;
+        float *g1 = malloc(n * sizeof(float));
+        double l1 = 0, l2 = 0, worst = 0, norm = 0;
+        assert_non_null(g1);
+        o.dropout = 0;
+        assert_int_equal(lm_trainer_create(m, &o, &tr), LM_OK);
+        b.labels = h == 0 ? seq_labels : tok_labels;
+        w = b;
+        for (i = 0; i < B; i++) {
+            for (t = 0; t < T2; t++) {
+                const int in = t < T;
+                wids[i * T2 + t] = in ? ids[i * T + t] : 0;
+                wtypes[i * T2 + t] = in ? types[i * T + t] : 0;
+                wmask[i * T2 + t] = in ? mask[i * T + t] : 0;
+                wlab[i * T2 + t] = in ? tok_labels[i * T + t] : -100;
+            }
+        }
+        w.seq_len = T2;
+        w.ids = wids;
+        w.type_ids = wtypes;
+        w.attention_mask = wmask;
+        w.labels = h == 0 ? seq_labels : wlab;
+        assert_int_equal(lmi_trainer_gradients(tr, &b, &l1), LM_OK);
+        memcpy(g1, tr->grad, n * sizeof(float));
+        assert_int_equal(lmi_trainer_gradients(tr, &w, &l2), LM_OK);
+        for (i = 0; i < n; i++) {
+            const double d = fabs((double)g1[i] - (double)tr->grad[i]);
+            worst = d > worst ? d : worst;
+            norm = fabs((double)g1[i]) > norm ? fabs((double)g1[i]) : norm;
+        }
+        assert_true(fabs(l1 - l2) <= 1e-6 * fabs(l1));
+        assert_true(norm > 0 && worst <= 1e-6 * norm);
+        print_message("  %-30s loss %.7f / %.7f, gradients max diff %.2g (max %.2g)\n", archs[h],
+                      l1, l2, worst, norm);
+        free(g1);
+        lm_trainer_free(tr);
+        lm_model_free(m);
+    }
+}
+
 /* ---- allocations ---- */
 
 static void test_no_allocation_after_first_step(void **state) {
@@ -519,6 +578,7 @@ int main(void) {
         cmocka_unit_test(test_batch_refusals),
         cmocka_unit_test(test_non_finite_guards),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_padding_changes_nothing),
         cmocka_unit_test(test_no_allocation_after_first_step),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_evaluate_and_save),
