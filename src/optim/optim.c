@@ -2,6 +2,7 @@
 #include "optim/optim.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Ranges shorter than this run on the calling thread. */
 #define OPTIM_PAR_MIN 32768
@@ -134,4 +135,15 @@ void lmi_sgd_step(int threads, float *param, const float *grad, float *buf, size
     j.nesterov = hp->nesterov;
     j.first = step <= 1;
     for_ranges(ranges, nranges, n, threads, sgd_range, &j);
+}
+
+void lmi_optim_zero(int threads, float *x, size_t n) {
+    const size_t chunk = 1u << 16; /* floats per piece: 256 KiB */
+    const long pieces = (long)((n + chunk - 1) / chunk);
+    long i;
+#pragma omp parallel for num_threads(threads > 1 ? threads : 1) schedule(static) if (threads > 1 && pieces > 1)
+    for (i = 0; i < pieces; i++) {
+        const size_t lo = (size_t)i * chunk;
+        memset(x + lo, 0, (n - lo < chunk ? n - lo : chunk) * sizeof(float));
+    }
 }

@@ -60,4 +60,8 @@ void lmi_sgd_step(int threads, float *param, const float *grad, float *buf, size
                   const lmi_optim_range *ranges, size_t nranges, const lmi_sgd_params *hp,
                   long step);
 
+/* x[0..n) = 0 on up to `threads` threads (the gradients before a step: zeroing them is a pass
+ * over memory as long as the optimizer's, too long for one thread). */
+void lmi_optim_zero(int threads, float *x, size_t n);
+
 #endif

@@ -238,7 +238,7 @@ lm_status lmi_trainer_step(lm_trainer_t *t, const lm_batch *b, float *loss_out) 
                          "optimizer updates of the run (or use LM_SCHEDULE_CONSTANT)");
     }
     if (t->accumulated == 0) {
-        memset(t->grad, 0, n * sizeof(float));
+        lmi_optim_zero(t->ctx.threads, t->grad, n);
     }
     s = forward_backward(t, b, 1.0 / t->o.accumulation_steps, &loss);
     if (loss_out != NULL) {
