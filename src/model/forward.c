@@ -8,8 +8,10 @@
  * and works on the real tokens only: they are gathered one sequence after the other at the
  * embeddings (the padding after a sequence's last real token is skipped unless asked for), the
  * attention runs per sequence over them, and the rows go back to [B, T, C] at the end. The
- * bias, the activation and the residual add are fused into the products there. Training runs on
- * the [B, T] layout, packing each weight per product into the workspace. */
+ * bias, the activation and the residual add are fused into the products there. Training gathers
+ * the rows the same way (each sequence up to its last real token, or further when the head reads
+ * more rows: lmi_bert_acts.need), keeps every layer's activations, packs each weight per product
+ * into the workspace, and puts the last hidden state back to [B, T] for the heads. */
 #include <string.h>
 
 #include "base/alloc.h"

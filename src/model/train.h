@@ -19,6 +19,11 @@
  *    the forward's last formula (bit-identical). Plus, once: the embeddings' LN input and output
  *    (2C), the last hidden state (C), and one scratch region shared by the forward (4C + I) and
  *    the backward (7C + 2I per token).
+ *    The layers run on the gathered rows only (as inference): each sequence up to its last real
+ *    token, or up to the last row its head reads (lmi_bert_acts.need). The padding rows after a
+ *    sequence cannot change its other rows (padding keys get exactly zero weight), and no loss
+ *    reads them, so leaving them out changes no value; the heads see the last hidden state in
+ *    [B, T] again (zeros in the rows left out), and their gradient is gathered back.
  *
  * Dropout sites (transformers' BERT): the embeddings' output, the attention probabilities, the
  * attention output dense and the FFN output dense (both before the residual), the classifier
