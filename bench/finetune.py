@@ -49,7 +49,7 @@ def run_liblm(task, a, model, out):
            "--epochs", str(a.epochs or spec["epochs"]), "--lr", str(spec["lr"]),
            "--batch-size", "32", "--eval-batch-size", "64",
            "--max-length", str(spec["max_length"]), "--warmup-ratio", "0.1",
-           "--weight-decay", "0.01", "--max-grad-norm", "1", "--seed", "42",
+           "--weight-decay", "0.01", "--max-grad-norm", "1", "--seed", str(a.seed),
            "--threads", str(a.threads), "--log-every", str(a.log_every)]
     if task == "squad":
         cmd += ["--doc-stride", "128"]
@@ -80,6 +80,7 @@ def run_reference(task, a, model, py, out):
         cmd += ["--max-eval", str(a.max_eval)]
     if a.epochs:
         cmd += ["--epochs", str(a.epochs)]
+    cmd += ["--seed", str(a.seed)]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.perf_counter() - t0
@@ -106,6 +107,7 @@ def main():
     ap.add_argument("--max-eval", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=42, help="head init, dropout, shuffling (both sides)")
     ap.add_argument("--model", required=True)
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--data-dir", default=None)

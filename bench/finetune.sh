@@ -7,7 +7,7 @@
 # Full runs take from ~25 minutes (SST-2) to hours (every task) on 2 cores: run them on a quiet
 # machine. Settings (environment):
 #   THREADS (default 2), MAX_TRAIN / MAX_EVAL (the first N examples on both sides; default all),
-#   EPOCHS (default: the recipe's per task), LM_MINILM_DIR (default scripts/find_minilm.sh),
+#   EPOCHS (default: the recipe's per task), SEED (default 42, both sides), LM_MINILM_DIR (default scripts/find_minilm.sh),
 #   LM_PYENV (the reference Python environment).
 #   usage: bash bench/finetune.sh sst2|rte|stsb|wnut17|squad|mlm|all
 set -euo pipefail
@@ -23,5 +23,6 @@ args=(--task "$task" --threads "${THREADS:-2}" --model "$minilm" --python "$py")
 [ -n "${MAX_TRAIN:-}" ] && args+=(--max-train "$MAX_TRAIN")
 [ -n "${MAX_EVAL:-}" ] && args+=(--max-eval "$MAX_EVAL")
 [ -n "${EPOCHS:-}" ] && args+=(--epochs "$EPOCHS")
+[ -n "${SEED:-}" ] && args+=(--seed "$SEED")
 [ -n "${LOG_EVERY:-}" ] && args+=(--log-every "$LOG_EVERY")
 exec "$py" bench/finetune.py "${args[@]}"

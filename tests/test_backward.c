@@ -1,6 +1,6 @@
 /* Every backward of src/tensor/ops.h and src/loss/loss.h against central finite differences,
  * from one table of cases, then the determinism of dropout and of the backwards that promise
- * it.
+ * it, and the overwrite (`_set`) forms against zeroing and adding.
  *
  * Method. Each case packs the op's differentiable inputs into one vector x (parts: e.g. inp |
  * weight | bias) and defines a scalar L(x) = sum(w * forward(x)) with fixed random weights w
@@ -876,11 +876,65 @@ static void test_backward_determinism(void **state) {
     free(wbuf);
 }
 
+/* ---- overwrite forms ---- */
+
+/* The `_set` forms (dinp overwritten) give the bits of zeroing dinp and adding into it, on
+ * whatever dinp held before; for the matmul, on the BLAS and on liblm's GEMM. */
+static void test_set_forms(void **state) {
+    enum { N = 70, C = 48, OC = 40, CB = 6 };
+    static float x[N * C], dout[N * C], a1[N * C], a2[N * C], wt[OC * C], dw[OC * C], db[OC];
+    static uint8_t mask[N * CB];
+    static const lmi_ops_act acts[3] = {LMI_OPS_GELU, LMI_OPS_GELU_TANH, LMI_OPS_RELU};
+    float *wbuf = aligned_alloc(64, 64 * 1024 * sizeof(float));
+    lmi_ops_ctx g = ctx2;
+    size_t k;
+    (void)state;
+    assert_non_null(wbuf);
+    lmi_rng_seed(&rng, 17);
+    fill(x, N * C, 1.0);
+    fill(dout, N * C, 1.0);
+    fill(wt, OC * C, 0.5);
+    for (k = 0; k < 3; k++) {
+        fill(a1, N * C, 3.0); /* garbage to be overwritten */
+        lmi_act_backward_set(&ctx2, acts[k], a1, dout, x, N * C);
+        memset(a2, 0, sizeof a2);
+        if (k == 0) {
+            lmi_gelu_backward(&ctx2, a2, dout, x, N * C);
+        } else if (k == 1) {
+            lmi_gelu_tanh_backward(&ctx2, a2, dout, x, N * C);
+        } else {
+            lmi_relu_backward(&ctx2, a2, dout, x, N * C);
+        }
+        assert_memory_equal(a1, a2, sizeof a1);
+    }
+    lmi_dropout_forward(&ctx2, a1, mask, x, 0.2f, lmi_dropout_seed(3, 4, 5), N, C);
+    fill(a1, N * C, 3.0);
+    lmi_dropout_backward_set(&ctx2, a1, dout, mask, 0.2f, N, C);
+    memset(a2, 0, sizeof a2);
+    lmi_dropout_backward(&ctx2, a2, dout, mask, 0.2f, N, C);
+    for (k = 0; k < N * C; k++) { /* equal values: a dropped negative gradient is -0 there */
+        assert_true(a1[k] == a2[k]);
+    }
+    for (k = 0; k < 2; k++) { /* the BLAS, then liblm's GEMM */
+        const lmi_ops_ctx *c = k == 0 ? &ctx2 : &g;
+        g.wbuf = wbuf;
+        g.wbuf_floats = 64 * 1024;
+        fill(a1, N * C, 3.0);
+        memset(dw, 0, sizeof dw), memset(db, 0, sizeof db);
+        lmi_matmul_backward_set(c, a1, dw, db, dout, OC, x, wt, N, C, OC);
+        memset(a2, 0, sizeof a2);
+        lmi_matmul_backward(c, a2, NULL, NULL, dout, OC, x, wt, N, C, OC);
+        assert_memory_equal(a1, a2, sizeof a1);
+    }
+    free(wbuf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finite_differences),
         cmocka_unit_test(test_dropout_determinism),
         cmocka_unit_test(test_backward_determinism),
+        cmocka_unit_test(test_set_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

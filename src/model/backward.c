@@ -29,44 +29,14 @@ static void zero(float *x, size_t n) {
     memset(x, 0, n * sizeof(float));
 }
 
-static void act_forward(const lmi_ops_ctx *ctx, lmi_act act, float *out, const float *x, size_t n) {
-    switch (act) {
-    case LM_ACT_GELU_TANH:
-        lmi_gelu_tanh_forward(ctx, out, x, n);
-        break;
-    case LM_ACT_RELU:
-        lmi_relu_forward(ctx, out, x, n);
-        break;
-    default:
-        lmi_gelu_forward(ctx, out, x, n);
-        break;
-    }
-}
-
-static void act_backward(const lmi_ops_ctx *ctx, lmi_act act, float *dx, const float *dout,
-                         const float *x, size_t n) {
-    switch (act) {
-    case LM_ACT_GELU_TANH:
-        lmi_gelu_tanh_backward(ctx, dx, dout, x, n);
-        break;
-    case LM_ACT_RELU:
-        lmi_relu_backward(ctx, dx, dout, x, n);
-        break;
-    default:
-        lmi_gelu_backward(ctx, dx, dout, x, n);
-        break;
-    }
-}
-
-/* The gradient before a dropout from the one after it: into buf (zeroed first) when the forward
- * dropped, else dout itself. */
+/* The gradient before a dropout from the one after it: into buf when the forward dropped, else
+ * dout itself. */
 static const float *undrop(const lmi_ops_ctx *ctx, float *buf, const float *dout,
                            const uint8_t *bits, float p, size_t N, size_t C) {
     if (bits == NULL || !(p > 0.0f)) {
         return dout;
     }
-    zero(buf, N * C);
-    lmi_dropout_backward(ctx, buf, dout, bits, p, N, C);
+    lmi_dropout_backward_set(ctx, buf, dout, bits, p, N, C);
     return buf;
 }
 
@@ -107,17 +77,15 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
         size_t k;
         /* recomputed: the LN1 output (FFN input) and the activation output (FFN output's input) */
         layernorm_apply(ctx, a->S, v->sum1, v->mean1, v->rstd1, y->ln1_w, y->ln1_b, N, C);
-        act_forward(ctx, act, a->P, v->pre, N * I);
+        lmi_bert_act_forward(ctx, act, a->P, v->pre, N * I);
         /* out = LN2(dropout(ffn) + ln1): ds = d(sum2), the gradient of ln1 by the residual */
         zero(a->ds, N * C);
         lmi_layernorm_backward(ctx, a->ds, gy->ln2_w, gy->ln2_b, dx, v->sum2, v->mean2, v->rstd2,
                                y->ln2_w, N, C);
         dt = undrop(ctx, a->dt, a->ds, v->drop_ffn, p_hidden, N, C);
         /* ffn = o(act(i(ln1))) */
-        zero(a->D, N * I);
-        lmi_matmul_backward(ctx, a->D, gy->o_w, gy->o_b, dt, C, a->P, y->o_w, N, I, C);
-        zero(a->P, N * I);
-        act_backward(ctx, act, a->P, a->D, v->pre, N * I);
+        lmi_matmul_backward_set(ctx, a->D, gy->o_w, gy->o_b, dt, C, a->P, y->o_w, N, I, C);
+        lmi_bert_act_backward(ctx, act, a->P, a->D, v->pre, N * I, 0);
         lmi_matmul_backward(ctx, a->ds, gy->i_w, gy->i_b, a->P, I, a->S, y->i_w, N, C, I);
         /* ln1 = LN1(dropout(ao) + in): dx = d(sum1), the gradient of in by the residual */
         zero(dx, N * C);
@@ -125,8 +93,7 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
                                y->ln1_w, N, C);
         dt = undrop(ctx, a->dt, dx, v->drop_ao, p_hidden, N, C);
         /* ao = dense(attention(Q, K, V)) */
-        zero(a->ds, N * C);
-        lmi_matmul_backward(ctx, a->ds, gy->ao_w, gy->ao_b, dt, C, v->ctx, y->ao_w, N, C, C);
+        lmi_matmul_backward_set(ctx, a->ds, gy->ao_w, gy->ao_b, dt, C, v->ctx, y->ao_w, N, C, C);
         zero(a->d3, N * 3 * C);
         lmi_attention_seqs_backward(
             ctx, a->d3, a->ds, v->qkv, 3 * C, v->att, a->seqs, NULL, a->B, a->att_bscratch, a->T,

@@ -15,6 +15,7 @@
 #include "base/file.h"
 #include "base/json.h"
 #include "base/rng.h"
+#include "model/train.h"
 #include "tensor/blas.h"
 #include "tensor/guard.h"
 #include "tensor/ops.h"
@@ -843,20 +844,6 @@ lm_status lmi_bert_check_inputs(const lmi_bert *m, const int32_t *ids, const int
     return LM_OK;
 }
 
-static void activation(const lmi_ops_ctx *ctx, lmi_act act, float *x, size_t n) {
-    switch (act) {
-    case LM_ACT_GELU_TANH:
-        lmi_gelu_tanh_forward(ctx, x, x, n);
-        break;
-    case LM_ACT_RELU:
-        lmi_relu_forward(ctx, x, x, n);
-        break;
-    default:
-        lmi_gelu_forward(ctx, x, x, n);
-        break;
-    }
-}
-
 /* Plans the ops of a head (tensor/guard.h) with room to pack a weight of up to `rows` x K for
  * liblm's GEMM (a chunk of 4096 rows at a time for larger ones). LM_ERR_NOMEM when that room
  * cannot be had; otherwise lmi_ops_end and head_end follow. */
@@ -1018,7 +1005,7 @@ lm_status lmi_bert_mlm_logits(const lmi_bert *m, const float *hidden, const size
         memcpy(x + i * C, hidden + (rows != NULL ? rows[i] : i) * C, C * sizeof(float));
     }
     lmi_matmul_forward(&ctx, t, C, x, m->w.mlm_w, m->w.mlm_b, n, C, C);
-    activation(&ctx, m->cfg.hidden_act, t, n * C);
+    lmi_bert_act_forward(&ctx, m->cfg.hidden_act, t, t, n * C);
     lmi_layernorm_forward(&ctx, t, NULL, NULL, t, m->w.mlm_ln_w, m->w.mlm_ln_b, n, C,
                          (float)m->cfg.layer_norm_eps);
     lmi_matmul_forward(&ctx, logits, V, t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);

@@ -355,35 +355,6 @@ size_t lmi_bert_logits_count(const lmi_bert *m, size_t B, size_t T) {
 
 /* ---- forward ---- */
 
-static void act_forward(const lmi_ops_ctx *ctx, lmi_act act, float *out, const float *x, size_t n) {
-    switch (act) {
-    case LM_ACT_GELU_TANH:
-        lmi_gelu_tanh_forward(ctx, out, x, n);
-        break;
-    case LM_ACT_RELU:
-        lmi_relu_forward(ctx, out, x, n);
-        break;
-    default:
-        lmi_gelu_forward(ctx, out, x, n);
-        break;
-    }
-}
-
-static void act_backward(const lmi_ops_ctx *ctx, lmi_act act, float *dx, const float *dout,
-                         const float *x, size_t n) {
-    switch (act) {
-    case LM_ACT_GELU_TANH:
-        lmi_gelu_tanh_backward(ctx, dx, dout, x, n);
-        break;
-    case LM_ACT_RELU:
-        lmi_relu_backward(ctx, dx, dout, x, n);
-        break;
-    default:
-        lmi_gelu_backward(ctx, dx, dout, x, n);
-        break;
-    }
-}
-
 /* The classifier's dropout probability when dropout is on. */
 static float cls_p(const lmi_bert_dropout *d) {
     return d != NULL ? d->cls : 0.0f;
@@ -398,7 +369,7 @@ static void mlm_forward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_work
         memcpy(w->mlm_x + i * C, h + w->mlm_rows[i] * C, C * sizeof(float));
     }
     lmi_matmul_forward(ctx, w->mlm_pre, C, w->mlm_x, m->w.mlm_w, m->w.mlm_b, n, C, C);
-    act_forward(ctx, m->cfg.hidden_act, w->mlm_act, w->mlm_pre, n * C);
+    lmi_bert_act_forward(ctx, m->cfg.hidden_act, w->mlm_act, w->mlm_pre, n * C);
     lmi_layernorm_forward(ctx, w->mlm_t, w->mlm_mean, w->mlm_rstd, w->mlm_act, m->w.mlm_ln_w,
                           m->w.mlm_ln_b, n, C, (float)m->cfg.layer_norm_eps);
     lmi_matmul_forward(ctx, out, V, w->mlm_t, m->w.mlm_dec_w, m->w.mlm_bias, n, C, V);
@@ -610,8 +581,7 @@ void lmi_bert_train_backward(const lmi_bert *m, const lmi_ops_ctx *ctx0, lmi_ber
         zero(a->dt, n * C);
         lmi_layernorm_backward(ctx, a->dt, g->mlm_ln_w, g->mlm_ln_b, a->ds, w->mlm_act,
                                w->mlm_mean, w->mlm_rstd, m->w.mlm_ln_w, n, C);
-        zero(a->S, n * C);
-        act_backward(ctx, m->cfg.hidden_act, a->S, a->dt, w->mlm_pre, n * C);
+        lmi_bert_act_backward(ctx, m->cfg.hidden_act, a->S, a->dt, w->mlm_pre, n * C, 0);
         zero(a->ds, n * C);
         lmi_matmul_backward(ctx, a->ds, g->mlm_w, g->mlm_b, a->S, C, w->mlm_x, m->w.mlm_w, n, C,
                             C);

@@ -125,6 +125,13 @@ void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_a
                            const int32_t *ids, const int32_t *type_ids, const int32_t *mask,
                            const lmi_bert_dropout *d, const lmi_bert_packs *packs, int pad_rows);
 
+/* The hidden activation (config hidden_act) over n values: out = f(x); its backward
+ * dx (+)= dout * f'(x), added when accumulate, else overwritten. */
+void lmi_bert_act_forward(const lmi_ops_ctx *ctx, lmi_act act, float *out, const float *x,
+                          size_t n);
+void lmi_bert_act_backward(const lmi_ops_ctx *ctx, lmi_act act, float *dx, const float *dout,
+                           const float *x, size_t n, int accumulate);
+
 /* The encoder's backward from the gradient of the last hidden state, a->dx [N, C] (overwritten:
  * scratch), into the gradient views g (added, +=). The forward must have run with the training
  * layout and the same arguments. The word embedding of the padding token gets no gradient from

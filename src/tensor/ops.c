@@ -282,8 +282,8 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
 /* Thread t's share (of nt) of the matmul backward: a block of dinp (rows, or columns when there
  * are fewer rows than columns), a block of dweight (rows or columns alike) and a block of dbias
  * columns. The blocks of different threads never overlap, so nothing is reduced across threads. */
-static void matmul_backward_part(size_t t, size_t nt, float *dinp, float *dweight, float *dbias,
-                                 const float *dout, size_t ldo, const float *inp,
+static void matmul_backward_part(size_t t, size_t nt, float *dinp, float beta_in, float *dweight,
+                                 float *dbias, const float *dout, size_t ldo, const float *inp,
                                  const float *weight, size_t N, size_t C, size_t OC) {
     size_t lo, hi;
     if (dinp != NULL) { /* dinp[N, C] += dout[N, OC] . weight[OC, C] */
@@ -291,14 +291,14 @@ static void matmul_backward_part(size_t t, size_t nt, float *dinp, float *dweigh
             split_range(N, t, nt, 1, &lo, &hi);
             if (lo < hi) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(hi - lo), (int)C,
-                            (int)OC, 1.0f, dout + lo * ldo, (int)ldo, weight, (int)C, 1.0f,
+                            (int)OC, 1.0f, dout + lo * ldo, (int)ldo, weight, (int)C, beta_in,
                             dinp + lo * C, (int)C);
             }
         } else {
             split_range(C, t, nt, 16, &lo, &hi);
             if (lo < hi) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)(hi - lo),
-                            (int)OC, 1.0f, dout, (int)ldo, weight + lo, (int)C, 1.0f, dinp + lo,
+                            (int)OC, 1.0f, dout, (int)ldo, weight + lo, (int)C, beta_in, dinp + lo,
                             (int)C);
             }
         }
@@ -340,19 +340,24 @@ static void matmul_backward_part(size_t t, size_t nt, float *dinp, float *dweigh
     }
 }
 
-void lmi_matmul_backward(const lmi_ops_ctx *ctx, float *dinp, float *dweight, float *dbias,
-                        const float *dout, size_t ldo, const float *inp, const float *weight,
-                        size_t N, size_t C, size_t OC) {
+/* dinp (+)= dout . weight (added when accumulate), dweight += .., dbias += .. */
+static void matmul_backward(const lmi_ops_ctx *ctx, float *dinp, int accumulate, float *dweight,
+                            float *dbias, const float *dout, size_t ldo, const float *inp,
+                            const float *weight, size_t N, size_t C, size_t OC) {
     /* dinp[N, C], dweight[OC, C], dbias[OC]; dout[N, ldo], inp[N, C], weight[OC, C]
      * One OpenMP team; each thread calls the BLAS single-threaded on its own blocks (see
      * lmi_matmul_forward on why the BLAS does not thread by itself). */
+    const float beta_in = accumulate ? 1.0f : 0.0f;
     if (N == 0 || C == 0 || OC == 0) {
+        if (dinp != NULL && !accumulate) {
+            memset(dinp, 0, N * C * sizeof(float));
+        }
         return;
     }
     if (ctx->wbuf != NULL && !lmi_matmul_blas()) { /* liblm's GEMM, then the bias below */
         if (dinp != NULL) {
-            lmi_gemm_backward_input_to(dinp, C, dout, ldo, weight, C, N, OC, C, 1, ctx->wbuf,
-                                       ctx->wbuf_floats, ctx->threads);
+            lmi_gemm_backward_input_to(dinp, C, dout, ldo, weight, C, N, OC, C, accumulate,
+                                       ctx->wbuf, ctx->wbuf_floats, ctx->threads);
             dinp = NULL;
         }
         if (dweight != NULL) {
@@ -369,18 +374,31 @@ void lmi_matmul_backward(const lmi_ops_ctx *ctx, float *dinp, float *dweight, fl
         }
 #pragma omp parallel for num_threads(ctx->threads) schedule(static) if (nt > 1)
         for (t = 0; t < nt; t++) {
-            matmul_backward_part((size_t)t, (size_t)nt, NULL, NULL, dbias, dout, ldo, inp, weight,
-                                 N, C, OC);
+            matmul_backward_part((size_t)t, (size_t)nt, NULL, beta_in, NULL, dbias, dout, ldo, inp,
+                                 weight, N, C, OC);
         }
         return;
     }
     if (ctx->threads <= 1 || (double)N * C * OC < 2e5) {
-        matmul_backward_part(0, 1, dinp, dweight, dbias, dout, ldo, inp, weight, N, C, OC);
+        matmul_backward_part(0, 1, dinp, beta_in, dweight, dbias, dout, ldo, inp, weight, N, C,
+                             OC);
         return;
     }
 #pragma omp parallel num_threads(ctx->threads)
     matmul_backward_part((size_t)omp_get_thread_num(), (size_t)omp_get_num_threads(), dinp,
-                         dweight, dbias, dout, ldo, inp, weight, N, C, OC);
+                         beta_in, dweight, dbias, dout, ldo, inp, weight, N, C, OC);
+}
+
+void lmi_matmul_backward(const lmi_ops_ctx *ctx, float *dinp, float *dweight, float *dbias,
+                        const float *dout, size_t ldo, const float *inp, const float *weight,
+                        size_t N, size_t C, size_t OC) {
+    matmul_backward(ctx, dinp, 1, dweight, dbias, dout, ldo, inp, weight, N, C, OC);
+}
+
+void lmi_matmul_backward_set(const lmi_ops_ctx *ctx, float *dinp, float *dweight, float *dbias,
+                             const float *dout, size_t ldo, const float *inp, const float *weight,
+                             size_t N, size_t C, size_t OC) {
+    matmul_backward(ctx, dinp, 0, dweight, dbias, dout, ldo, inp, weight, N, C, OC);
 }
 
 void lmi_residual_layernorm_forward(const lmi_ops_ctx *ctx, float *out, const float *a,
@@ -602,27 +620,42 @@ void lmi_gelu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size
     }
 }
 
+/* torch's GeluBackward (approximate='none'): dy (cdf + x pdf) */
+static inline float gelu_grad(float dy, float x) {
+    float cdf = 0.5f * (1.0f + lmi_erff(x * 0.70710678118654752f));
+    float pdf = 0.39894228040143268f * lmi_expf(-0.5f * x * x); /* e^(-x^2/2) / sqrt(2 pi) */
+    return dy * (cdf + x * pdf);
+}
+
 LM_CLONES static void gelu_backward_range(float *dinp, const float *dout, const float *inp,
-                                          size_t n) {
-    /* torch's GeluBackward (approximate='none'): dy (cdf + x pdf) */
+                                          size_t n, int acc) {
     size_t i;
+    if (acc) {
 #pragma omp simd
-    for (i = 0; i < n; i++) {
-        float x = inp[i];
-        float cdf = 0.5f * (1.0f + lmi_erff(x * 0.70710678118654752f));
-        float pdf = 0.39894228040143268f * lmi_expf(-0.5f * x * x); /* e^(-x^2/2) / sqrt(2 pi) */
-        dinp[i] += dout[i] * (cdf + x * pdf);
+        for (i = 0; i < n; i++) {
+            dinp[i] += gelu_grad(dout[i], inp[i]);
+        }
+    } else {
+#pragma omp simd
+        for (i = 0; i < n; i++) {
+            dinp[i] = gelu_grad(dout[i], inp[i]);
+        }
+    }
+}
+
+static void gelu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                          const float *inp, size_t n, int acc) {
+    long i, chunks = (long)((n + 4095) / 4096);
+#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
+    for (i = 0; i < chunks; i++) {
+        size_t lo = (size_t)i * 4096, len = n - lo < 4096 ? n - lo : 4096;
+        gelu_backward_range(dinp + lo, dout + lo, inp + lo, len, acc);
     }
 }
 
 void lmi_gelu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *inp,
                       size_t n) {
-    long i, chunks = (long)((n + 4095) / 4096);
-#pragma omp parallel for num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
-    for (i = 0; i < chunks; i++) {
-        size_t lo = (size_t)i * 4096, len = n - lo < 4096 ? n - lo : 4096;
-        gelu_backward_range(dinp + lo, dout + lo, inp + lo, len);
-    }
+    gelu_backward(ctx, dinp, dout, inp, n, 1);
 }
 
 void lmi_gelu_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
@@ -636,8 +669,8 @@ void lmi_gelu_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp,
     }
 }
 
-void lmi_gelu_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
-                           const float *inp, size_t n) {
+static void gelu_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                               const float *inp, size_t n, int acc) {
     /* torch's GeluBackward (approximate='tanh'): with k = sqrt(2/pi), u = k (x + 0.044715 x^3),
      * t = tanh(u): dy (0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 0.044715 x^2)) */
     long i;
@@ -650,8 +683,14 @@ void lmi_gelu_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *do
         float left = 0.5f * x, right = 1.0f + t;
         float dleft = 0.5f * right;
         float dright = left * (1.0f - t * t) * (k * (1.0f + 3.0f * kappa * x2));
-        dinp[i] += dout[i] * (dleft + dright);
+        const float d = dout[i] * (dleft + dright);
+        dinp[i] = acc ? dinp[i] + d : d;
     }
+}
+
+void lmi_gelu_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                           const float *inp, size_t n) {
+    gelu_tanh_backward(ctx, dinp, dout, inp, n, 1);
 }
 
 void lmi_relu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n) {
@@ -662,12 +701,33 @@ void lmi_relu_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size
     }
 }
 
-void lmi_relu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *inp,
-                      size_t n) {
+static void relu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                          const float *inp, size_t n, int acc) {
     long i;
 #pragma omp parallel for simd num_threads(ctx->threads) schedule(static) if (n >= LM_PAR_MIN)
     for (i = 0; i < (long)n; i++) {
-        dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
+        const float d = inp[i] > 0.0f ? dout[i] : 0.0f;
+        dinp[i] = acc ? dinp[i] + d : d;
+    }
+}
+
+void lmi_relu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *inp,
+                      size_t n) {
+    relu_backward(ctx, dinp, dout, inp, n, 1);
+}
+
+void lmi_act_backward_set(const lmi_ops_ctx *ctx, lmi_ops_act act, float *dinp,
+                          const float *dout, const float *inp, size_t n) {
+    switch (act) {
+    case LMI_OPS_GELU_TANH:
+        gelu_tanh_backward(ctx, dinp, dout, inp, n, 0);
+        break;
+    case LMI_OPS_RELU:
+        relu_backward(ctx, dinp, dout, inp, n, 0);
+        break;
+    default:
+        gelu_backward(ctx, dinp, dout, inp, n, 0);
+        break;
     }
 }
 
@@ -863,8 +923,8 @@ void lmi_dropout_forward_keyed(const lmi_ops_ctx *ctx, float *out, uint8_t *mask
     }
 }
 
-void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
-                         const uint8_t *mask, float p, size_t N, size_t C) {
+static void dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                             const uint8_t *mask, float p, size_t N, size_t C, int acc) {
     /* dinp[N, C], dout[N, C], mask[N, ceil(C / 8)] */
     const dropout_plan d = dropout_plan_for(p);
     const size_t stride = (C + 7) / 8;
@@ -877,9 +937,20 @@ void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout
         size_t c;
 #pragma omp simd
         for (c = 0; c < C; c++) {
-            o[c] += g[c] * ((bits[c / 8] >> (c % 8) & 1) ? d.scale : 0.0f);
+            const float v = g[c] * ((bits[c / 8] >> (c % 8) & 1) ? d.scale : 0.0f);
+            o[c] = acc ? o[c] + v : v;
         }
     }
+}
+
+void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                         const uint8_t *mask, float p, size_t N, size_t C) {
+    dropout_backward(ctx, dinp, dout, mask, p, N, C, 1);
+}
+
+void lmi_dropout_backward_set(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                             const uint8_t *mask, float p, size_t N, size_t C) {
+    dropout_backward(ctx, dinp, dout, mask, p, N, C, 0);
 }
 
 static size_t lines16(size_t floats) {

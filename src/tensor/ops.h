@@ -76,6 +76,11 @@ void lmi_matmul_spans_forward(const lmi_ops_ctx *ctx, float *out, size_t ldo, co
 void lmi_matmul_backward(const lmi_ops_ctx *ctx, float *dinp, float *dweight, float *dbias,
                         const float *dout, size_t ldo, const float *inp, const float *weight,
                         size_t N, size_t C, size_t OC);
+/* The same with dinp[N, C] = dout . weight (overwritten, not added to: no zeroing before, no
+ * read of the old values). */
+void lmi_matmul_backward_set(const lmi_ops_ctx *ctx, float *dinp, float *dweight, float *dbias,
+                             const float *dout, size_t ldo, const float *inp, const float *weight,
+                             size_t N, size_t C, size_t OC);
 
 /* out[N, C] = layernorm(a + b) * weight + bias per row (residual add fused with the layer norm,
  * as BERT's post-LN blocks do); out may equal a or b. */
@@ -154,6 +159,11 @@ void lmi_gelu_tanh_row(float *x, size_t n);
 void lmi_relu_row(float *x, size_t n);
 void lmi_relu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *inp,
                       size_t n);
+/* The activation kinds of lmi_act_backward_set. */
+typedef enum lmi_ops_act { LMI_OPS_GELU = 0, LMI_OPS_GELU_TANH, LMI_OPS_RELU } lmi_ops_act;
+/* dinp[n] = dout * f'(x) (overwritten, not added to) for one of the activations above. */
+void lmi_act_backward_set(const lmi_ops_ctx *ctx, lmi_ops_act act, float *dinp,
+                          const float *dout, const float *inp, size_t n);
 void lmi_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n);
 void lmi_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *out,
                       size_t n);
@@ -184,6 +194,9 @@ void lmi_dropout_forward_keyed(const lmi_ops_ctx *ctx, float *out, uint8_t *mask
 /* dinp[N, C] += dout * keep / (1 - p), with the forward's mask and p. */
 void lmi_dropout_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
                          const uint8_t *mask, float p, size_t N, size_t C);
+/* The same with dinp = (overwritten, not added to). */
+void lmi_dropout_backward_set(const lmi_ops_ctx *ctx, float *dinp, const float *dout,
+                             const uint8_t *mask, float p, size_t N, size_t C);
 
 /* p[0..n) = softmax(p * scale + bias) in place, bias[n] 0 (a key) or -inf (padding). */
 void lmi_softmax_scaled_row(float *p, const float *bias, float scale, size_t n);
