@@ -41,55 +41,6 @@ static inline v4 bcast4(const float *p) {
 #define BCAST(p) bcast4(p)
 #define FMA(x, y, z) ((z) + (x) * (y))
 
-/* Row i of the tile: accumulators c<i>a (columns 0..3) and c<i>b (4..7). */
-#define ROW_INIT(i)                                                                               \
-    if ((i) < mr) {                                                                               \
-        c##i##a = load_c ? LOADU(c + (i) * ldc) : ZERO();                                         \
-        c##i##b = load_c ? LOADU(c + (i) * ldc + VW) : ZERO();                                    \
-        if (bias != NULL) {                                                                       \
-            c##i##a = ADD(c##i##a, LOADU(bias));                                                  \
-            c##i##b = ADD(c##i##b, LOADU(bias + VW));                                             \
-        }                                                                                         \
-    }
-#define ROW_FMA(i)                                                                                \
-    if ((i) < mr) {                                                                               \
-        const VEC x = BCAST(a + (i) * rs + k * ks);                                               \
-        c##i##a = FMA(x, b0, c##i##a);                                                            \
-        c##i##b = FMA(x, b1, c##i##b);                                                            \
-    }
-#define ROW_STORE(i)                                                                              \
-    if ((i) < mr) {                                                                               \
-        STOREU(c + (i) * ldc, c##i##a);                                                           \
-        STOREU(c + (i) * ldc + VW, c##i##b);                                                      \
-    }
-
-/* c[0..mr)[0..NR) as gemm_kernel.h says; mr is a constant in every caller. */
-static inline void tile(const size_t mr, size_t kc, const float *a, size_t rs, size_t ks,
-                        const float *b /* [kc][NR] */, float *c /* [mr, ldc] */, size_t ldc,
-                        const float *bias /* [NR] or NULL */, int load_c) {
-    VEC c0a = ZERO(), c0b = ZERO();
-    VEC c1a = ZERO(), c1b = ZERO();
-    VEC c2a = ZERO(), c2b = ZERO();
-    VEC c3a = ZERO(), c3b = ZERO();
-    size_t k;
-    ROW_INIT(0)
-    ROW_INIT(1)
-    ROW_INIT(2)
-    ROW_INIT(3)
-    for (k = 0; k < kc; k++) {
-        const VEC b0 = LOADA(b), b1 = LOADA(b + VW);
-        ROW_FMA(0)
-        ROW_FMA(1)
-        ROW_FMA(2)
-        ROW_FMA(3)
-        b += NR;
-    }
-    ROW_STORE(0)
-    ROW_STORE(1)
-    ROW_STORE(2)
-    ROW_STORE(3)
-}
-
 #else
 
 static void tile(const size_t mr, size_t kc, const float *a, size_t rs, size_t ks,
@@ -117,27 +68,16 @@ static void tile(const size_t mr, size_t kc, const float *a, size_t rs, size_t k
         }
     }
 }
+#define LM_TILE_OWN /* tile() above: the shared one needs GCC or clang */
 
 #endif
 
-/* rows<r>: A row-major (element (i, k) at a[i lda + k]); rows<r>t: A k-major (at a[k lda + i]). */
-#define ROWS(r)                                                                                   \
-    static void rows##r(size_t kc, const float *a, size_t lda, const float *b,                    \
-        float *c, size_t ldc, const float *bias, int load_c) {                                    \
-        tile(r, kc, a, lda, 1, b, c, ldc, bias, load_c);                                          \
-    }                                                                                             \
-    static void rows##r##t(size_t kc, const float *a, size_t lda, const float *b,                 \
-        float *c, size_t ldc, const float *bias, int load_c) {                                    \
-        tile(r, kc, a, 1, lda, b, c, ldc, bias, load_c);                                          \
-    }
-ROWS(1)
-ROWS(2)
-ROWS(3)
-ROWS(4)
+#define LM_TARGET
+#define TILE_ROWS(X) X(0) X(1) X(2) X(3)
+#define TILE_COUNTS(X) X(1) X(2) X(3) X(4)
+#include "tensor/gemm_tile.h"
 
 const lmi_gemm_kernel *lmi_gemm_kernel_generic(void) {
-    static const lmi_gemm_kernel k = {"generic-4x8", 1, MR, NR, 256, 32 * MR, 512,
-        {NULL, rows1, rows2, rows3, rows4},
-        {NULL, rows1t, rows2t, rows3t, rows4t}};
+    static const lmi_gemm_kernel k = {"generic-4x8", 1, MR, NR, 256, 32 * MR, 512, TILE_TABLE};
     return &k;
 }
