@@ -7,12 +7,14 @@
 # peak RSS (one process per measurement), and the ratios. Ends with
 #   bench-train: min speed ratio R, max memory ratio M     (liblm over PyTorch)
 #   THREADS (default: the cores available), STEPS (timed steps after one warm-up, default 3),
+#   ROUNDS (default 1: rounds of liblm then PyTorch; the speed is the ratio of the medians),
 #   LM_MINILM_DIR (default: scripts/find_minilm.sh), LM_PYENV (reference Python environment).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 threads=${THREADS:-$(nproc)}
 steps=${STEPS:-3}
+rounds=${ROUNDS:-1}
 mkdir -p build/bench
 cc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
     $(pkg-config --cflags openblas) -o build/bench/train bench/train.c lib/liblm.a \
@@ -33,17 +35,26 @@ max_mem=""
 for model in minilm bert-base-random; do
     if [ "$model" = minilm ]; then src=(--model "$minilm"); shape=32x128; else src=(--random-base); shape=8x128; fi
     b=${shape%x*}; t=${shape#*x}
-    c=$(build/bench/train "${src[@]}" --batch "$b" --seq "$t" --threads "$threads" --steps "$steps")
-    p=$("$py" bench/train.py "${src[@]}" --batch "$b" --seq "$t" --threads "$threads" --steps "$steps" 2>/dev/null)
-    cs=$(field "$c" steps_per_s); ps=$(field "$p" steps_per_s)
+    # ROUNDS rounds, liblm then PyTorch in each (the two sides' timings drift with the machine):
+    # steps/s is each side's median over the rounds
+    cl=(); pl=(); cms=(); pms=()
+    for ((r = 0; r < rounds; r++)); do
+        c=$(build/bench/train "${src[@]}" --batch "$b" --seq "$t" --threads "$threads" --steps "$steps")
+        p=$("$py" bench/train.py "${src[@]}" --batch "$b" --seq "$t" --threads "$threads" --steps "$steps" 2>/dev/null)
+        cl+=("$(field "$c" steps_per_s)"); pl+=("$(field "$p" steps_per_s)")
+        cms+=("$(field "$c" median_ms)"); pms+=("$(field "$p" median_ms)")
+    done
+    med() { "$py" -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+    cs=$(med "${cl[@]}"); ps=$(med "${pl[@]}")
     cr=$(field "$c" peak_rss_mb); pr=$(field "$p" peak_rss_mb)
     speed=$("$py" -c "print(f'{$cs/$ps:.2f}')")
     mem=$("$py" -c "print(f'{$cr/$pr:.2f}')")
     tgf=$("$py" -c "print(f'{$(field "$c" gflop_per_step)*$ps:.1f}')")
     printf '%-18s %-7s %9s %9s %8s %8s %6sx %6s %6.1f%% %6s %11s %5sx\n' "$model" "$shape" \
-        "$(field "$c" median_ms)" "$(field "$p" median_ms)" "$cs" "$ps" "$speed" \
+        "$(med "${cms[@]}")" "$(med "${pms[@]}")" "$cs" "$ps" "$speed" \
         "$(field "$c" gflops)" "$("$py" -c "print(100*$(field "$c" peak_share))")" \
         "$(field "$c" sgemm_peak_gflops)" "$cr/$pr" "$mem"
+    [ "$rounds" -gt 1 ] && echo "    (rounds, step ms: liblm ${cms[*]}; PyTorch ${pms[*]})"
     echo "    (PyTorch at $tgf GF/s; liblm load $(field "$c" load_ms) ms, kernels $(field "$c" kernel), BLAS $(field "$c" blas); torch $(field "$p" torch), attention $(field "$p" attn); losses $(field "$c" loss) / $(field "$p" loss))"
     min_speed=$("$py" -c "print(min(x for x in [$speed, ${min_speed:-1e9}]))")
     max_mem=$("$py" -c "print(max(x for x in [$mem, ${max_mem:-0}]))")
