@@ -7,14 +7,14 @@
 # peak RSS (one process per measurement), and the ratios. Ends with
 #   bench-train: min speed ratio R, max memory ratio M     (liblm over PyTorch)
 #   THREADS (default: the cores available), STEPS (timed steps after one warm-up, default 3),
-#   ROUNDS (default 1: rounds of liblm then PyTorch; the speed is the ratio of the medians),
+#   ROUNDS (default 3: rounds of liblm then PyTorch; the speed is the ratio of the medians),
 #   LM_MINILM_DIR (default: scripts/find_minilm.sh), LM_PYENV (reference Python environment).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 threads=${THREADS:-$(nproc)}
 steps=${STEPS:-3}
-rounds=${ROUNDS:-1}
+rounds=${ROUNDS:-3}
 mkdir -p build/bench
 cc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
     $(pkg-config --cflags openblas) -o build/bench/train bench/train.c lib/liblm.a \
