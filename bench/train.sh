@@ -44,7 +44,7 @@ for model in minilm bert-base-random; do
         cl+=("$(field "$c" steps_per_s)"); pl+=("$(field "$p" steps_per_s)")
         cms+=("$(field "$c" median_ms)"); pms+=("$(field "$p" median_ms)")
     done
-    med() { "$py" -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+    med() { "$py" -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.6g}")' "$@"; }
     cs=$(med "${cl[@]}"); ps=$(med "${pl[@]}")
     cr=$(field "$c" peak_rss_mb); pr=$(field "$p" peak_rss_mb)
     speed=$("$py" -c "print(f'{$cs/$ps:.2f}')")
