@@ -878,8 +878,9 @@ static void test_backward_determinism(void **state) {
 
 /* ---- overwrite forms ---- */
 
-/* The `_set` forms (dinp overwritten) give the bits of zeroing dinp and adding into it, on
- * whatever dinp held before; for the matmul, on the BLAS and on liblm's GEMM. */
+/* The overwrite forms (the `_set` functions, lmi_act_backward with accumulate 0) give the bits
+ * of zeroing dinp and adding into it, on whatever dinp held before; for the matmul, on the BLAS
+ * and on liblm's GEMM. */
 static void test_set_forms(void **state) {
     enum { N = 70, C = 48, OC = 40, CB = 6 };
     static float x[N * C], dout[N * C], a1[N * C], a2[N * C], wt[OC * C], dw[OC * C], db[OC];
@@ -896,7 +897,7 @@ static void test_set_forms(void **state) {
     fill(wt, OC * C, 0.5);
     for (k = 0; k < 3; k++) {
         fill(a1, N * C, 3.0); /* garbage to be overwritten */
-        lmi_act_backward_set(&ctx2, acts[k], a1, dout, x, N * C);
+        lmi_act_backward(&ctx2, acts[k], a1, dout, x, N * C, 0);
         memset(a2, 0, sizeof a2);
         if (k == 0) {
             lmi_gelu_backward(&ctx2, a2, dout, x, N * C);

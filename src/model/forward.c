@@ -204,41 +204,21 @@ static lmi_gemm_epilogue_fn act_row(lmi_act act) {
     }
 }
 
+/* The tensor ops' kind of a config's hidden_act. */
+static lmi_ops_act ops_act(lmi_act act) {
+    return act == LM_ACT_GELU_TANH ? LMI_OPS_GELU_TANH
+           : act == LM_ACT_RELU    ? LMI_OPS_RELU
+                                   : LMI_OPS_GELU;
+}
+
 void lmi_bert_act_forward(const lmi_ops_ctx *ctx, lmi_act act, float *out, const float *x,
                           size_t n) {
-    switch (act) {
-    case LM_ACT_GELU_TANH:
-        lmi_gelu_tanh_forward(ctx, out, x, n);
-        break;
-    case LM_ACT_RELU:
-        lmi_relu_forward(ctx, out, x, n);
-        break;
-    default:
-        lmi_gelu_forward(ctx, out, x, n);
-        break;
-    }
+    lmi_act_forward(ctx, ops_act(act), out, x, n);
 }
 
 void lmi_bert_act_backward(const lmi_ops_ctx *ctx, lmi_act act, float *dx, const float *dout,
                            const float *x, size_t n, int accumulate) {
-    const lmi_ops_act k = act == LM_ACT_GELU_TANH ? LMI_OPS_GELU_TANH
-                          : act == LM_ACT_RELU    ? LMI_OPS_RELU
-                                                  : LMI_OPS_GELU;
-    if (!accumulate) {
-        lmi_act_backward_set(ctx, k, dx, dout, x, n);
-        return;
-    }
-    switch (act) {
-    case LM_ACT_GELU_TANH:
-        lmi_gelu_tanh_backward(ctx, dx, dout, x, n);
-        break;
-    case LM_ACT_RELU:
-        lmi_relu_backward(ctx, dx, dout, x, n);
-        break;
-    default:
-        lmi_gelu_backward(ctx, dx, dout, x, n);
-        break;
-    }
+    lmi_act_backward(ctx, ops_act(act), dx, dout, x, n, accumulate);
 }
 
 /* Dropout in place with the mask kept, when p > 0; row n draws as row keys[n] of [B, T]. */
@@ -434,7 +414,8 @@ void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_a
         parts[0].rows = I;
         LMI_PROF(LMI_PROF_FFN_IN, l, fl * (double)I,
                  linear(ctx, a, v->pre, I, a->ln1, R, NULL, NULL, parts, 1, C, y->i_b, 0, NULL));
-        LMI_PROF(LMI_PROF_ACT, l, 0, lmi_bert_act_forward(ctx, m->cfg.hidden_act, a->post, v->pre, R * I));
+        LMI_PROF(LMI_PROF_ACT, l, 0,
+                 lmi_bert_act_forward(ctx, m->cfg.hidden_act, a->post, v->pre, R * I));
         parts[0].w = y->o_w;
         parts[0].rows = C;
         LMI_PROF(LMI_PROF_FFN_OUT, l, fl * (double)I,

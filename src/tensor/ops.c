@@ -716,17 +716,32 @@ void lmi_relu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, c
     relu_backward(ctx, dinp, dout, inp, n, 1);
 }
 
-void lmi_act_backward_set(const lmi_ops_ctx *ctx, lmi_ops_act act, float *dinp,
-                          const float *dout, const float *inp, size_t n) {
+void lmi_act_forward(const lmi_ops_ctx *ctx, lmi_ops_act act, float *out, const float *inp,
+                     size_t n) {
     switch (act) {
     case LMI_OPS_GELU_TANH:
-        gelu_tanh_backward(ctx, dinp, dout, inp, n, 0);
+        lmi_gelu_tanh_forward(ctx, out, inp, n);
         break;
     case LMI_OPS_RELU:
-        relu_backward(ctx, dinp, dout, inp, n, 0);
+        lmi_relu_forward(ctx, out, inp, n);
         break;
     default:
-        gelu_backward(ctx, dinp, dout, inp, n, 0);
+        lmi_gelu_forward(ctx, out, inp, n);
+        break;
+    }
+}
+
+void lmi_act_backward(const lmi_ops_ctx *ctx, lmi_ops_act act, float *dinp, const float *dout,
+                      const float *inp, size_t n, int accumulate) {
+    switch (act) {
+    case LMI_OPS_GELU_TANH:
+        gelu_tanh_backward(ctx, dinp, dout, inp, n, accumulate);
+        break;
+    case LMI_OPS_RELU:
+        relu_backward(ctx, dinp, dout, inp, n, accumulate);
+        break;
+    default:
+        gelu_backward(ctx, dinp, dout, inp, n, accumulate);
         break;
     }
 }

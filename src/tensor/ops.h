@@ -159,11 +159,13 @@ void lmi_gelu_tanh_row(float *x, size_t n);
 void lmi_relu_row(float *x, size_t n);
 void lmi_relu_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *inp,
                       size_t n);
-/* The activation kinds of lmi_act_backward_set. */
+/* One of the activations above by kind: out = f(inp), and dinp (+)= dout * f'(inp), added
+ * when accumulate, else overwritten (no zeroing before, no read of the old values). */
 typedef enum lmi_ops_act { LMI_OPS_GELU = 0, LMI_OPS_GELU_TANH, LMI_OPS_RELU } lmi_ops_act;
-/* dinp[n] = dout * f'(x) (overwritten, not added to) for one of the activations above. */
-void lmi_act_backward_set(const lmi_ops_ctx *ctx, lmi_ops_act act, float *dinp,
-                          const float *dout, const float *inp, size_t n);
+void lmi_act_forward(const lmi_ops_ctx *ctx, lmi_ops_act act, float *out, const float *inp,
+                     size_t n);
+void lmi_act_backward(const lmi_ops_ctx *ctx, lmi_ops_act act, float *dinp, const float *dout,
+                      const float *inp, size_t n, int accumulate);
 void lmi_tanh_forward(const lmi_ops_ctx *ctx, float *out, const float *inp, size_t n);
 void lmi_tanh_backward(const lmi_ops_ctx *ctx, float *dinp, const float *dout, const float *out,
                       size_t n);
