@@ -53,8 +53,7 @@ static void gather_rows(const lmi_bert_acts *a, float *dx, size_t C) {
 }
 
 void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts *a,
-                       const lmi_bert_grads *g, const int32_t *ids, const int32_t *type_ids,
-                       const int32_t *mask, const lmi_bert_dropout *d) {
+                       const lmi_bert_grads *g, const lmi_bert_dropout *d) {
     const size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size;
     const size_t NH = (size_t)m->cfg.num_attention_heads, N = a->rows;
     const size_t L = (size_t)m->cfg.num_hidden_layers;
@@ -64,7 +63,6 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
     float *dx = a->dx; /* gradient of the current layer's output, then of its input */
     const float *dt;
     size_t l;
-    (void)ids, (void)mask; /* the forward gathered the ids (a->ids, a->types) */
     if (N == 0) {
         return;
     }
@@ -133,5 +131,5 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
         lmi_embedding_backward(ctx, g->wte, a->ids, a->ds, N, C);
     }
     lmi_embedding_backward(ctx, g->wpe, a->pos, a->ds, N, C);
-    lmi_embedding_backward(ctx, g->wtt, type_ids != NULL ? a->types : a->zeros, a->ds, N, C);
+    lmi_embedding_backward(ctx, g->wtt, a->types, a->ds, N, C);
 }

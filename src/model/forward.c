@@ -95,7 +95,6 @@ size_t lmi_bert_acts_layout(const lmi_bert *m, lmi_bert_acts *a, void *base, siz
         }
         return c.off;
     }
-    a->zeros = carve(&c, N * sizeof(int32_t));
     a->ids = carve(&c, N * sizeof(int32_t));
     a->types = carve(&c, N * sizeof(int32_t));
     a->need = carve(&c, B * sizeof(size_t));
@@ -151,7 +150,8 @@ size_t lmi_bert_acts_layout(const lmi_bert *m, lmi_bert_acts *a, void *base, siz
 
 /* The rows of the forward: the tokens of each sequence up to its last real one (all T when
  * pad_rows, or when it has no real token; in training at least a->need[b], the rows the head
- * reads), one sequence after the other, with their ids gathered; returns the row count. */
+ * reads), one sequence after the other, with their ids and type ids gathered (type 0 when none
+ * are given); returns the row count. */
 static size_t plan_rows(lmi_bert_acts *a, const int32_t **ids, const int32_t **type_ids,
                         const int32_t *mask, int pad_rows) {
     const size_t T = a->T;
@@ -181,14 +181,13 @@ static size_t plan_rows(lmi_bert_acts *a, const int32_t **ids, const int32_t **t
         memcpy(a->ids + at, *ids + b * T, s->rows * sizeof(int32_t));
         if (*type_ids != NULL) {
             memcpy(a->types + at, *type_ids + b * T, s->rows * sizeof(int32_t));
+        } else {
+            memset(a->types + at, 0, s->rows * sizeof(int32_t));
         }
         at += s->rows;
     }
-    if (a->zeros != NULL) {
-        memset(a->zeros, 0, a->N * sizeof(int32_t));
-    }
     *ids = a->ids;
-    *type_ids = *type_ids != NULL ? a->types : NULL;
+    *type_ids = a->types;
     a->rows = at;
     return at;
 }
@@ -254,16 +253,9 @@ static void embeddings(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
                        float *mean, float *rstd, const int32_t *ids, const int32_t *type_ids,
                        size_t R) {
     const size_t C = (size_t)m->cfg.hidden_size;
-    size_t n;
     lmi_embedding_forward(ctx, a->emb, ids, m->w.wte, R, C, 0);
     lmi_embedding_forward(ctx, a->emb, a->pos, m->w.wpe, R, C, 1);
-    if (type_ids != NULL) {
-        lmi_embedding_forward(ctx, a->emb, type_ids, m->w.wtt, R, C, 1);
-    } else {
-        for (n = 0; n < R; n++) {
-            lmi_residual_forward(ctx, a->emb + n * C, a->emb + n * C, m->w.wtt, C);
-        }
-    }
+    lmi_embedding_forward(ctx, a->emb, type_ids, m->w.wtt, R, C, 1);
     lmi_layernorm_forward(ctx, out, mean, rstd, a->emb, m->w.emb_ln_w, m->w.emb_ln_b, R, C,
                           (float)m->cfg.layer_norm_eps);
 }

@@ -593,5 +593,5 @@ void lmi_bert_train_backward(const lmi_bert *m, const lmi_ops_ctx *ctx0, lmi_ber
     default:
         break;
     }
-    lmi_bert_backward(m, ctx, a, g, b->ids, b->type_ids, b->attention_mask, d);
+    lmi_bert_backward(m, ctx, a, g, d);
 }

@@ -77,7 +77,7 @@ typedef struct lmi_bert_acts {
     size_t rows;                 /* rows of the forward: the gathered tokens (<= N) */
     lmi_att_seq *seqs;           /* [B] each sequence's rows and keys */
     int32_t *pos;                /* [N] position ids of the rows */
-    int32_t *ids, *types;        /* [N] the gathered ids and type ids */
+    int32_t *ids, *types;        /* [N] the gathered ids and type ids (0 when none are given) */
     size_t *need;                /* [B] training: rows each sequence must have at least (the
                                     head reads them), 0 after the layout */
     size_t *row_keys;            /* [N] training: row b T + t of [B, T] for each row (dropout) */
@@ -85,7 +85,6 @@ typedef struct lmi_bert_acts {
     size_t wpack_floats;
     float *qkv_b;                /* [3C] Q | K | V biases side by side (training) */
     void *q8_scratch;            /* int8 inference: activations quantised */
-    int32_t *zeros;              /* [N] token type ids when none are given */
     float *emb;                  /* [N, C] word + position + type (training: LN input) */
     float *emb_mean, *emb_rstd;  /* [N] (training) */
     float *h0;                   /* [N, C] embeddings output (after dropout) */
@@ -132,13 +131,13 @@ void lmi_bert_act_forward(const lmi_ops_ctx *ctx, lmi_act act, float *out, const
 void lmi_bert_act_backward(const lmi_ops_ctx *ctx, lmi_act act, float *dx, const float *dout,
                            const float *x, size_t n, int accumulate);
 
-/* The encoder's backward from the gradient of the last hidden state, a->dx [N, C] (overwritten:
- * scratch), into the gradient views g (added, +=). The forward must have run with the training
- * layout and the same arguments. The word embedding of the padding token gets no gradient from
- * the lookup (nn.Embedding's padding_idx); its tied-decoder gradient stays. */
+/* The encoder's backward from the gradient of the last hidden state, a->dx [B, T, C]
+ * (overwritten: scratch), into the gradient views g (added, +=), for the forward that ran last on
+ * `a` (the training layout: its rows, ids and masks are kept there) with the same dropout d. The
+ * word embedding of the padding token gets no gradient from the lookup (nn.Embedding's
+ * padding_idx); its tied-decoder gradient stays. */
 void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts *a,
-                       const lmi_bert_grads *g, const int32_t *ids, const int32_t *type_ids,
-                       const int32_t *mask, const lmi_bert_dropout *d);
+                       const lmi_bert_grads *g, const lmi_bert_dropout *d);
 
 /* ---- training and evaluation steps over a head ---- */
 
