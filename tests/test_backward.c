@@ -504,18 +504,22 @@ static void attention_grad(fd_state *s, float *g) {
     const int th = s->ctx->threads;
     float *out = alloc_floats(B * T * C), *att = alloc_floats(B * NH * T * T);
     float *out2 = alloc_floats(B * T * C);
+    lmi_att_seq *seqs = malloc(B * sizeof *seqs);
     /* 64-byte aligned: the GEMM's packs live in the scratch */
     float *scr = aligned_alloc(64, (lmi_attention_scratch_floats(T, C / NH, th) + 16) / 16 * 64);
     float *bscr =
         aligned_alloc(64, (lmi_attention_backward_scratch_floats(T, C / NH, th) + 16) / 16 * 64);
     assert_non_null(scr);
     assert_non_null(bscr);
-    lmi_attention_forward(s->ctx, out, att, s->x, s->ld, s->ids, scr, B, T, C, NH, s->p, s->seed);
+    assert_non_null(seqs);
+    lmi_att_seqs_padded(seqs, s->ids, B, T);
+    lmi_attention_forward(s->ctx, out, att, s->x, s->ld, seqs, B, scr, T, C, NH, s->p, s->seed);
     /* keeping the probabilities changes nothing in the output */
-    lmi_attention_forward(s->ctx, out2, NULL, s->x, s->ld, s->ids, scr, B, T, C, NH, s->p, s->seed);
+    lmi_attention_forward(s->ctx, out2, NULL, s->x, s->ld, seqs, B, scr, T, C, NH, s->p, s->seed);
     assert_memory_equal(out, out2, B * T * C * sizeof(float));
-    lmi_attention_backward(s->ctx, g, s->w, s->x, s->ld, att, s->ids, bscr, B, T, C, NH, s->p,
+    lmi_attention_backward(s->ctx, g, s->w, s->x, s->ld, att, seqs, B, bscr, T, C, NH, s->p,
                            s->seed);
+    free(seqs);
     free(out);
     free(out2);
     free(att);
@@ -821,6 +825,7 @@ static void test_backward_determinism(void **state) {
     static float dq1[B * T * 3 * C], dq2[B * T * 3 * C];
     static float mi1[N * C], mw1[OC * C], mb1[OC], mi2[N * C], mw2[OC * C], mb2[OC], mb3[OC];
     static int32_t ids[N], mask[B * T];
+    lmi_att_seq seqs[B];
     size_t i;
     (void)state;
     lmi_rng_seed(&rng, 11);
@@ -868,9 +873,10 @@ static void test_backward_determinism(void **state) {
     lmi_matmul_forward(&g1, mi1, OC, x, wt, mb1, N, C, OC);
     lmi_matmul_forward(&g2, mi2, OC, x, wt, mb1, N, C, OC);
     assert_memory_equal(mi1, mi2, N * OC * sizeof(float));
-    lmi_attention_forward(&ctx2, ao, att, qkv, 3 * C, mask, scr, B, T, C, NH, 0.1f, 5);
-    lmi_attention_backward(&ctx2, dq1, dout, qkv, 3 * C, att, mask, scr, B, T, C, NH, 0.1f, 5);
-    lmi_attention_backward(&ctx2, dq2, dout, qkv, 3 * C, att, mask, scr, B, T, C, NH, 0.1f, 5);
+    lmi_att_seqs_padded(seqs, mask, B, T);
+    lmi_attention_forward(&ctx2, ao, att, qkv, 3 * C, seqs, B, scr, T, C, NH, 0.1f, 5);
+    lmi_attention_backward(&ctx2, dq1, dout, qkv, 3 * C, att, seqs, B, scr, T, C, NH, 0.1f, 5);
+    lmi_attention_backward(&ctx2, dq2, dout, qkv, 3 * C, att, seqs, B, scr, T, C, NH, 0.1f, 5);
     assert_memory_equal(dq1, dq2, sizeof dq1);
     free(scr);
     free(wbuf);

@@ -238,11 +238,14 @@ static void test_attention(void **state) {
             mask[i * T + t] = (i == 0) ? 1 : (i == 1 ? t < 5 : 0); /* full, padded, all padding */
         }
     }
-    lmi_attention_forward(&ctx2, out, NULL, qkv, LD, mask, scratch, B, T, C, NH, 0.0f, 0);
+    lmi_att_seqs_padded(seqs, mask, B, T);
+    lmi_attention_forward(&ctx2, out, NULL, qkv, LD, seqs, B, scratch, T, C, NH, 0.0f, 0);
     attention_ref(ref, qkv, LD, mask, B, T, C, NH);
     assert_true(max_diff(out, ref, B * T * C) < 1e-5);
     /* batch independence: sequence 1 alone, truncated to its 5 real tokens, gives its rows. */
-    lmi_attention_forward(&ctx1, out1, NULL, qkv + 1 * T * LD, LD, mask + T, scratch, 1, 5, C, NH, 0.0f, 0);
+    lmi_att_seqs_padded(seqs, mask + T, 1, 5);
+    lmi_attention_forward(&ctx1, out1, NULL, qkv + 1 * T * LD, LD, seqs, 1, scratch, 5, C, NH,
+                          0.0f, 0);
     for (i = 0; i < 5 * C; i++) {
         assert_true(out1[i] == out[T * C + i]);
     }

@@ -93,8 +93,8 @@ void lmi_bert_backward(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
         /* ao = dense(attention(Q, K, V)) */
         lmi_matmul_backward_set(ctx, a->ds, gy->ao_w, gy->ao_b, dt, C, v->ctx, y->ao_w, N, C, C);
         zero(a->d3, N * 3 * C);
-        lmi_attention_seqs_backward(
-            ctx, a->d3, a->ds, v->qkv, 3 * C, v->att, a->seqs, NULL, a->B, a->att_bscratch, a->T,
+        lmi_attention_backward(
+            ctx, a->d3, a->ds, v->qkv, 3 * C, v->att, a->seqs, a->B, a->att_bscratch, a->T,
             C, NH, p_att,
             p_att > 0.0f ? lmi_dropout_seed(d->seed, d->step, LMI_SITE_LAYER(l, LMI_SITE_ATT_PROBS))
                          : 0);

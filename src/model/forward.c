@@ -387,8 +387,8 @@ void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_a
                  linear(ctx, a, v->qkv, 3 * C, in, R, NULL, NULL, parts, 3, C, a->qkv_b, 0,
                         NULL));
         LMI_PROF(LMI_PROF_ATTENTION, l, att_flops,
-                 lmi_attention_seqs_forward(
-                     ctx, v->ctx, v->att, v->qkv, 3 * C, a->seqs, NULL, a->B, a->att_scratch, a->T,
+                 lmi_attention_forward(
+                     ctx, v->ctx, v->att, v->qkv, 3 * C, a->seqs, a->B, a->att_scratch, a->T,
                      C, NH, p_att,
                      p_att > 0.0f
                          ? lmi_dropout_seed(d->seed, d->step, LMI_SITE_LAYER(l, LMI_SITE_ATT_PROBS))

@@ -1018,15 +1018,16 @@ static void attention_keep_and_drop(float *S, size_t rows, size_t width, float *
     }
 }
 
-/* The sequence of [B, T] row b: all T rows, its keys up to the last real one. */
-static lmi_att_seq padded_seq(const int32_t *mask, size_t b, size_t T) {
-    lmi_att_seq s;
-    const size_t kend = attention_key_bias(NULL, mask != NULL ? mask + b * T : NULL, T);
-    s.start = b * T;
-    s.rows = T;
-    s.keys = kend > 0 ? kend : T;
-    s.mask = mask != NULL ? mask + b * T : NULL;
-    return s;
+void lmi_att_seqs_padded(lmi_att_seq *seqs, const int32_t *mask, size_t B, size_t T) {
+    size_t b;
+    for (b = 0; b < B; b++) {
+        const int32_t *mrow = mask != NULL ? mask + b * T : NULL;
+        const size_t kend = attention_key_bias(NULL, mrow, T);
+        seqs[b].start = b * T;
+        seqs[b].rows = T;
+        seqs[b].keys = kend > 0 ? kend : T;
+        seqs[b].mask = mrow;
+    }
 }
 
 /* One (sequence, head) of the training forward: A (the unit's [T, T] probabilities, row stride
@@ -1069,21 +1070,12 @@ static void attention_unit_forward(const lmi_att_seq *sq, size_t h, float *out, 
 }
 
 void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
-                          size_t ldqkv, const int32_t *mask, float *scratch, size_t B, size_t T,
-                          size_t C, size_t NH, float p_drop, uint64_t seed) {
-    /* out[B, T, C]; att[B, NH, T, T] or NULL; qkv[B, T, ldqkv] = Q | K | V; mask[B, T];
-     * scratch[threads, lmi_attention_scratch_floats(T, hd, 1)]
-     * Per (sequence, head), on liblm's GEMM: S = Q_h K_h^T, the masked row softmax of S / sqrt(hd),
-     * O_h = P V_h. Padding keys get probability exactly 0, and each element is computed the same
-     * way whatever the batch, so a sequence's result does not depend on its batch. */
-    lmi_attention_seqs_forward(ctx, out, att, qkv, ldqkv, NULL, mask, B, scratch, T, C, NH,
-                               p_drop, seed);
-}
-
-void lmi_attention_seqs_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
-                                size_t ldqkv, const lmi_att_seq *seqs, const int32_t *mask,
-                                size_t B, float *scratch, size_t T, size_t C, size_t NH,
-                                float p_drop, uint64_t seed) {
+                           size_t ldqkv, const lmi_att_seq *seqs, size_t B, float *scratch,
+                           size_t T, size_t C, size_t NH, float p_drop, uint64_t seed) {
+    /* Per (sequence, head), on liblm's GEMM: S = Q_h K_h^T, the masked row softmax of
+     * S / sqrt(hd), O_h = P V_h. Padding keys get probability exactly 0, and each element is
+     * computed the same way whatever the batch, so a sequence's result does not depend on its
+     * batch. */
     const size_t hd = C / NH, stride = lmi_attention_scratch_floats(T, hd, 1);
     const float scale = 1.0f / sqrtf((float)hd);
     const dropout_plan drop = dropout_plan_for(p_drop);
@@ -1092,8 +1084,7 @@ void lmi_attention_seqs_forward(const lmi_ops_ctx *ctx, float *out, float *att, 
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
     for (u = 0; u < units; u++) {
         const size_t b = (size_t)u / NH, h = (size_t)u % NH;
-        const lmi_att_seq sq = seqs != NULL ? seqs[b] : padded_seq(mask, b, T);
-        attention_unit_forward(&sq, h, out, att != NULL ? att + (size_t)u * T * T : NULL, qkv,
+        attention_unit_forward(&seqs[b], h, out, att != NULL ? att + (size_t)u * T * T : NULL, qkv,
                                ldqkv, scratch + (size_t)omp_get_thread_num() * stride, T, C, hd,
                                scale, &drop, seed, (uint64_t)u * T);
     }
@@ -1161,26 +1152,17 @@ static void attention_unit_backward(const lmi_att_seq *sq, size_t h, float *dqkv
 }
 
 void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
-                           const float *qkv, size_t ldqkv, const float *att, const int32_t *mask,
-                           float *scratch, size_t B, size_t T, size_t C, size_t NH, float p_drop,
-                           uint64_t seed) {
-    /* dqkv[B, T, ldqkv]; dout[B, T, C]; qkv[B, T, ldqkv]; att[B, NH, T, T]; mask[B, T];
+                            const float *qkv, size_t ldqkv, const float *att,
+                            const lmi_att_seq *seqs, size_t B, float *scratch, size_t T, size_t C,
+                            size_t NH, float p_drop, uint64_t seed) {
+    /* att[B, NH, T, T]; the rows of dqkv, dout and qkv as seqs say;
      * scratch[threads, lmi_attention_backward_scratch_floats(T, hd, 1)]
      * Per (sequence, head), over the K' = kend keys that take part (the others have P = 0), on
      * liblm's GEMM:
-     *   Pd = dropout(P)[T, K']          dV[K'] += Pd^T dO
-     *   dPd = dO V[K']^T [T, K']        dP = dropout(dPd) (same mask and scale)
+     *   Pd = dropout(P)[rows, K']          dV[K'] += Pd^T dO
+     *   dPd = dO V[K']^T [rows, K']        dP = dropout(dPd) (same mask and scale)
      *   dS = P (dP - rowsum(P dP)) / sqrt(hd)
      *   dQ += dS K[K'];  dK[K'] += dS^T Q */
-    lmi_attention_seqs_backward(ctx, dqkv, dout, qkv, ldqkv, att, NULL, mask, B, scratch, T, C,
-                                NH, p_drop, seed);
-}
-
-void lmi_attention_seqs_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
-                                 const float *qkv, size_t ldqkv, const float *att,
-                                 const lmi_att_seq *seqs, const int32_t *mask, size_t B,
-                                 float *scratch, size_t T, size_t C, size_t NH, float p_drop,
-                                 uint64_t seed) {
     const size_t hd = C / NH, stride = lmi_attention_backward_scratch_floats(T, hd, 1);
     const float scale = 1.0f / sqrtf((float)hd);
     const dropout_plan drop = dropout_plan_for(p_drop);
@@ -1189,8 +1171,7 @@ void lmi_attention_seqs_backward(const lmi_ops_ctx *ctx, float *dqkv, const floa
 #pragma omp parallel for num_threads(ctx->threads) schedule(dynamic, 1) if (ctx->threads > 1 && units > 1)
     for (u = 0; u < units; u++) {
         const size_t b = (size_t)u / NH, h = (size_t)u % NH;
-        const lmi_att_seq sq = seqs != NULL ? seqs[b] : padded_seq(mask, b, T);
-        attention_unit_backward(&sq, h, dqkv, dout, qkv, ldqkv, att + (size_t)u * T * T,
+        attention_unit_backward(&seqs[b], h, dqkv, dout, qkv, ldqkv, att + (size_t)u * T * T,
                                 scratch + (size_t)omp_get_thread_num() * stride, T, C, hd, scale,
                                 &drop, seed, (uint64_t)u * T);
     }

@@ -224,51 +224,42 @@ void lmi_attention_infer(const lmi_ops_ctx *ctx, float *out, size_t ldo, const f
                          size_t ldqkv, const lmi_att_seq *seqs, size_t nseq, size_t C, size_t NH,
                          float *scratch, size_t max_keys);
 
-/* Masked multi-head self-attention (no projections).
- * qkv[B, T, ldqkv]: per token, Q at column 0, K at column C, V at column 2C (ldqkv >= 3C).
- * mask[B, T]: 1 = attend to this key, 0 = padding (NULL = all ones). A row whose keys are all
- * padding attends uniformly to every key (as transformers' additive finfo.min mask does).
- * out[B, T, C] = concat over heads of dropout(P_h) V_h, P_h = softmax(Q_h K_h^T / sqrt(hd)),
+/* The sequences of a padded batch laid out as [B, T]: sequence b at rows [b T, b T + T), all T
+ * rows, its keys up to its last real one (all T when it has none), mask + b T. */
+void lmi_att_seqs_padded(lmi_att_seq *seqs, const int32_t *mask /* [B, T] or NULL */, size_t B,
+                         size_t T);
+
+/* Masked multi-head self-attention for training (no projections), over B sequences laid out one
+ * after the other (lmi_att_seq, as lmi_attention_infer; lmi_att_seqs_padded gives the padded
+ * [B, T] layout): sequence b's queries are its `rows` rows from `start`, its keys the first
+ * `keys` of them (keys <= rows <= T; a sequence with no real key has keys = rows = T and attends
+ * uniformly to every key, as transformers' additive finfo.min mask does).
+ * qkv[., ldqkv]: per row, Q at column 0, K at column C, V at column 2C (ldqkv >= 3C).
+ * out[., C] = concat over heads of dropout(P_h) V_h, P_h = softmax(Q_h K_h^T / sqrt(hd)),
  * hd = C / NH. att[B, NH, T, T]: when not NULL, P (before dropout) is kept there for the
- * backward (0 for padding keys, 1/T throughout a sequence with no real key); NULL for inference,
- * and the output is the same either way.
+ * backward, row i of (b, h) at att + ((b NH + h) T + i) T (0 for padding keys); NULL for
+ * inference, and the output is the same either way.
  * Attention dropout (BERT's attention_probs_dropout_prob, training only): p_drop > 0 drops
  * probabilities after the softmax, scaled by 1 / (1 - p), with the mask lmi_dropout_forward
- * would draw for a [B * NH * T, T] tensor with this seed; p_drop = 0 (inference) draws nothing.
- * The backward draws the same mask again from (p_drop, seed), so it is not stored.
+ * would draw for a [B * NH * T, T] tensor with this seed (row (b NH + h) T + i): a sequence's
+ * values do not depend on where its rows lie. p_drop = 0 (inference) draws nothing. The backward
+ * draws the same mask again from (p_drop, seed), so it is not stored.
  * scratch: at least lmi_attention_scratch_floats(T, C / NH, threads) floats, 64-byte aligned. */
 size_t lmi_attention_scratch_floats(size_t T, size_t hd, int threads);
 void lmi_attention_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
-                          size_t ldqkv, const int32_t *mask, float *scratch, size_t B, size_t T,
-                          size_t C, size_t NH, float p_drop, uint64_t seed);
-/* dqkv[B, T, ldqkv] (dQ | dK | dV in the columns of Q | K | V) += from dout[B, T, C], the saved
- * qkv and att (the forward's P) and the forward's mask, p_drop and seed. dQ and dK of a row whose
- * keys are all padding are 0: its uniform weights do not depend on the scores (PyTorch's eager
- * path, whose finfo.min mask rounds the scores away, would still pass a gradient through them).
- * Heads and sequences run in parallel and write disjoint columns.
+                           size_t ldqkv, const lmi_att_seq *seqs, size_t B, float *scratch,
+                           size_t T, size_t C, size_t NH, float p_drop, uint64_t seed);
+/* dqkv (dQ | dK | dV in the columns of Q | K | V) += from dout[., C], the saved qkv and att (the
+ * forward's P) and the forward's seqs, p_drop and seed. dQ and dK of a row whose keys are all
+ * padding are 0: its uniform weights do not depend on the scores (PyTorch's eager path, whose
+ * finfo.min mask rounds the scores away, would still pass a gradient through them). Heads and
+ * sequences run in parallel and write disjoint columns.
  * scratch: at least lmi_attention_backward_scratch_floats(T, C / NH, threads) floats, 64-byte
  * aligned. */
 size_t lmi_attention_backward_scratch_floats(size_t T, size_t hd, int threads);
 void lmi_attention_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
-                           const float *qkv, size_t ldqkv, const float *att, const int32_t *mask,
-                           float *scratch, size_t B, size_t T, size_t C, size_t NH, float p_drop,
-                           uint64_t seed);
-
-/* The training attention (forward and backward above) over sequences laid out one after the
- * other (lmi_att_seq, as lmi_attention_infer): sequence b's queries are its `rows` rows from
- * `start`, its keys the first `keys` of them (rows >= keys; a sequence with no real key has
- * keys = rows = T). att keeps [B, NH, T, T] with the probabilities of row i of (b, h) at
- * att + ((b NH + h) T + i) T; the dropout rows are those of the [B, T] layout ((b NH + h) T + i),
- * so a sequence's values do not depend on where its rows lie. seqs NULL: the [B, T] layout from
- * mask (what lmi_attention_forward and _backward run). T: the longest sequence (rows <= T). */
-void lmi_attention_seqs_forward(const lmi_ops_ctx *ctx, float *out, float *att, const float *qkv,
-                                size_t ldqkv, const lmi_att_seq *seqs, const int32_t *mask,
-                                size_t B, float *scratch, size_t T, size_t C, size_t NH,
-                                float p_drop, uint64_t seed);
-void lmi_attention_seqs_backward(const lmi_ops_ctx *ctx, float *dqkv, const float *dout,
-                                 const float *qkv, size_t ldqkv, const float *att,
-                                 const lmi_att_seq *seqs, const int32_t *mask, size_t B,
-                                 float *scratch, size_t T, size_t C, size_t NH, float p_drop,
-                                 uint64_t seed);
+                            const float *qkv, size_t ldqkv, const float *att,
+                            const lmi_att_seq *seqs, size_t B, float *scratch, size_t T, size_t C,
+                            size_t NH, float p_drop, uint64_t seed);
 
 #endif
