@@ -30,6 +30,7 @@ echo "bench-train: $threads threads, load average $(cut -d" " -f1-3 /proc/loadav
 printf '%-18s %-7s %9s %9s %8s %8s %7s %6s %7s %6s %11s %6s\n' model shape liblm_ms torch_ms \
     liblm/s torch/s speed "GF/s" "%peak" "peak" "RSS_MB" mem
 field() { "$py" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+med() { "$py" -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.6g}")' "$@"; }
 min_speed=""
 max_mem=""
 for model in minilm bert-base-random; do
@@ -44,7 +45,6 @@ for model in minilm bert-base-random; do
         cl+=("$(field "$c" steps_per_s)"); pl+=("$(field "$p" steps_per_s)")
         cms+=("$(field "$c" median_ms)"); pms+=("$(field "$p" median_ms)")
     done
-    med() { "$py" -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.6g}")' "$@"; }
     cs=$(med "${cl[@]}"); ps=$(med "${pl[@]}")
     cr=$(field "$c" peak_rss_mb); pr=$(field "$p" peak_rss_mb)
     speed=$("$py" -c "print(f'{$cs/$ps:.2f}')")

@@ -260,6 +260,16 @@ static void embeddings(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts 
                           (float)m->cfg.layer_norm_eps);
 }
 
+/* The attention's multiply-adds times 2 over the gathered sequences (the profile's FLOPs). */
+static double attention_flops(const lmi_bert_acts *a, size_t C) {
+    double f = 0;
+    size_t b;
+    for (b = 0; b < a->B; b++) {
+        f += 4.0 * (double)a->seqs[b].rows * (double)a->seqs[b].keys * (double)C;
+    }
+    return f;
+}
+
 /* The inference layers over the gathered rows, in place in a->hidden (see the file comment). */
 static void infer_layers(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_acts *a,
                          const lmi_bert_packs *packs) {
@@ -270,12 +280,9 @@ static void infer_layers(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_act
     const lmi_bert_layer_acts *v = &a->layers[0];
     const lmi_gemm_epilogue_fn ep = act_row(m->cfg.hidden_act);
     const double fl = 2.0 * (double)R * (double)C;
+    const double att_flops = attention_flops(a, C);
     float *h = a->hidden;
-    double att_flops = 0;
-    size_t l, b;
-    for (b = 0; b < a->B; b++) {
-        att_flops += 4.0 * (double)a->seqs[b].rows * (double)a->seqs[b].keys * (double)C;
-    }
+    size_t l;
     for (l = 0; l < L; l++) {
         const lmi_bert_layer *y = &m->w.layers[l];
         const lmi_bert_layer_packs *p = packs != NULL ? &packs->layers[l] : NULL;
@@ -348,7 +355,7 @@ void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_a
     const size_t L = (size_t)m->cfg.num_hidden_layers;
     const float eps = (float)m->cfg.layer_norm_eps;
     const float p_hidden = d != NULL ? d->hidden : 0.0f, p_att = d != NULL ? d->att : 0.0f;
-    double att_flops = 0;
+    double att_flops;
     float *in;
     size_t l, R;
     if (N == 0) {
@@ -367,9 +374,7 @@ void lmi_bert_forward_rows(const lmi_bert *m, const lmi_ops_ctx *ctx, lmi_bert_a
     LMI_PROF(LMI_PROF_DROPOUT, -1, 0,
              drop(ctx, a->h0, a->drop_emb, p_hidden, d, LMI_SITE_EMBEDDINGS, R, C, a->row_keys));
     in = a->h0;
-    for (l = 0; l < a->B; l++) {
-        att_flops += 4.0 * (double)a->seqs[l].rows * (double)a->seqs[l].keys * (double)C;
-    }
+    att_flops = attention_flops(a, C);
     for (l = 0; l < L; l++) {
         const lmi_bert_layer *y = &m->w.layers[l];
         const lmi_bert_layer_acts *v = &a->layers[l];
