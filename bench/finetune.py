@@ -69,8 +69,8 @@ def run_liblm(task, a, model, out):
     return res
 
 
-def run_reference(task, a, model, py, out):
-    path = os.path.join(out, f"reference-{task}.json")
+def run_reference(task, a, model, py, out, eval_model=None):
+    path = os.path.join(out, f"reference-{task}{'-eval' if eval_model else ''}.json")
     cmd = [py, os.path.join(REPO, "scripts", "reference_finetune.py"), "--task", task,
            "--threads", str(a.threads), "--model", model, "--data-dir", a.data_dir,
            "--split-dir", a.split_dir, "--log-every", str(a.log_every), "--out", path]
@@ -81,6 +81,10 @@ def run_reference(task, a, model, py, out):
     if a.epochs:
         cmd += ["--epochs", str(a.epochs)]
     cmd += ["--seed", str(a.seed)]
+    if eval_model:
+        cmd += ["--eval-model", eval_model]
+    elif task == "mlm":
+        cmd += ["--save-model", os.path.join(out, f"reference-{task}-model")]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.perf_counter() - t0
@@ -93,6 +97,38 @@ def run_reference(task, a, model, py, out):
         res = json.load(f)["tasks"][task]
     res["wall_s"] = wall
     return res
+
+
+def lm_eval(task, a, model_dir):
+    """`lm eval` of a fine-tuned folder on the task's dev file: its metrics (None on failure)."""
+    spec = ref.TASKS[task]
+    cmd = [os.path.join(REPO, "bin", "lm"), "eval", "--model", model_dir,
+           "--data", files(task, a.data_dir, a.split_dir)[1], "--task", LM_TASK[task],
+           "--batch-size", "64", "--max-length", str(spec["max_length"]),
+           "--threads", str(a.threads)]
+    if a.max_eval:
+        cmd += ["--max-examples", str(a.max_eval)]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.stdout.write(f"  liblm | eval {model_dir}: {r.stderr.strip()}\n")
+        return None
+    return json.loads(r.stdout)
+
+
+def same_masking(task, a, out):
+    """Masked LM: each side draws its own fixed masking of the dev set, and the perplexity moves
+    with the masking about as much as with the training seed. So both fine-tuned models are
+    scored under both maskings (liblm's `lm eval`, masking seed 42; the recipe's, masking seed
+    --seed): {masking: (liblm model, PyTorch model)}, or None when a scoring failed."""
+    lib_dir = os.path.join(out, f"liblm-{task}")
+    pt_dir = os.path.join(out, f"reference-{task}-model")
+    lib_l, pt_l = lm_eval(task, a, lib_dir), lm_eval(task, a, pt_dir)
+    lib_t = run_reference(task, a, a.model, a.python, out, eval_model=lib_dir)
+    pt_t = run_reference(task, a, a.model, a.python, out, eval_model=pt_dir)
+    if lib_l is None or pt_l is None or "error" in lib_t or "error" in pt_t:
+        return None
+    m = ref.MAIN_METRIC[task]
+    return {"liblm": (lib_l[m], pt_l[m]), "pytorch": (lib_t["metrics"][m], pt_t["metrics"][m])}
 
 
 def ratio(x, y):
@@ -127,6 +163,8 @@ def main():
               f"{os.getloadavg()[0]:.1f})", flush=True)
         lib = run_liblm(task, a, a.model, a.out)
         torch_res = run_reference(task, a, a.model, a.python, a.out)
+        if task == "mlm" and "error" not in lib and "error" not in torch_res:
+            lib["same_masking"] = same_masking(task, a, a.out)
         rows.append((task, lib, torch_res))
     metric_w = max(len(ref.MAIN_METRIC[t]) for t in tasks)
     print()
@@ -144,7 +182,11 @@ def main():
             continue
         x, y = lib["metrics"].get(m), pt["metrics"].get(m)
         scale = 1.0 if m in ("f1", "exact_match") and task == "squad" else 100.0
-        if m == "perplexity":
+        cross = lib.get("same_masking")
+        if m == "perplexity" and cross:
+            # the mean, over the two maskings, of liblm's model against PyTorch's on the same one
+            diff = sum((p - q) / q * 100.0 for p, q in cross.values()) / len(cross)
+        elif m == "perplexity":
             diff = (x - y) / y * 100.0 if x and y else float("nan")  # percent of the reference
         else:
             diff = (x - y) * scale if x is not None and y is not None else float("nan")
@@ -159,15 +201,22 @@ def main():
                              peak_rss_mib=lib["peak_rss_mib"],
                              torch_peak_rss_mib=pt["peak_rss_mib"], mem_ratio=mr,
                              wall_s=lib["wall_s"], torch_wall_s=pt["wall_s"])
+        if cross:
+            summary[task]["same_masking"] = {k: dict(liblm=p, torch=q) for k, (p, q) in
+                                             cross.items()}
         print(f"{task:7s} {m:{metric_w}s} {x:8.4f} {y:8.4f} {diff:+7.2f} {lib['train_s']:10.1f} "
               f"{pt['train_s']:10.1f} {tr:5.2f} {lib['examples_per_s']:8.1f} "
               f"{pt['examples_per_s']:8.1f} {lib['peak_rss_mib']:7.0f} {pt['peak_rss_mib']:7.0f} "
               f"{mr:5.2f}")
+        for k, (p, q) in (cross or {}).items():
+            print(f"{'':7s} {'':{metric_w}s} {p:8.4f} {q:8.4f} {(p - q) / q * 100.0:+7.2f} "
+                  f"(both models under {k}'s dev masking)")
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(dict(threads=a.threads, max_train=a.max_train, max_eval=a.max_eval,
                        tasks=summary), f, indent=1)
     print("(diff: metric points, liblm - PyTorch, of accuracy / F1 / Pearson x 100, SQuAD "
-          "points, perplexity in % of PyTorch's; time and mem: liblm / PyTorch, training loop "
+          "points, perplexity in % of PyTorch's, the mean over both sides' dev maskings of the "
+          "two models scored on the same one; time and mem: liblm / PyTorch, training loop "
           "wall time and peak RSS)")
     name = "bench-finetune" if a.task != "all" else "finetune-table"
     print(f"{name}: {len(summary)} task(s){' FAILED ' + ','.join(failed) if failed else ''}, "

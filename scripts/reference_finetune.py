@@ -41,6 +41,11 @@ that `lm train` reads the same files. The split seed (42) is independent of --se
 so `head` reproduces the subset for liblm. Results go to --out as JSON (per task: metrics per
 epoch, the loss log, training wall time, examples/s, tokens/s, peak RSS). With --task all each
 task runs in its own process, so peak RSS is per task.
+
+--save-model DIR writes the fine-tuned model and tokenizer there (save_pretrained) after training;
+--eval-model DIR skips training and scores the model in DIR (any folder transformers loads with
+the task's head, liblm's output included) on the dev split. Together they let a benchmark score
+two fine-tuned models under one masking of the masked-LM dev set (bench/finetune.py does).
 """
 import argparse
 import hashlib
@@ -106,6 +111,9 @@ def parse_args(argv=None):
                     help="tokenize and batch only: print the steps and padded tokens per epoch "
                          "(to estimate a run's time from another's)")
     ap.add_argument("--out", help="write the results as JSON here")
+    ap.add_argument("--save-model", help="after training, save the model and tokenizer here")
+    ap.add_argument("--eval-model", help="no training: score the fine-tuned model in this folder "
+                                         "on the dev split")
     a = ap.parse_args(argv)
     if a.task != "all" and a.task not in TASKS:
         ap.error(f"unknown task {a.task!r} (choose from {', '.join(TASKS)} or all)")
@@ -430,19 +438,28 @@ def run_task(task, a):
 
     torch.manual_seed(a.seed)  # the head's initialisation and dropout
     dt = dict(dtype=torch.float32)
+    src = a.eval_model or model_dir
     if kind == "classification":
         model = BertForSequenceClassification.from_pretrained(
-            model_dir, num_labels=len(info["label_list"]), **dt)
+            src, num_labels=len(info["label_list"]), **dt)
     elif kind == "regression":
         model = BertForSequenceClassification.from_pretrained(
-            model_dir, num_labels=1, problem_type="regression", **dt)
+            src, num_labels=1, problem_type="regression", **dt)
     elif kind == "tokens":
         model = BertForTokenClassification.from_pretrained(
-            model_dir, num_labels=len(info["label_list"]), **dt)
+            src, num_labels=len(info["label_list"]), **dt)
     elif kind == "qa":
-        model = BertForQuestionAnswering.from_pretrained(model_dir, **dt)
+        model = BertForQuestionAnswering.from_pretrained(src, **dt)
     else:
-        model = BertForMaskedLM.from_pretrained(model_dir, **dt)
+        model = BertForMaskedLM.from_pretrained(src, **dt)
+    if a.eval_model:
+        t_ev = time.perf_counter()
+        m = evaluate(task, model, dev, extra, a, pad_id)
+        print(f"{P} {a.eval_model}: dev {fmt_metrics(m)} "
+              f"(eval {time.perf_counter() - t_ev:.1f} s)", flush=True)
+        return dict(task=task, kind=kind, eval_model=a.eval_model, metrics=m,
+                    main_metric=MAIN_METRIC[task], data=info, train_s=0.0, examples_per_s=0.0,
+                    peak_rss_mib=0.0)
     model.train()
     prep_s = time.perf_counter() - t0
 
@@ -523,6 +540,10 @@ def run_task(task, a):
         print(f"{P} epoch {epoch} dev {fmt_metrics(m)} (eval {dt_ev:.1f} s)", flush=True)
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    if a.save_model:
+        model.save_pretrained(a.save_model)
+        tok.save_pretrained(a.save_model)
+        print(f"{P} saved {a.save_model}", flush=True)
     res = dict(task=task, kind=kind, metrics=per_epoch[-1] if per_epoch else {},
                main_metric=MAIN_METRIC[task], epochs=per_epoch, log=log, hyper=hyper, data=info,
                train_s=round(train_s, 2), eval_s=round(eval_s, 2), prep_s=round(prep_s, 2),
