@@ -10,6 +10,10 @@ summary line. Called by bench/finetune.sh (`make bench-finetune`, `make finetune
 
 --max-train / --max-eval keep the first N training / dev examples on both sides (a quick check
 of the machinery; the full runs take hours, see docs/finetune.md).
+
+Masked LM: each side masks the dev set with its own generator, and the perplexity moves with the
+masking; so both fine-tuned models are also scored under both maskings (`lm eval`, the recipe's
+--eval-model), and the diff is taken between the two models on the same masking.
 """
 import argparse
 import json
