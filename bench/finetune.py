@@ -7,9 +7,13 @@ summary line. Called by bench/finetune.sh (`make bench-finetune`, `make finetune
 
     bench/finetune.py --task sst2|rte|stsb|wnut17|squad|mlm|all [--threads 2]
                       [--max-train N] [--max-eval N] [--epochs N] [--out build/bench-finetune]
+                      [--reuse]
 
 --max-train / --max-eval keep the first N training / dev examples on both sides (a quick check
-of the machinery; the full runs take hours, see docs/finetune.md).
+of the machinery; the full runs take hours, see docs/finetune.md). --reuse takes a side's finished
+results from --out (liblm-TASK/results.json, reference-TASK.json, and for masked LM the saved
+reference-mlm-model) instead of training it again: a run cut short on one side is finished
+without redoing the other (wall_s is then null; train_s comes from the results).
 
 Masked LM: each side masks the dev set with its own generator, and the perplexity moves with the
 masking; so both fine-tuned models are also scored under both maskings (`lm eval`, the recipe's
@@ -44,8 +48,22 @@ def files(task, data, split):
     return (os.path.join(data, d, "train.tsv"), os.path.join(data, d, "dev.tsv"))
 
 
+def reused(path, task):
+    """A side's finished results in `path` (--reuse), or None when there are none."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        res = json.load(f)["tasks"][task]
+    res["wall_s"] = None
+    sys.stdout.write(f"  reuse | {path}\n")
+    return res
+
+
 def run_liblm(task, a, model, out):
     spec = ref.TASKS[task]
+    done = reused(os.path.join(out, f"liblm-{task}", "results.json"), task) if a.reuse else None
+    if done:
+        return done
     train, dev = files(task, a.data_dir, a.split_dir)
     cmd = [os.path.join(REPO, "bin", "lm"), "train", "--model", model, "--train", train,
            "--dev", dev, "--out", os.path.join(out, f"liblm-{task}"), "--overwrite",
@@ -75,6 +93,11 @@ def run_liblm(task, a, model, out):
 
 def run_reference(task, a, model, py, out, eval_model=None):
     path = os.path.join(out, f"reference-{task}{'-eval' if eval_model else ''}.json")
+    # a masked-LM run also needs its saved model; a cross-scoring (eval_model) is always redone
+    saved = task != "mlm" or os.path.isdir(os.path.join(out, f"reference-{task}-model"))
+    done = reused(path, task) if a.reuse and saved and not eval_model else None
+    if done:
+        return done
     cmd = [py, os.path.join(REPO, "scripts", "reference_finetune.py"), "--task", task,
            "--threads", str(a.threads), "--model", model, "--data-dir", a.data_dir,
            "--split-dir", a.split_dir, "--log-every", str(a.log_every), "--out", path]
@@ -153,6 +176,8 @@ def main():
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--split-dir", default=os.path.join(REPO, "build", "finetune-data"))
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench-finetune"))
+    ap.add_argument("--reuse", action="store_true",
+                    help="take a side's finished results from --out instead of training again")
     a = ap.parse_args()
     if a.data_dir is None:
         d = os.path.join(os.path.dirname(REPO), "shared", "data")

@@ -8,13 +8,13 @@
 # machine. Settings (environment):
 #   THREADS (default 2), MAX_TRAIN / MAX_EVAL (the first N examples on both sides; default all),
 #   EPOCHS (default: the recipe's per task), SEED (default 42, both sides), LM_MINILM_DIR (default scripts/find_minilm.sh),
-#   LM_PYENV (the reference Python environment).
+#   LM_PYENV (the reference Python environment), OUT (default build/bench-finetune),
+#   REUSE=1 (take a side's finished results from OUT instead of training it again).
 #   usage: bash bench/finetune.sh sst2|rte|stsb|wnut17|squad|mlm|all
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 task=${1:-sst2}
-py=$(bash scripts/pyenv.sh)
 py=$(bash scripts/pyenv.sh seqeval scipy scikit-learn)
 minilm=${LM_MINILM_DIR:-$(bash scripts/find_minilm.sh)}
 # liblm runs its own kernels (chosen from the CPU), PyTorch brings its own.
@@ -25,4 +25,6 @@ args=(--task "$task" --threads "${THREADS:-2}" --model "$minilm" --python "$py")
 [ -n "${EPOCHS:-}" ] && args+=(--epochs "$EPOCHS")
 [ -n "${SEED:-}" ] && args+=(--seed "$SEED")
 [ -n "${LOG_EVERY:-}" ] && args+=(--log-every "$LOG_EVERY")
+[ -n "${OUT:-}" ] && args+=(--out "$OUT")
+[ -n "${REUSE:-}" ] && args+=(--reuse)
 exec "$py" bench/finetune.py "${args[@]}"
