@@ -46,6 +46,14 @@ task runs in its own process, so peak RSS is per task.
 --eval-model DIR skips training and scores the model in DIR (any folder transformers loads with
 the task's head, liblm's output included) on the dev split. Together they let a benchmark score
 two fine-tuned models under one masking of the masked-LM dev set (bench/finetune.py does).
+
+--checkpoint DIR saves the run's whole state (model, optimizer, schedule, the dropout, data-order
+and masking generators, the position in the epoch, the logs and timers) to DIR/<task>.pt every
+--checkpoint-every steps (written to a temporary file, then renamed), and a run started with the
+same DIR and arguments continues from it: with the same threads the losses are those of the run
+that never stopped. --stop-at-step N saves and exits after step N, to split a long run (SQuAD
+takes hours on 2 cores) between sittings; a later run may use other --threads (then the
+continuation is close, not bit-identical: PyTorch's kernels sum in another order).
 """
 import argparse
 import hashlib
@@ -114,9 +122,17 @@ def parse_args(argv=None):
     ap.add_argument("--save-model", help="after training, save the model and tokenizer here")
     ap.add_argument("--eval-model", help="no training: score the fine-tuned model in this folder "
                                          "on the dev split")
+    ap.add_argument("--checkpoint", help="save the run's state in this folder (<task>.pt) and "
+                                         "continue from it when it is there")
+    ap.add_argument("--checkpoint-every", type=int, default=10,
+                    help="steps between checkpoints (default 10)")
+    ap.add_argument("--stop-at-step", type=int, default=0,
+                    help="with --checkpoint: save and exit after this step")
     a = ap.parse_args(argv)
     if a.task != "all" and a.task not in TASKS:
         ap.error(f"unknown task {a.task!r} (choose from {', '.join(TASKS)} or all)")
+    if a.stop_at_step and (not a.checkpoint or a.task == "all"):
+        ap.error("--stop-at-step needs --checkpoint and one --task")
     if a.data_dir is None:
         d = os.path.join(os.path.dirname(REPO), "shared", "data")
         a.data_dir = d if os.path.isdir(d) else "/work/shared/data"
@@ -404,6 +420,37 @@ def fmt_metrics(m):
 
 # ---------------------------------------------------------------- one task
 
+# What a checkpoint must agree on with the run that continues it.
+RUN_KEYS = ("task", "max_train", "max_eval", "epochs", "lr", "batch_size", "max_length",
+            "doc_stride", "warmup_ratio", "weight_decay", "max_grad_norm", "mlm_probability",
+            "seed", "split_seed", "model", "data_dir")
+
+
+def checkpoint_save(path, state):
+    """state to path, atomically (a temporary file in the same folder, fsynced, renamed)."""
+    import torch
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def checkpoint_load(path, a):
+    """The state saved at path, or None when there is none; exits when it is another run's."""
+    import torch
+    if not os.path.exists(path):
+        return None
+    state = torch.load(path, weights_only=False)
+    run = {k: getattr(a, k) for k in RUN_KEYS}
+    if state["run"] != run:
+        diff = {k: (state["run"].get(k), v) for k, v in run.items() if state["run"].get(k) != v}
+        sys.exit(f"{path}: a checkpoint of another run (saved, now: {diff})")
+    return state
+
+
 def run_task(task, a):
     import torch
     import transformers
@@ -489,14 +536,32 @@ def run_task(task, a):
 
     gen = torch.Generator().manual_seed(a.seed)  # the data order
     load0 = os.getloadavg()[0]
-    log, per_epoch = [], []
+    log, per_epoch, sittings = [], [], []
     train_s = eval_s = train_cpu = 0.0
     step, rows_seen, tokens_seen, padded_seen, skipped = 0, 0, 0, 0, 0
     win_loss, win_n = 0.0, 0
-    for epoch in range(1, epochs + 1):
+    first_epoch, first_at, gen_epoch = 1, 0, None
+    ck_path = os.path.join(a.checkpoint, f"{task}.pt") if a.checkpoint else None
+    ck = checkpoint_load(ck_path, a) if ck_path else None
+    if ck:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        torch.set_rng_state(ck["rng"])
+        gen.set_state(ck["gen_epoch"])  # as it was before this epoch's permutation
+        if collator and ck["collator_gen"] is not None:
+            collator.generator = torch.Generator()
+            collator.generator.set_state(ck["collator_gen"])
+            collator._generator_pid = os.getpid()
+        (first_epoch, first_at, step, rows_seen, tokens_seen, padded_seen, skipped, win_loss,
+         win_n, train_s, train_cpu, eval_s, log, per_epoch, sittings) = ck["loop"]
+        print(f"{P} continuing {ck_path} after step {step} (epoch {first_epoch})", flush=True)
+    sittings.append(dict(from_step=step, threads=torch.get_num_threads()))
+    for epoch in range(first_epoch, epochs + 1):
+        gen_epoch = gen.get_state()
         perm = torch.randperm(len(train), generator=gen).tolist()
         t_ep, c_ep = time.perf_counter(), time.process_time()
-        for at in range(0, len(perm), a.batch_size):
+        for at in range(first_at if epoch == first_epoch else 0, len(perm), a.batch_size):
             rows = [train[i] for i in perm[at: at + a.batch_size]]
             b = collator(rows) if collator else pad_batch(rows, pad_id)
             b.pop("special_tokens_mask", None)
@@ -530,6 +595,23 @@ def run_task(task, a):
                       f"lr {lr_now:.3e} grad_norm {gnorm:.3f} ({el:.1f} s, "
                       f"{rows_seen / max(el, 1e-9):.1f} ex/s)", flush=True)
                 win_loss, win_n = 0.0, 0
+            stop = a.stop_at_step and step >= a.stop_at_step
+            if ck_path and (step % a.checkpoint_every == 0 or stop):
+                t_save = time.perf_counter()
+                el, cpu = train_s + t_save - t_ep, train_cpu + time.process_time() - c_ep
+                cgen = collator.generator if collator else None
+                checkpoint_save(ck_path, dict(
+                    run={k: getattr(a, k) for k in RUN_KEYS},
+                    model=model.state_dict(), optimizer=opt.state_dict(),
+                    scheduler=sched.state_dict(), rng=torch.get_rng_state(), gen_epoch=gen_epoch,
+                    collator_gen=cgen.get_state() if isinstance(cgen, torch.Generator) else None,
+                    loop=(epoch, at + a.batch_size, step, rows_seen, tokens_seen, padded_seen,
+                          skipped, win_loss, win_n, el, cpu, eval_s, log, per_epoch, sittings)))
+                if stop:
+                    print(f"{P} saved {ck_path} after step {step}; stopping", flush=True)
+                    sys.exit(0)
+                # the save is not training time
+                t_ep += time.perf_counter() - t_save
         train_s += time.perf_counter() - t_ep
         train_cpu += time.process_time() - c_ep
         t_ev = time.perf_counter()
@@ -550,7 +632,7 @@ def run_task(task, a):
                train_cpu_s=round(train_cpu, 2),
                cpu_share=round(train_cpu / max(train_s * torch.get_num_threads(), 1e-9), 3),
                rows_trained=rows_seen, tokens_trained=tokens_seen, padded_tokens=padded_seen,
-               skipped_steps=skipped,
+               skipped_steps=skipped, sittings=sittings,
                loadavg=[round(load0, 2), round(os.getloadavg()[0], 2)],  # 1-min, start / end
                examples_per_s=round(rows_seen / max(train_s, 1e-9), 2),
                tokens_per_s=round(tokens_seen / max(train_s, 1e-9), 1),
