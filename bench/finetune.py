@@ -7,13 +7,15 @@ summary line. Called by bench/finetune.sh (`make bench-finetune`, `make finetune
 
     bench/finetune.py --task sst2|rte|stsb|wnut17|squad|mlm|all [--threads 2]
                       [--max-train N] [--max-eval N] [--epochs N] [--out build/bench-finetune]
-                      [--reuse]
+                      [--reuse] [--checkpoint-every N]
 
 --max-train / --max-eval keep the first N training / dev examples on both sides (a quick check
 of the machinery; the full runs take hours, see docs/finetune.md). --reuse takes a side's finished
 results from --out (liblm-TASK/results.json, reference-TASK.json, and for masked LM the saved
 reference-mlm-model) instead of training it again: a run cut short on one side is finished
 without redoing the other (wall_s is then null; train_s comes from the results).
+--checkpoint-every N has the recipe save its state every N steps in OUT/reference-ck and continue
+from there when run again (SQuAD's PyTorch side takes hours: it can span sittings).
 
 Masked LM: each side masks the dev set with its own generator, and the perplexity moves with the
 masking; so both fine-tuned models are also scored under both maskings (`lm eval`, the recipe's
@@ -110,6 +112,9 @@ def run_reference(task, a, model, py, out, eval_model=None):
     cmd += ["--seed", str(a.seed)]
     if eval_model:
         cmd += ["--eval-model", eval_model]
+    elif a.checkpoint_every:
+        cmd += ["--checkpoint", os.path.join(out, "reference-ck"),
+                "--checkpoint-every", str(a.checkpoint_every)]
     elif task == "mlm":
         cmd += ["--save-model", os.path.join(out, f"reference-{task}-model")]
     t0 = time.perf_counter()
@@ -178,6 +183,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench-finetune"))
     ap.add_argument("--reuse", action="store_true",
                     help="take a side's finished results from --out instead of training again")
+    ap.add_argument("--checkpoint-every", type=int, default=0,
+                    help="the recipe saves its state every N steps and continues from it")
     a = ap.parse_args()
     if a.data_dir is None:
         d = os.path.join(os.path.dirname(REPO), "shared", "data")

@@ -9,7 +9,8 @@
 #   THREADS (default 2), MAX_TRAIN / MAX_EVAL (the first N examples on both sides; default all),
 #   EPOCHS (default: the recipe's per task), SEED (default 42, both sides), LM_MINILM_DIR (default scripts/find_minilm.sh),
 #   LM_PYENV (the reference Python environment), OUT (default build/bench-finetune),
-#   REUSE=1 (take a side's finished results from OUT instead of training it again).
+#   REUSE=1 (take a side's finished results from OUT instead of training it again),
+#   CHECKPOINT_EVERY=N (the recipe saves its state every N steps and continues from it).
 #   usage: bash bench/finetune.sh sst2|rte|stsb|wnut17|squad|mlm|all
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,4 +28,5 @@ args=(--task "$task" --threads "${THREADS:-2}" --model "$minilm" --python "$py")
 [ -n "${LOG_EVERY:-}" ] && args+=(--log-every "$LOG_EVERY")
 [ -n "${OUT:-}" ] && args+=(--out "$OUT")
 [ -n "${REUSE:-}" ] && args+=(--reuse)
+[ -n "${CHECKPOINT_EVERY:-}" ] && args+=(--checkpoint-every "$CHECKPOINT_EVERY")
 exec "$py" bench/finetune.py "${args[@]}"
