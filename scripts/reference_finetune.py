@@ -426,6 +426,11 @@ RUN_KEYS = ("task", "max_train", "max_eval", "epochs", "lr", "batch_size", "max_
             "seed", "split_seed", "model", "data_dir")
 
 
+def run_identity(a):
+    """The arguments that make a run: a checkpoint continues only a run with the same ones."""
+    return {k: getattr(a, k) for k in RUN_KEYS}
+
+
 def checkpoint_save(path, state):
     """state to path, atomically (a temporary file in the same folder, fsynced, renamed)."""
     import torch
@@ -444,7 +449,7 @@ def checkpoint_load(path, a):
     if not os.path.exists(path):
         return None
     state = torch.load(path, weights_only=False)
-    run = {k: getattr(a, k) for k in RUN_KEYS}
+    run = run_identity(a)
     if state["run"] != run:
         diff = {k: (state["run"].get(k), v) for k, v in run.items() if state["run"].get(k) != v}
         sys.exit(f"{path}: a checkpoint of another run (saved, now: {diff})")
@@ -540,7 +545,7 @@ def run_task(task, a):
     train_s = eval_s = train_cpu = 0.0
     step, rows_seen, tokens_seen, padded_seen, skipped = 0, 0, 0, 0, 0
     win_loss, win_n = 0.0, 0
-    first_epoch, first_at, gen_epoch = 1, 0, None
+    first_epoch, first_at = 1, 0
     ck_path = os.path.join(a.checkpoint, f"{task}.pt") if a.checkpoint else None
     ck = checkpoint_load(ck_path, a) if ck_path else None
     if ck:
@@ -601,7 +606,7 @@ def run_task(task, a):
                 el, cpu = train_s + t_save - t_ep, train_cpu + time.process_time() - c_ep
                 cgen = collator.generator if collator else None
                 checkpoint_save(ck_path, dict(
-                    run={k: getattr(a, k) for k in RUN_KEYS},
+                    run=run_identity(a),
                     model=model.state_dict(), optimizer=opt.state_dict(),
                     scheduler=sched.state_dict(), rng=torch.get_rng_state(), gen_epoch=gen_epoch,
                     collator_gen=cgen.get_state() if isinstance(cgen, torch.Generator) else None,
