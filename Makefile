@@ -67,7 +67,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all lib tool check check-asan check-valgrind check-abi check-installed docs install \
         uninstall clean demo help fuzz bench-tokenizer bench-infer bench-train bench-gemm \
-        bench-serve bench-finetune finetune-table bench-profile bench-embed
+        bench-serve bench-finetune finetune-table finetune-trace bench-profile bench-embed
 all: lib tool
 
 lib: $(SHARED) $(L)/$(SONAME) $(L)/liblm.so $(STATIC)
@@ -232,6 +232,11 @@ bench-finetune: all
 finetune-table: all
 	bash bench/finetune.sh all
 
+# Both sides step by step with the randomness taken out (no dropout, file order, one initial
+# model): TASK=squad|sst2|rte|stsb|wnut17 (default squad), STEPS=60 BATCH=16.
+finetune-trace: all
+	bash bench/finetune.sh trace $(or $(TASK),squad)
+
 # A per-op profile of the forward pass with the sgemm peak of the same run:
 #   make bench-profile [PROFILE_ARGS="--model DIR --batch 32 --seq 128 --threads 2"]
 PROFILE_ARGS ?= --random-base --batch 32 --seq 128
@@ -264,4 +269,5 @@ help:
 	@echo "make bench-serve     lm serve: requests/s, p50/p99 at 1, 8, 64 clients vs a Python server"
 	@echo "make bench-finetune  lm train vs the PyTorch recipe on SST-2 (MAX_TRAIN=N: a subset)"
 	@echo "make finetune-table  the same for every task of docs/finetune.md, as one table"
+	@echo "make finetune-trace  TASK=squad: both sides step by step, no dropout, one initial model"
 	@echo "make bench-profile   per-op profile of a forward pass, share of the sgemm peak"

@@ -12,12 +12,23 @@
 #   REUSE=1 (take a side's finished results from OUT instead of training it again),
 #   CHECKPOINT_EVERY=N (the recipe saves its state every N steps and continues from it).
 #   usage: bash bench/finetune.sh sst2|rte|stsb|wnut17|squad|mlm|all
+#          bash bench/finetune.sh trace squad|sst2|rte|stsb|wnut17   (bench/finetune_trace.py:
+#          both sides step by step with no dropout, in file order, from one initial model;
+#          STEPS (default 60), BATCH (16), MAX_EVAL (200), THREADS, OUT)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 task=${1:-sst2}
 py=$(bash scripts/pyenv.sh seqeval scipy scikit-learn)
 minilm=${LM_MINILM_DIR:-$(bash scripts/find_minilm.sh)}
+if [ "$task" = trace ]; then
+    args=(--task "${2:-squad}" --threads "${THREADS:-2}" --model "$minilm" --python "$py")
+    [ -n "${STEPS:-}" ] && args+=(--steps "$STEPS")
+    [ -n "${BATCH:-}" ] && args+=(--batch-size "$BATCH")
+    [ -n "${MAX_EVAL:-}" ] && args+=(--max-eval "$MAX_EVAL")
+    [ -n "${OUT:-}" ] && args+=(--out "$OUT")
+    exec "$py" bench/finetune_trace.py "${args[@]}"
+fi
 # liblm runs its own kernels (chosen from the CPU), PyTorch brings its own.
 echo "$task: liblm $(bin/lm version | cut -d' ' -f2) vs PyTorch, ${THREADS:-2} threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 args=(--task "$task" --threads "${THREADS:-2}" --model "$minilm" --python "$py")

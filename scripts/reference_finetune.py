@@ -54,6 +54,11 @@ same DIR and arguments continues from it: with the same threads the losses are t
 that never stopped. --stop-at-step N saves and exits after step N, to split a long run (SQuAD
 takes hours on 2 cores) between sittings; a later run may use other --threads (then the
 continuation is close, not bit-identical: PyTorch's kernels sum in another order).
+
+--no-dropout, --no-shuffle and --save-init DIR take the randomness out for a step-by-step
+comparison with `lm train` (bench/finetune_trace.py): no dropout, batches in file order, and the
+model with its fresh head (and the recipe's label ids as id2label) saved before training, for
+`lm train --model DIR --no-dropout --no-shuffle` to start from.
 """
 import argparse
 import hashlib
@@ -126,6 +131,13 @@ def parse_args(argv=None):
                                          "continue from it when it is there")
     ap.add_argument("--checkpoint-every", type=int, default=10,
                     help="steps between checkpoints (default 10)")
+    ap.add_argument("--no-dropout", action="store_true",
+                    help="train without dropout (lm train --no-dropout)")
+    ap.add_argument("--no-shuffle", action="store_true",
+                    help="batches in file order every epoch (lm train --no-shuffle)")
+    ap.add_argument("--save-init", metavar="DIR",
+                    help="before training, save the model with its fresh head (and the "
+                         "tokenizer) here, for `lm train --model DIR` to start from the same one")
     ap.add_argument("--stop-at-step", type=int, default=0,
                     help="with --checkpoint: save and exit after this step")
     a = ap.parse_args(argv)
@@ -427,8 +439,11 @@ RUN_KEYS = ("task", "max_train", "max_eval", "epochs", "lr", "batch_size", "max_
 
 
 def run_identity(a):
-    """The arguments that make a run: a checkpoint continues only a run with the same ones."""
-    return {k: getattr(a, k) for k in RUN_KEYS}
+    """The arguments that make a run: a checkpoint continues only a run with the same ones
+    (--no-dropout / --no-shuffle only when given, so earlier checkpoints stay valid)."""
+    run = {k: getattr(a, k) for k in RUN_KEYS}
+    run.update({k: True for k in ("no_dropout", "no_shuffle") if getattr(a, k)})
+    return run
 
 
 def checkpoint_save(path, state):
@@ -490,6 +505,8 @@ def run_task(task, a):
 
     torch.manual_seed(a.seed)  # the head's initialisation and dropout
     dt = dict(dtype=torch.float32)
+    if a.no_dropout:
+        dt.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     src = a.eval_model or model_dir
     if kind == "classification":
         model = BertForSequenceClassification.from_pretrained(
@@ -512,6 +529,13 @@ def run_task(task, a):
         return dict(task=task, kind=kind, eval_model=a.eval_model, metrics=m,
                     main_metric=MAIN_METRIC[task], data=info, train_s=0.0, examples_per_s=0.0,
                     peak_rss_mib=0.0)
+    if a.save_init:
+        if info.get("label_list"):  # the recipe's label ids, for lm train to map the data alike
+            model.config.id2label = dict(enumerate(info["label_list"]))
+            model.config.label2id = {x: i for i, x in enumerate(info["label_list"])}
+        model.save_pretrained(a.save_init)
+        tok.save_pretrained(a.save_init)
+        print(f"{P} saved the initial model in {a.save_init}", flush=True)
     model.train()
     prep_s = time.perf_counter() - t0
 
@@ -564,7 +588,8 @@ def run_task(task, a):
     sittings.append(dict(from_step=step, threads=torch.get_num_threads()))
     for epoch in range(first_epoch, epochs + 1):
         gen_epoch = gen.get_state()
-        perm = torch.randperm(len(train), generator=gen).tolist()
+        perm = (list(range(len(train))) if a.no_shuffle
+                else torch.randperm(len(train), generator=gen).tolist())
         t_ep, c_ep = time.perf_counter(), time.process_time()
         for at in range(first_at if epoch == first_epoch else 0, len(perm), a.batch_size):
             rows = [train[i] for i in perm[at: at + a.batch_size]]
