@@ -14,7 +14,8 @@
 #   usage: bash bench/finetune.sh sst2|rte|stsb|wnut17|squad|mlm|all
 #          bash bench/finetune.sh trace squad|sst2|rte|stsb|wnut17   (bench/finetune_trace.py:
 #          both sides step by step with no dropout, in file order, from one initial model;
-#          STEPS (default 60), BATCH (16), MAX_EVAL (200), THREADS, OUT)
+#          STEPS (default 60), BATCH (16), MAX_EVAL (200), THREADS, OUT; DROPOUT=1 LR=0 keep
+#          dropout on with the weights fixed, TRACE_MODEL=DIR starts from a fine-tuned folder)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -22,7 +23,10 @@ task=${1:-sst2}
 py=$(bash scripts/pyenv.sh seqeval scipy scikit-learn)
 minilm=${LM_MINILM_DIR:-$(bash scripts/find_minilm.sh)}
 if [ "$task" = trace ]; then
-    args=(--task "${2:-squad}" --threads "${THREADS:-2}" --model "$minilm" --python "$py")
+    args=(--task "${2:-squad}" --threads "${THREADS:-2}" --model "${TRACE_MODEL:-$minilm}"
+          --python "$py")
+    [ -n "${DROPOUT:-}" ] && args+=(--dropout)
+    [ -n "${LR:-}" ] && args+=(--lr "$LR")
     [ -n "${STEPS:-}" ] && args+=(--steps "$STEPS")
     [ -n "${BATCH:-}" ] && args+=(--batch-size "$BATCH")
     [ -n "${MAX_EVAL:-}" ] && args+=(--max-eval "$MAX_EVAL")

@@ -11,8 +11,15 @@ A full fine-tuning run's result moves with the seed (dropout, data order, head i
 this trace tells a difference of implementation from the spread of seeds. Called by
 bench/finetune.sh trace TASK (`make finetune-trace`).
 
+--dropout keeps dropout on (each side draws its own masks) and, with --lr 0, the weights stay
+where they started: every step is then the same batch through the same weights on both sides,
+and the losses differ by the dropout masks only. The mean of the per-step differences (with its
+standard error) then says whether both drop out the same: a missing or misplaced dropout would
+move every step's loss the same way.
+
     bench/finetune_trace.py --task squad|sst2|rte|stsb|wnut17 --model DIR [--steps 60]
                             [--batch-size 16] [--max-eval 200] [--threads 2] [--out DIR]
+                            [--dropout --lr 0]
 
 Masked LM is left out: each side draws its own masking, so no two steps see the same data.
 """
@@ -54,6 +61,9 @@ def main():
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--max-eval", type=int, default=200, help="dev examples scored at the end")
     ap.add_argument("--seed", type=int, default=42, help="the fresh head's initialisation")
+    ap.add_argument("--lr", type=float, help="peak learning rate (default: the task's)")
+    ap.add_argument("--dropout", action="store_true",
+                    help="keep dropout on (with --lr 0: compares the two sides' dropout)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--split-dir", default=os.path.join(REPO, "build", "finetune-data"))
@@ -63,6 +73,8 @@ def main():
         d = os.path.join(os.path.dirname(REPO), "shared", "data")
         a.data_dir = d if os.path.isdir(d) else "/work/shared/data"
     spec = ref.TASKS[a.task]
+    lr = spec["lr"] if a.lr is None else a.lr
+    nodrop = [] if a.dropout else ["--no-dropout"]
     out = os.path.join(a.out, a.task)
     init = os.path.join(out, "init")
     os.makedirs(out, exist_ok=True)
@@ -71,14 +83,15 @@ def main():
     n_train = a.steps * a.batch_size
     common = ["--epochs", "1", "--batch-size", str(a.batch_size), "--max-train", str(n_train),
               "--max-eval", str(a.max_eval), "--seed", str(a.seed), "--threads", str(a.threads),
-              "--log-every", "1"]
+              "--log-every", "1", "--lr", str(lr), "--no-shuffle"] + nodrop
+    what = "dropout on" if a.dropout else "no dropout"
     print(f"finetune-trace {a.task}: {n_train} training examples, batch {a.batch_size}, 1 epoch, "
-          f"lr {spec['lr']:g}, no dropout, file order, {a.threads} threads", flush=True)
+          f"lr {lr:g}, {what}, file order, {a.threads} threads", flush=True)
 
     ref_json = os.path.join(out, "reference.json")
     run([a.python, os.path.join(REPO, "scripts", "reference_finetune.py"), "--task", a.task,
          "--model", a.model, "--data-dir", a.data_dir, "--split-dir", a.split_dir,
-         "--no-dropout", "--no-shuffle", "--save-init", init, "--out", ref_json] + common,
+         "--save-init", init, "--out", ref_json] + common,
         "the PyTorch recipe")
     with open(ref_json) as f:
         pt = json.load(f)["tasks"][a.task]
@@ -87,10 +100,9 @@ def main():
     lib_dir = os.path.join(out, "liblm")
     cmd = [os.path.join(REPO, "bin", "lm"), "train", "--model", init, "--train", train,
            "--dev", dev, "--out", lib_dir, "--overwrite", "--name", a.task,
-           "--task", LM_TASK[a.task], "--lr", str(spec["lr"]), "--eval-batch-size", "64",
+           "--task", LM_TASK[a.task], "--eval-batch-size", "64",
            "--max-length", str(spec["max_length"]), "--warmup-ratio", "0.1",
-           "--weight-decay", "0.01", "--max-grad-norm", "1", "--no-dropout", "--no-shuffle",
-           "--keep-last"] + common
+           "--weight-decay", "0.01", "--max-grad-norm", "1", "--keep-last"] + common
     if a.task == "squad":
         cmd += ["--doc-stride", "128"]
     run(cmd, "lm train")
@@ -104,12 +116,13 @@ def main():
         sys.exit(f"finetune-trace: liblm logged {len(lib_log)} steps, PyTorch {len(pt_log)}")
     print(f"{'step':>5s} {'lr':>9s} {'loss liblm':>11s} {'loss torch':>11s} {'diff %':>8s} "
           f"{'gnorm liblm':>11s} {'gnorm torch':>11s} {'diff %':>8s}")
-    worst_l, worst_g, at = 0.0, 0.0, 0
+    worst_l, worst_g, at, diffs = 0.0, 0.0, 0, []
     for r, p in zip(lib_log, pt_log):
         step, lo, gn = int(r["step"]), float(r["loss"]), float(r["grad_norm"])
         if step != p["step"]:
             sys.exit(f"finetune-trace: step {step} against PyTorch's {p['step']}")
         dl, dg = rel(lo, p["loss"]), rel(gn, p["grad_norm"])
+        diffs.append(lo - p["loss"])
         if dl > worst_l:
             worst_l, at = dl, step
         worst_g = max(worst_g, dg)
@@ -126,9 +139,19 @@ def main():
             print(f"  {k:12s} liblm {x:10.4f}  torch {y:10.4f}  diff {x - y:+.4f}")
     x, y = lib["metrics"].get(m), pt["metrics"].get(m)
     diff = x - y if x is not None and y is not None else math.nan
+    n = len(diffs)
+    mean = sum(diffs) / n
+    se = math.sqrt(sum((d - mean) ** 2 for d in diffs) / max(n - 1, 1) / n)
+    if a.dropout:
+        pt_mean = sum(p["loss"] for p in pt_log) / n
+        print(f"finetune-trace: {a.task}, {n} steps with dropout at lr {lr:g}, mean loss liblm "
+              f"{pt_mean + mean:.4f} torch {pt_mean:.4f}, mean difference {mean:+.4f} "
+              f"(standard error {se:.4f}, {mean / se if se else 0:+.1f} SE), "
+              f"worst grad-norm diff {worst_g:.2f}%")
+        return 0
     print(f"finetune-trace: {a.task}, {len(pt_log)} steps, worst loss diff {worst_l:.4f}% "
           f"(step {at}), worst grad-norm diff {worst_g:.4f}%, dev {m} {x:.4f} vs {y:.4f} "
-          f"({diff:+.4f}; liblm vs PyTorch, no dropout, file order, one initial model)")
+          f"({diff:+.4f}; liblm vs PyTorch, {what}, file order, one initial model)")
     return 0
 
 
