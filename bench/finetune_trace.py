@@ -53,7 +53,8 @@ def rel(x, y):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--task", default="squad", choices=[t for t in ref.TASKS if t != "mlm"])
-    ap.add_argument("--model", required=True, help="the starting model: the base all-MiniLM-L6-v2, or a fine-tuned folder")
+    ap.add_argument("--model", required=True,
+                    help="the starting model: the base all-MiniLM-L6-v2, or a fine-tuned folder")
     ap.add_argument("--python", default=sys.executable, help="the reference environment's")
     ap.add_argument("--steps", type=int, default=60,
                     help="optimizer steps (training examples: steps x batch size; SQuAD's "
