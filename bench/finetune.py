@@ -61,6 +61,19 @@ def reused(path, task):
     return res
 
 
+def recipe_flags(task):
+    """`lm train`'s flags for the recipe's fixed settings of a task (docs/finetune.md)."""
+    flags = ["--eval-batch-size", "64", "--max-length", str(ref.TASKS[task]["max_length"]),
+             "--warmup-ratio", "0.1", "--weight-decay", "0.01", "--max-grad-norm", "1"]
+    return flags + (["--doc-stride", "128"] if task == "squad" else [])
+
+
+def default_data_dir():
+    """../shared/data beside the repository, else the team's copy."""
+    d = os.path.join(os.path.dirname(REPO), "shared", "data")
+    return d if os.path.isdir(d) else "/work/shared/data"
+
+
 def run_liblm(task, a, model, out):
     spec = ref.TASKS[task]
     done = reused(os.path.join(out, f"liblm-{task}", "results.json"), task) if a.reuse else None
@@ -71,12 +84,8 @@ def run_liblm(task, a, model, out):
            "--dev", dev, "--out", os.path.join(out, f"liblm-{task}"), "--overwrite",
            "--name", task, "--task", LM_TASK[task],
            "--epochs", str(a.epochs or spec["epochs"]), "--lr", str(spec["lr"]),
-           "--batch-size", "32", "--eval-batch-size", "64",
-           "--max-length", str(spec["max_length"]), "--warmup-ratio", "0.1",
-           "--weight-decay", "0.01", "--max-grad-norm", "1", "--seed", str(a.seed),
-           "--threads", str(a.threads), "--log-every", str(a.log_every)]
-    if task == "squad":
-        cmd += ["--doc-stride", "128"]
+           "--batch-size", "32", "--seed", str(a.seed), "--threads", str(a.threads),
+           "--log-every", str(a.log_every)] + recipe_flags(task)
     if a.max_train:
         cmd += ["--max-train", str(a.max_train)]
     if a.max_eval:
@@ -187,8 +196,7 @@ def main():
                     help="the recipe saves its state every N steps and continues from it")
     a = ap.parse_args()
     if a.data_dir is None:
-        d = os.path.join(os.path.dirname(REPO), "shared", "data")
-        a.data_dir = d if os.path.isdir(d) else "/work/shared/data"
+        a.data_dir = default_data_dir()
     tasks = list(ref.TASKS) if a.task == "all" else [a.task]
     os.makedirs(a.out, exist_ok=True)
     if "rte" in tasks:

@@ -35,7 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 import reference_finetune as ref  # noqa: E402  (TASKS, MAIN_METRIC, the RTE split)
-from finetune import LM_TASK, files  # noqa: E402
+from finetune import LM_TASK, default_data_dir, files, recipe_flags  # noqa: E402
 
 
 def run(cmd, tag):
@@ -71,8 +71,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "build", "finetune-trace"))
     a = ap.parse_args()
     if a.data_dir is None:
-        d = os.path.join(os.path.dirname(REPO), "shared", "data")
-        a.data_dir = d if os.path.isdir(d) else "/work/shared/data"
+        a.data_dir = default_data_dir()
     spec = ref.TASKS[a.task]
     lr = spec["lr"] if a.lr is None else a.lr
     nodrop = [] if a.dropout else ["--no-dropout"]
@@ -101,11 +100,7 @@ def main():
     lib_dir = os.path.join(out, "liblm")
     cmd = [os.path.join(REPO, "bin", "lm"), "train", "--model", init, "--train", train,
            "--dev", dev, "--out", lib_dir, "--overwrite", "--name", a.task,
-           "--task", LM_TASK[a.task], "--eval-batch-size", "64",
-           "--max-length", str(spec["max_length"]), "--warmup-ratio", "0.1",
-           "--weight-decay", "0.01", "--max-grad-norm", "1", "--keep-last"] + common
-    if a.task == "squad":
-        cmd += ["--doc-stride", "128"]
+           "--task", LM_TASK[a.task], "--keep-last"] + recipe_flags(a.task) + common
     run(cmd, "lm train")
     with open(os.path.join(lib_dir, "metrics.csv")) as f:
         lib_log = [r for r in csv.DictReader(f) if r["loss"]]
