@@ -68,12 +68,6 @@ def recipe_flags(task):
     return flags + (["--doc-stride", "128"] if task == "squad" else [])
 
 
-def default_data_dir():
-    """../shared/data beside the repository, else the team's copy."""
-    d = os.path.join(os.path.dirname(REPO), "shared", "data")
-    return d if os.path.isdir(d) else "/work/shared/data"
-
-
 def run_liblm(task, a, model, out):
     spec = ref.TASKS[task]
     done = reused(os.path.join(out, f"liblm-{task}", "results.json"), task) if a.reuse else None
@@ -196,7 +190,7 @@ def main():
                     help="the recipe saves its state every N steps and continues from it")
     a = ap.parse_args()
     if a.data_dir is None:
-        a.data_dir = default_data_dir()
+        a.data_dir = ref.default_data_dir()
     tasks = list(ref.TASKS) if a.task == "all" else [a.task]
     os.makedirs(a.out, exist_ok=True)
     if "rte" in tasks:

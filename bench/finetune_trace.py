@@ -35,7 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 import reference_finetune as ref  # noqa: E402  (TASKS, MAIN_METRIC, the RTE split)
-from finetune import LM_TASK, default_data_dir, files, recipe_flags  # noqa: E402
+from finetune import LM_TASK, files, recipe_flags  # noqa: E402
 
 
 def run(cmd, tag):
@@ -71,7 +71,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "build", "finetune-trace"))
     a = ap.parse_args()
     if a.data_dir is None:
-        a.data_dir = default_data_dir()
+        a.data_dir = ref.default_data_dir()
     spec = ref.TASKS[a.task]
     lr = spec["lr"] if a.lr is None else a.lr
     nodrop = [] if a.dropout else ["--no-dropout"]

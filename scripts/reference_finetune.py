@@ -146,9 +146,14 @@ def parse_args(argv=None):
     if a.stop_at_step and (not a.checkpoint or a.task == "all"):
         ap.error("--stop-at-step needs --checkpoint and one --task")
     if a.data_dir is None:
-        d = os.path.join(os.path.dirname(REPO), "shared", "data")
-        a.data_dir = d if os.path.isdir(d) else "/work/shared/data"
+        a.data_dir = default_data_dir()
     return a
+
+
+def default_data_dir():
+    """../shared/data beside the repository, else the team's copy."""
+    d = os.path.join(os.path.dirname(REPO), "shared", "data")
+    return d if os.path.isdir(d) else "/work/shared/data"
 
 
 # ---------------------------------------------------------------- data
@@ -440,8 +445,10 @@ RUN_KEYS = ("task", "max_train", "max_eval", "epochs", "lr", "batch_size", "max_
 
 def run_identity(a):
     """The arguments that make a run: a checkpoint continues only a run with the same ones
-    (--no-dropout / --no-shuffle only when given, so earlier checkpoints stay valid)."""
+    (--no-dropout / --no-shuffle only when given, so earlier checkpoints stay valid). Folders
+    count by where they are, not how they are named (a link to the same data is the same run)."""
     run = {k: getattr(a, k) for k in RUN_KEYS}
+    run.update({k: os.path.realpath(run[k]) for k in ("model", "data_dir") if run[k]})
     run.update({k: True for k in ("no_dropout", "no_shuffle") if getattr(a, k)})
     return run
 
