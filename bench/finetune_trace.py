@@ -133,8 +133,6 @@ def main():
         x, y = lib["metrics"].get(k), pt["metrics"][k]
         if isinstance(x, (int, float)) and isinstance(y, (int, float)):
             print(f"  {k:12s} liblm {x:10.4f}  torch {y:10.4f}  diff {x - y:+.4f}")
-    x, y = lib["metrics"].get(m), pt["metrics"].get(m)
-    diff = x - y if x is not None and y is not None else math.nan
     n = len(diffs)
     mean = sum(diffs) / n
     se = math.sqrt(sum((d - mean) ** 2 for d in diffs) / max(n - 1, 1) / n)
@@ -145,9 +143,10 @@ def main():
               f"(standard error {se:.4f}, {mean / se if se else 0:+.1f} SE), "
               f"worst grad-norm diff {worst_g:.2f}%")
         return 0
-    print(f"finetune-trace: {a.task}, {len(pt_log)} steps, worst loss diff {worst_l:.4f}% "
+    x, y = lib["metrics"][m], pt["metrics"][m]
+    print(f"finetune-trace: {a.task}, {n} steps, worst loss diff {worst_l:.4f}% "
           f"(step {at}), worst grad-norm diff {worst_g:.4f}%, dev {m} {x:.4f} vs {y:.4f} "
-          f"({diff:+.4f}; liblm vs PyTorch, {what}, file order, one initial model)")
+          f"({x - y:+.4f}; liblm vs PyTorch, {what}, file order, one initial model)")
     return 0
 
 
