@@ -28,6 +28,8 @@ fi
 start_server() {
     local name=$1 model=$2
     shift 2
+    # the file exists before the server opens it: the loop below may read it first
+    : > "$tmp/$name.err"
     # under valgrind, lm must not restart itself (with the BLAS variables) out of valgrind
     # shellcheck disable=SC2086
     ${RUNNER:+env LM_NO_RESTART=1} ${RUNNER:-} "$lm" serve --model "$model" --port 0 --threads 1 \
